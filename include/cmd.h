@@ -1,0 +1,58 @@
+/*
+ * cmd.h: the command table's contract.
+ *
+ * main.c parses the global options (-f FILE, -p PROJECT), does the set-up
+ * a command's flags ask for, once, and calls the command with its own
+ * arguments (argv[0] is the command name). A command returns an exit
+ * status (error.h, enum orch_exit) and prints its own errors exactly once,
+ * through cmd_error().
+ *
+ * Adding a command: a row in main.c's table, src/cmd_<name>.c, its
+ * declaration here, the meson source list, and tests.
+ */
+#ifndef ORCH_CMD_H
+#define ORCH_CMD_H
+
+#include <stdio.h>
+
+struct engine;
+struct manifest;
+
+enum cmd_flags {
+	CMD_NEEDS_MANIFEST = 1 << 0, /* ctx->manifest is loaded and valid */
+	CMD_NEEDS_ENGINE = 1 << 1,   /* ctx->engine is connected */
+	CMD_WANTS_MANIFEST = 1 << 2, /* loaded when one is found */
+};
+
+struct cmd_ctx {
+	const char *file;          /* -f, or NULL */
+	const char *project_opt;   /* -p, or NULL */
+	char *manifest_path;       /* discovered path, or NULL */
+	struct manifest *manifest; /* CMD_NEEDS_MANIFEST */
+	char *project;             /* resolved project name (with a manifest,
+				      or from -p / ORCHESTRATE_PROJECT) */
+	struct engine *engine;     /* CMD_NEEDS_ENGINE */
+};
+
+/* Print "orchestrate: MSG" to stderr; returns code. */
+int cmd_error(int code, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Print a usage error and the command's usage line; returns 2. */
+int cmd_usage_error(const char *usage, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+/* Map a library error code to an exit status (manifest: 2, engine: 3). */
+int cmd_exit_for(int rc);
+/* Connect ctx->engine if not done yet; prints and returns an exit code. */
+int cmd_connect_engine(struct cmd_ctx *ctx);
+
+int cmd_version(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_up(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_down(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv);
+
+#endif

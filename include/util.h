@@ -1,0 +1,126 @@
+/*
+ * util.h: allocation wrappers, the growable buffer, the argv vector and
+ * time helpers that every other module builds on.
+ *
+ * Allocation wrappers abort on out-of-memory: there is nothing sensible a
+ * test orchestrator can do without memory, and it keeps every caller free
+ * of impossible error paths.
+ */
+#ifndef ORCH_UTIL_H
+#define ORCH_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *p (of *alloc elements of size sz) to hold at least n elements. */
+#define ALLOC_GROW(p, n, alloc)                                                \
+	do {                                                                   \
+		if ((n) > (alloc)) {                                           \
+			size_t grow_ = (alloc) < 8 ? 8 : (alloc)*2;            \
+			if (grow_ < (n))                                       \
+				grow_ = (n);                                   \
+			(p) = xrealloc((p), grow_ * sizeof(*(p)));             \
+			(alloc) = grow_;                                       \
+		}                                                              \
+	} while (0)
+
+/*
+ * struct buf: a growable byte buffer, always NUL-terminated (data may
+ * contain NULs too). `cap` bounds the length for anything read from the
+ * network, files or child output: buf_add() past it fails with
+ * ORCH_ETOOBIG and leaves the buffer unchanged. cap 0 means unbounded.
+ *
+ *   struct buf b = BUF_INIT;   caller-owned; buf_release() when done
+ */
+struct buf {
+	char *data; /* never NULL after the first add; "" via buf_cstr() */
+	size_t len;
+	size_t alloc;
+	size_t cap;
+};
+#define BUF_INIT                                                               \
+	{                                                                      \
+		NULL, 0, 0, 0                                                  \
+	}
+
+void buf_init(struct buf *b, size_t cap);
+void buf_release(struct buf *b);
+void buf_reset(struct buf *b); /* len = 0, keeps the memory */
+int buf_add(struct buf *b, const void *data, size_t len);
+int buf_addstr(struct buf *b, const char *s);
+int buf_addch(struct buf *b, int c);
+int buf_addf(struct buf *b, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Remove the first n bytes. */
+void buf_consume(struct buf *b, size_t n);
+const char *buf_cstr(const struct buf *b);
+/* Hand the string to the caller (free() it) and reset the buffer. */
+char *buf_detach(struct buf *b, size_t *len);
+
+/*
+ * struct strvec: a NULL-terminated vector of owned strings, usable as argv.
+ */
+struct strvec {
+	char **v; /* v[n] == NULL once anything was pushed */
+	size_t n;
+	size_t alloc;
+};
+#define STRVEC_INIT                                                            \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
+
+void strvec_init(struct strvec *sv);
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_pushf(struct strvec *sv, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+void strvec_push_nodup(struct strvec *sv, char *s);
+void strvec_clear(struct strvec *sv);
+void strvec_copy(struct strvec *dst, const struct strvec *src);
+/* Index of s in sv, or -1. */
+int strvec_find(const struct strvec *sv, const char *s);
+
+/* Monotonic clock in milliseconds and nanoseconds. */
+int64_t now_ms(void);
+int64_t now_ns(void);
+/* Wall clock in milliseconds since the epoch. */
+int64_t wall_ms(void);
+
+/*
+ * Parse a Compose duration ("1s", "1m30s", "500ms", "2h", "1.5s", "10us")
+ * into nanoseconds. A bare number means seconds. Returns ORCH_EINVALID on
+ * syntax errors, negative values and overflow.
+ */
+int parse_duration(const char *s, int64_t *ns);
+/* Format ns as a short human duration ("1.5s", "2m", "250ms"). */
+void format_duration(struct buf *out, int64_t ns);
+
+/* Parse a decimal integer in [min, max]; ORCH_EINVALID otherwise. */
+int parse_int(const char *s, long min, long max, long *out);
+
+/* Edit distance, for "did you mean" suggestions. */
+size_t levenshtein(const char *a, const char *b);
+
+/* Read a whole file into b, at most cap bytes (ORCH_ETOOBIG beyond). */
+int read_file(const char *path, struct buf *b, size_t cap);
+
+/*
+ * Write data to path atomically: a temporary file in the same directory
+ * (O_EXCL|O_NOFOLLOW), fsync, rename, fsync of the directory. Refuses to
+ * replace anything but a regular file.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len);
+
+/* Is the name of an environment variable one whose value must be masked? */
+int is_secret_name(const char *name);
+
+#endif

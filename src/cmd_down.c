@@ -1,0 +1,11 @@
+/* cmd_down.c: placeholder until the command lands. */
+#include "cmd.h"
+#include "error.h"
+
+int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	return cmd_error(ORCH_EXIT_USAGE, "'down' is not implemented yet");
+}

@@ -1,0 +1,11 @@
+/* cmd_validate.c: placeholder until the command lands. */
+#include "cmd.h"
+#include "error.h"
+
+int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	(void)argc;
+	(void)argv;
+	return cmd_error(ORCH_EXIT_USAGE, "'validate' is not implemented yet");
+}

@@ -1,0 +1,61 @@
+/*
+ * error.c: the last-error message (see error.h).
+ *
+ * One message per process: orchestrate is single-threaded by design (one
+ * poll loop), so there is no thread-local storage here.
+ */
+#include "error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char last_error[1024];
+
+static void vset(const char *fmt, va_list ap)
+{
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+}
+
+int orch_error_set(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(fmt, ap);
+	va_end(ap);
+	return ORCH_ERROR;
+}
+
+int orch_error_code(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset(fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int orch_error_prefix(int code, const char *fmt, ...)
+{
+	char prefix[512], old[sizeof(last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	memcpy(old, last_error, sizeof(old));
+	snprintf(last_error, sizeof(last_error), "%s: %s", prefix, old);
+	return code;
+}
+
+const char *orch_error_last(void)
+{
+	return last_error;
+}
+
+void orch_error_clear(void)
+{
+	last_error[0] = '\0';
+}

@@ -1,0 +1,225 @@
+/*
+ * main.c: global options, the command table and the set-up commands ask
+ * for (libgit2's src/cli/main.c and git's run_builtin()).
+ *
+ * Exact command names only: prefixes are fragile in CI scripts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "engine.h"
+#include "error.h"
+#include "manifest.h"
+#include "util.h"
+#include "version.h"
+
+struct cmd_entry {
+	const char *name;
+	int (*fn)(struct cmd_ctx *ctx, int argc, char **argv);
+	unsigned flags;
+	const char *summary;
+};
+
+static const struct cmd_entry commands[] = {
+	{ "validate", cmd_validate, CMD_NEEDS_MANIFEST, "check the manifest" },
+	{ "plan", cmd_plan, CMD_NEEDS_MANIFEST,
+	  "print the stages a strategy would run" },
+	{ "graph", cmd_graph, CMD_NEEDS_MANIFEST,
+	  "print the dependency graph" },
+	{ "up", cmd_up, CMD_NEEDS_MANIFEST | CMD_NEEDS_ENGINE,
+	  "bring the environment up and wait until it is ready" },
+	{ "status", cmd_status, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
+	  "services, state, readiness and host endpoints" },
+	{ "logs", cmd_logs, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
+	  "print the services' logs" },
+	{ "down", cmd_down, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
+	  "remove everything of the project" },
+	{ "gc", cmd_gc, CMD_NEEDS_ENGINE,
+	  "remove what crashed runs left behind" },
+	{ "version", cmd_version, 0, "client, engine and API versions" },
+};
+
+static const char usage[] =
+        "usage: orchestrate [-f FILE] [-p PROJECT] COMMAND [options]\n";
+
+static void print_help(FILE *out)
+{
+	fputs(usage, out);
+	fputs("\ncommands:\n", out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name,
+		        commands[i].summary);
+	fputs("\n'orchestrate COMMAND --help' describes a command.\n", out);
+}
+
+int cmd_error(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("orchestrate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("orchestrate: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (cmd_usage)
+		fputs(cmd_usage, stderr);
+	return ORCH_EXIT_USAGE;
+}
+
+int cmd_exit_for(int rc)
+{
+	switch (rc) {
+	case 0:
+		return ORCH_EXIT_OK;
+	case ORCH_EINVALID:
+		return ORCH_EXIT_USAGE;
+	case ORCH_EINTR:
+		return ORCH_EXIT_SIGINT;
+	default:
+		return ORCH_EXIT_ENV;
+	}
+}
+
+int cmd_connect_engine(struct cmd_ctx *ctx)
+{
+	int rc;
+
+	if (ctx->engine)
+		return 0;
+	rc = engine_new(&ctx->engine, NULL);
+	if (rc == 0)
+		rc = engine_connect(ctx->engine);
+	if (rc)
+		return cmd_error(rc == ORCH_EINVALID ? ORCH_EXIT_USAGE
+		                                     : ORCH_EXIT_ENV,
+		                 "%s", orch_error_last());
+	return 0;
+}
+
+static int setup(struct cmd_ctx *ctx, unsigned flags)
+{
+	struct strvec warnings = STRVEC_INIT;
+	int rc;
+
+	if (flags & (CMD_NEEDS_MANIFEST | CMD_WANTS_MANIFEST)) {
+		rc = manifest_discover(ctx->file, &ctx->manifest_path);
+		if (rc && (flags & CMD_NEEDS_MANIFEST || ctx->file))
+			return cmd_error(ORCH_EXIT_USAGE, "%s",
+			                 orch_error_last());
+	}
+	if (ctx->manifest_path) {
+		rc = manifest_load(ctx->manifest_path, &warnings,
+		                   &ctx->manifest);
+		for (size_t i = 0; i < warnings.n; i++)
+			fprintf(stderr, "orchestrate: warning: %s\n",
+			        warnings.v[i]);
+		strvec_clear(&warnings);
+		if (rc)
+			return cmd_error(ORCH_EXIT_USAGE, "%s",
+			                 orch_error_last());
+	}
+	if (ctx->manifest || ctx->project_opt ||
+	    getenv("ORCHESTRATE_PROJECT")) {
+		rc = manifest_project_name(ctx->manifest, ctx->project_opt,
+		                           &ctx->project);
+		if (rc)
+			return cmd_error(ORCH_EXIT_USAGE, "%s",
+			                 orch_error_last());
+	}
+	if (flags & CMD_NEEDS_ENGINE)
+		return cmd_connect_engine(ctx);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "project", required_argument, NULL, 'p' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cmd_ctx ctx = { 0 };
+	const struct cmd_entry *cmd = NULL;
+	int c, rc;
+
+	/* libcurl runs with CURLOPT_NOSIGNAL and no longer ignores SIGPIPE */
+	signal(SIGPIPE, SIG_IGN);
+
+	/* '+': stop at the command name; its options are its own */
+	while ((c = getopt_long(argc, argv, "+f:hp:V", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			ctx.file = optarg;
+			break;
+		case 'p':
+			ctx.project_opt = optarg;
+			break;
+		case 'h':
+			print_help(stdout);
+			return 0;
+		case 'V':
+			printf("orchestrate %s\n", ORCH_VERSION);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return ORCH_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		print_help(stderr);
+		return ORCH_EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		print_help(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(commands[i].name, argv[optind]))
+			cmd = &commands[i];
+	if (!cmd) {
+		fprintf(stderr,
+		        "orchestrate: '%s' is not an orchestrate command. "
+		        "See 'orchestrate help'.\n",
+		        argv[optind]);
+		return ORCH_EXIT_USAGE;
+	}
+
+	rc = setup(&ctx, cmd->flags);
+	if (rc == 0) {
+		int cmd_argc = argc - optind;
+		char **cmd_argv = argv + optind;
+
+		/* commands parse their own options: reinitialise getopt */
+		optind = 0;
+		rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+	}
+	if (fflush(stdout) && errno != EPIPE && rc == 0)
+		rc = cmd_error(ORCH_EXIT_ENV, "writing to stdout: %s",
+		               strerror(errno));
+	manifest_free(ctx.manifest);
+	engine_free(ctx.engine);
+	free(ctx.manifest_path);
+	free(ctx.project);
+	return rc;
+}

@@ -1,0 +1,529 @@
+/*
+ * util.c: allocation wrappers, struct buf, struct strvec, clocks, durations
+ * and small file helpers (see util.h).
+ */
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static void die_oom(size_t n)
+{
+	fprintf(stderr, "orchestrate: out of memory allocating %zu bytes\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		die_oom(n);
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+
+	if (!p)
+		die_oom(nmemb * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		die_oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b, NULL);
+}
+
+void buf_init(struct buf *b, size_t cap)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	b->cap = cap;
+}
+
+void buf_release(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+static int buf_grow(struct buf *b, size_t extra)
+{
+	size_t want;
+
+	if (b->cap && (extra > b->cap || b->len > b->cap - extra))
+		return orch_error_code(ORCH_ETOOBIG,
+		                       "data exceeds the limit of %zu bytes",
+		                       b->cap);
+	want = b->len + extra + 1;
+	if (want > b->alloc) {
+		size_t n = b->alloc < 64 ? 64 : b->alloc;
+
+		while (n < want)
+			n *= 2;
+		b->data = xrealloc(b->data, n);
+		b->alloc = n;
+	}
+	return 0;
+}
+
+int buf_add(struct buf *b, const void *data, size_t len)
+{
+	int rc = buf_grow(b, len);
+
+	if (rc)
+		return rc;
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int buf_addstr(struct buf *b, const char *s)
+{
+	return buf_add(b, s, strlen(s));
+}
+
+int buf_addch(struct buf *b, int c)
+{
+	char ch = (char)c;
+
+	return buf_add(b, &ch, 1);
+}
+
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
+{
+	char small[256];
+	va_list cp;
+	int n;
+
+	va_copy(cp, ap);
+	n = vsnprintf(small, sizeof(small), fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return orch_error_set("formatting failed");
+	if ((size_t)n < sizeof(small))
+		return buf_add(b, small, (size_t)n);
+	if (buf_grow(b, (size_t)n))
+		return ORCH_ETOOBIG;
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = buf_vaddf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+void buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = '\0';
+}
+
+const char *buf_cstr(const struct buf *b)
+{
+	return b->data ? b->data : "";
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *s = b->data ? b->data : xstrdup("");
+
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = 0;
+	b->alloc = 0;
+	return s;
+}
+
+void strvec_init(struct strvec *sv)
+{
+	sv->v = NULL;
+	sv->n = 0;
+	sv->alloc = 0;
+}
+
+void strvec_push_nodup(struct strvec *sv, char *s)
+{
+	ALLOC_GROW(sv->v, sv->n + 2, sv->alloc);
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void strvec_push(struct strvec *sv, const char *s)
+{
+	strvec_push_nodup(sv, xstrdup(s));
+}
+
+void strvec_pushf(struct strvec *sv, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	strvec_push_nodup(sv, buf_detach(&b, NULL));
+}
+
+void strvec_clear(struct strvec *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	strvec_init(sv);
+}
+
+void strvec_copy(struct strvec *dst, const struct strvec *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		strvec_push(dst, src->v[i]);
+}
+
+int strvec_find(const struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return (int)i;
+	return -1;
+}
+
+int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_ms(void)
+{
+	return now_ns() / 1000000;
+}
+
+int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const struct {
+	const char *suffix;
+	int64_t ns;
+} duration_units[] = {
+	{ "ns", 1 },
+	{ "us", 1000 },
+	{ "ms", 1000000 },
+	{ "s", 1000000000 },
+	{ "m", 60LL * 1000000000 },
+	{ "h", 3600LL * 1000000000 },
+};
+
+int parse_duration(const char *s, int64_t *ns)
+{
+	const char *p = s;
+	int64_t total = 0;
+
+	if (!*p)
+		return orch_error_code(ORCH_EINVALID, "empty duration");
+	/* A bare number means seconds, as Compose reads integers. */
+	if (strspn(p, "0123456789") == strlen(p)) {
+		long v;
+
+		if (parse_int(p, 0, INT64_MAX / 1000000000, &v))
+			return orch_error_code(ORCH_EINVALID,
+			                       "duration '%s' out of range", s);
+		*ns = (int64_t)v * 1000000000;
+		return 0;
+	}
+	while (*p) {
+		long double v = 0, scale = 1;
+		int digits = 0;
+		size_t best = 0;
+		int64_t unit = 0;
+
+		while (isdigit((unsigned char)*p)) {
+			v = v * 10 + (*p++ - '0');
+			digits++;
+			if (v > 1e18)
+				goto range;
+		}
+		if (*p == '.') {
+			p++;
+			while (isdigit((unsigned char)*p)) {
+				scale /= 10;
+				v += (*p++ - '0') * scale;
+				digits++;
+			}
+		}
+		if (!digits)
+			goto syntax;
+		for (size_t i = 0;
+		     i < sizeof(duration_units) / sizeof(duration_units[0]);
+		     i++) {
+			size_t l = strlen(duration_units[i].suffix);
+
+			if (!strncmp(p, duration_units[i].suffix, l) &&
+			    l > best &&
+			    /* "m" must not swallow the "m" of "ms" */
+			    !(l == 1 && p[0] == 'm' && p[1] == 's')) {
+				best = l;
+				unit = duration_units[i].ns;
+			}
+		}
+		if (!best)
+			goto syntax;
+		p += best;
+		v *= unit;
+		if (v > (long double)(INT64_MAX - total))
+			goto range;
+		total += (int64_t)v;
+	}
+	*ns = total;
+	return 0;
+syntax:
+	return orch_error_code(ORCH_EINVALID,
+	                       "invalid duration '%s' (use 500ms, 1s, 1m30s)",
+	                       s);
+range:
+	return orch_error_code(ORCH_EINVALID, "duration '%s' out of range", s);
+}
+
+void format_duration(struct buf *out, int64_t ns)
+{
+	if (ns < 1000000)
+		buf_addf(out, "%lldus", (long long)(ns / 1000));
+	else if (ns < 1000000000)
+		buf_addf(out, "%lldms", (long long)(ns / 1000000));
+	else if (ns < 60LL * 1000000000 && ns % 1000000000)
+		buf_addf(out, "%.1fs", (double)ns / 1e9);
+	else if (ns < 60LL * 1000000000)
+		buf_addf(out, "%llds", (long long)(ns / 1000000000));
+	else if (ns % (60LL * 1000000000) == 0)
+		buf_addf(out, "%lldm", (long long)(ns / (60LL * 1000000000)));
+	else
+		buf_addf(out, "%lldm%llds",
+		         (long long)(ns / (60LL * 1000000000)),
+		         (long long)(ns / 1000000000 % 60));
+}
+
+int parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return ORCH_EINVALID;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return ORCH_EINVALID;
+	*out = v;
+	return 0;
+}
+
+size_t levenshtein(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	size_t *row = xcalloc(lb + 1, sizeof(*row));
+	size_t r;
+
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t prev = row[0];
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t cur = row[j];
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = cur;
+		}
+	}
+	r = row[lb];
+	free(row);
+	return r;
+}
+
+int read_file(const char *path, struct buf *b, size_t cap)
+{
+	char chunk[8192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return orch_error_code(errno == ENOENT   ? ORCH_ENOTFOUND
+		                       : errno == EACCES ? ORCH_EPERM
+		                                         : ORCH_ERROR,
+		                       "%s: %s", path, strerror(errno));
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = orch_error_set("%s: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (cap && b->len + (size_t)n > cap) {
+			rc = orch_error_code(ORCH_ETOOBIG,
+			                     "%s: larger than %zu bytes", path,
+			                     cap);
+			break;
+		}
+		buf_add(b, chunk, (size_t)n);
+	}
+	close(fd);
+	return rc;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	struct buf tmp = BUF_INIT, dir = BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	const char *p = data;
+	struct stat st;
+	int fd = -1, dfd, rc = 0;
+
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return orch_error_set("%s: exists and is not a regular file",
+		                      path);
+	if (slash)
+		buf_add(&dir, path, (size_t)(slash - path) + 1);
+	else
+		buf_addstr(&dir, "./");
+	buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.data,
+	          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = orch_error_set("%s: %s", tmp.data, strerror(errno));
+		goto out;
+	}
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = orch_error_set("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) || close(fd)) {
+		fd = -1;
+		rc = orch_error_set("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp.data, path)) {
+		rc = orch_error_set("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	dfd = open(dir.data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc)
+		unlink(tmp.data);
+	buf_release(&tmp);
+	buf_release(&dir);
+	return rc;
+}
+
+int is_secret_name(const char *name)
+{
+	static const char *const words[] = { "PASSWORD", "PASSWD", "TOKEN",
+		                             "SECRET", "KEY" };
+	char up[256];
+	size_t i;
+
+	for (i = 0; name[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)toupper((unsigned char)name[i]);
+	up[i] = '\0';
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strstr(up, words[i]))
+			return 1;
+	return 0;
+}

@@ -1,0 +1,146 @@
+/* test-util.c: buffers, vectors, durations, edit distance. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "harness.h"
+#include "util.h"
+
+TEST(buf_grows_and_caps)
+{
+	struct buf b = BUF_INIT;
+
+	buf_init(&b, 8);
+	ASSERT_EQ_INT(buf_addstr(&b, "1234"), 0);
+	ASSERT_EQ_INT(buf_addf(&b, "%d", 5678), 0);
+	ASSERT_EQ_STR(buf_cstr(&b), "12345678");
+	ASSERT_EQ_INT(buf_addch(&b, 'x'), ORCH_ETOOBIG);
+	ASSERT_EQ_STR(buf_cstr(&b), "12345678");
+	buf_consume(&b, 3);
+	ASSERT_EQ_STR(buf_cstr(&b), "45678");
+	buf_release(&b);
+}
+
+TEST(buf_long_format)
+{
+	struct buf b = BUF_INIT;
+	char big[1000];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ASSERT_EQ_INT(buf_addf(&b, "<%s>", big), 0);
+	ASSERT_EQ_INT(b.len, 1001);
+	ASSERT_EQ_INT(b.data[1000], '>');
+	buf_release(&b);
+}
+
+TEST(strvec_basics)
+{
+	struct strvec sv = STRVEC_INIT;
+
+	strvec_push(&sv, "a");
+	strvec_pushf(&sv, "b%d", 2);
+	ASSERT_EQ_INT(sv.n, 2);
+	ASSERT(sv.v[2] == NULL);
+	ASSERT_EQ_INT(strvec_find(&sv, "b2"), 1);
+	ASSERT_EQ_INT(strvec_find(&sv, "c"), -1);
+	strvec_clear(&sv);
+	ASSERT_EQ_INT(sv.n, 0);
+}
+
+TEST(durations)
+{
+	int64_t ns;
+
+	ASSERT_EQ_INT(parse_duration("1s", &ns), 0);
+	ASSERT_EQ_INT(ns, 1000000000);
+	ASSERT_EQ_INT(parse_duration("1m30s", &ns), 0);
+	ASSERT_EQ_INT(ns, 90LL * 1000000000);
+	ASSERT_EQ_INT(parse_duration("500ms", &ns), 0);
+	ASSERT_EQ_INT(ns, 500000000);
+	ASSERT_EQ_INT(parse_duration("1.5s", &ns), 0);
+	ASSERT_EQ_INT(ns, 1500000000);
+	ASSERT_EQ_INT(parse_duration("2h", &ns), 0);
+	ASSERT_EQ_INT(ns, 7200LL * 1000000000);
+	ASSERT_EQ_INT(parse_duration("10", &ns), 0);
+	ASSERT_EQ_INT(ns, 10LL * 1000000000);
+	ASSERT_EQ_INT(parse_duration("10us", &ns), 0);
+	ASSERT_EQ_INT(ns, 10000);
+	ASSERT_EQ_INT(parse_duration("", &ns), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_duration("1x", &ns), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_duration("-1s", &ns), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_duration("s", &ns), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_duration("99999999999999999999h", &ns),
+	              ORCH_EINVALID);
+}
+
+TEST(duration_format)
+{
+	struct buf b = BUF_INIT;
+
+	format_duration(&b, 1500000000);
+	ASSERT_EQ_STR(buf_cstr(&b), "1.5s");
+	buf_reset(&b);
+	format_duration(&b, 90LL * 1000000000);
+	ASSERT_EQ_STR(buf_cstr(&b), "1m30s");
+	buf_reset(&b);
+	format_duration(&b, 250000000);
+	ASSERT_EQ_STR(buf_cstr(&b), "250ms");
+	buf_release(&b);
+}
+
+TEST(ints)
+{
+	long v;
+
+	ASSERT_EQ_INT(parse_int("65535", 1, 65535, &v), 0);
+	ASSERT_EQ_INT(v, 65535);
+	ASSERT_EQ_INT(parse_int("65536", 1, 65535, &v), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_int("80a", 1, 65535, &v), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_int("", 1, 65535, &v), ORCH_EINVALID);
+}
+
+TEST(edit_distance)
+{
+	ASSERT_EQ_INT(levenshtein("helthcheck", "healthcheck"), 1);
+	ASSERT_EQ_INT(levenshtein("", "abc"), 3);
+	ASSERT_EQ_INT(levenshtein("same", "same"), 0);
+}
+
+TEST(secret_names)
+{
+	ASSERT(is_secret_name("POSTGRES_PASSWORD"));
+	ASSERT(is_secret_name("api_token"));
+	ASSERT(is_secret_name("AWS_SECRET_ACCESS_KEY"));
+	ASSERT(!is_secret_name("PGUSER"));
+}
+
+TEST(atomic_write)
+{
+	char dir[] = "/tmp/orch-test-XXXXXX";
+	struct buf b = BUF_INIT, path = BUF_INIT;
+
+	ASSERT(mkdtemp(dir));
+	buf_addf(&path, "%s/out.json", dir);
+	ASSERT_EQ_INT(write_file_atomic(path.data, "{}\n", 3), 0);
+	ASSERT_EQ_INT(read_file(path.data, &b, 100), 0);
+	ASSERT_EQ_STR(buf_cstr(&b), "{}\n");
+	ASSERT_EQ_INT(unlink(path.data), 0);
+	ASSERT_EQ_INT(rmdir(dir), 0);
+	buf_release(&b);
+	buf_release(&path);
+}
+
+int main(void)
+{
+	RUN(buf_grows_and_caps);
+	RUN(buf_long_format);
+	RUN(strvec_basics);
+	RUN(durations);
+	RUN(duration_format);
+	RUN(ints);
+	RUN(edit_distance);
+	RUN(secret_names);
+	RUN(atomic_write);
+	return harness_done();
+}
