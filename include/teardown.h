@@ -1,0 +1,51 @@
+/*
+ * teardown.h: remove what orchestrate created, from labels alone.
+ *
+ * Used by `down` (a whole project), by `gc` (runs whose owner is gone),
+ * by `up` when it fails or is interrupted (its own run), and by the
+ * watchdog after its parent was killed. Containers are removed in
+ * parallel, killed rather than stopped (the environment is thrown away)
+ * unless their service set a stop grace period (LABEL_STOP_GRACE); then
+ * networks, then volumes. NotFound counts as removed and 409 "removal
+ * already in progress" as someone else's removal; nothing without our
+ * labels is ever touched.
+ */
+#ifndef ORCH_TEARDOWN_H
+#define ORCH_TEARDOWN_H
+
+#include <stddef.h>
+
+struct engine;
+
+struct teardown_stats {
+	size_t containers;
+	size_t networks;
+	size_t volumes;
+	size_t failed; /* objects that could not be removed */
+};
+
+struct teardown_opts {
+	const char *project; /* required */
+	const char *run_id;  /* NULL: every run of the project */
+	int force_kill;      /* ignore stop grace periods (second signal) */
+	long deadline_ms;    /* 0: no overall deadline */
+};
+
+/*
+ * Remove every object labelled with the project (and run id when set).
+ * Returns 0 when everything is gone (stats say how many were removed, all
+ * zero when there was nothing), ORCH_ERROR when some object remains (its
+ * name and the engine's message in orch_error_last()).
+ */
+int teardown_run(struct engine *e, const struct teardown_opts *o,
+                 struct teardown_stats *stats);
+
+/*
+ * Remove the runs whose owner process is gone (labels.h) and that were
+ * not kept on purpose (no ROLE_KEEP marker). project NULL: every project.
+ * runs receives how many runs were removed.
+ */
+int teardown_stale(struct engine *e, const char *project, size_t *runs,
+                   struct teardown_stats *stats);
+
+#endif
