@@ -520,11 +520,19 @@ static int parse_tree(struct loader *L, const char *data, size_t len)
 	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
 	while (!done) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			rc = err_at(L->origin,
-			            (int)parser.problem_mark.line + 1,
-			            (int)parser.problem_mark.column + 1, "%s",
-			            parser.problem ? parser.problem
-			                           : "invalid YAML");
+			const char *problem = parser.problem ? parser.problem
+			                                     : "invalid YAML";
+
+			if (parser.context)
+				rc = err_at(L->origin,
+				            (int)parser.problem_mark.line + 1,
+				            (int)parser.problem_mark.column + 1,
+				            "%s (%s)", problem, parser.context);
+			else
+				rc = err_at(L->origin,
+				            (int)parser.problem_mark.line + 1,
+				            (int)parser.problem_mark.column + 1,
+				            "%s", problem);
 			goto out;
 		}
 		rc = on_event(L, &ev, &done);
