@@ -559,6 +559,7 @@ struct conv {
 	struct strvec *warnings;
 	struct manifest *m;
 	struct ynode *volumes; /* top-level volumes: (for mount checks) */
+	struct strvec warned;  /* ignored keys already warned about */
 };
 
 static int err(struct conv *c, const struct ynode *n, const char *fmt, ...)
@@ -676,6 +677,9 @@ static int get_int(struct conv *c, const struct ynode *n, const char *what,
 		return rc;
 	if (parse_int(s, LONG_MIN, LONG_MAX, out))
 		rc = err(c, n, "'%s' must be an integer, not '%s'", what, s);
+	else if ((*out < min || *out > max) && max == INT_MAX)
+		rc = err(c, n, "'%s' must be %ld or more, not %ld", what, min,
+		         *out);
 	else if (*out < min || *out > max)
 		rc = err(c, n, "'%s' must be between %ld and %ld, not %ld",
 		         what, min, max, *out);
@@ -1056,6 +1060,14 @@ static int walk(struct conv *c, const struct ynode *map,
 		if (e->use == SU_QUIET)
 			continue;
 		if (e->use == SU_WARN) {
+			char *id = xasprintf("%d:%s", (int)sec, e->key);
+
+			/* once per key: twenty 'restart:' lines help no one */
+			if (strvec_find(&c->warned, id) >= 0) {
+				free(id);
+				continue;
+			}
+			strvec_push_nodup(&c->warned, id);
 			if (e->help)
 				warn(c, k, "'%s' is ignored (%s)", e->key,
 				     e->help);
@@ -2296,6 +2308,7 @@ static int load(const char *origin, const char *data, size_t len,
 	c.warnings = warnings;
 	c.m = m;
 	rc = convert(&c, L.root);
+	strvec_clear(&c.warned);
 	if (rc)
 		goto out;
 	*out = m;
