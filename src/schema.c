@@ -284,7 +284,8 @@ const struct schema_key *schema_find(enum schema_section section,
                                      const char *key)
 {
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].section == section && !strcmp(table[i].key, key))
+		if (table[i].section == section && table[i].key[0] == key[0] &&
+		    !strcmp(table[i].key, key))
 			return &table[i];
 	return NULL;
 }

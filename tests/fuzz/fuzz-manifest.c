@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* the model must be usable as promised */
 		for (size_t i = 0; i < m->nservices; i++)
 			for (size_t d = 0; d < m->services[i].ndeps; d++)
-				if (m->services[i].deps[d].index >= m->nservices)
+				if (m->services[i].deps[d].index >=
+				    m->nservices)
 					__builtin_trap();
 		for (size_t i = 0; i < m->nsuites; i++)
 			for (size_t t = 0; t < m->suites[i].targets.n; t++)

@@ -625,6 +625,62 @@ TEST(many_keys_fast)
 	buf_release(&b);
 }
 
+static void check_loads_fast(const char *what, struct buf *b, int want_rc)
+{
+	struct strvec w = STRVEC_INIT;
+	struct manifest *m = NULL;
+	int64_t t0 = now_ns(), dt;
+	int rc = manifest_load_buffer("t.yaml", b->data, b->len, test_env, &w,
+	                              &m);
+
+	dt = now_ns() - t0;
+	if (rc != want_rc)
+		FAIL_AT("%s: rc %d (%s)", what, rc, orch_error_last());
+	if (dt > 1000000000LL)
+		FAIL_AT("%s: took %lld ms", what, (long long)(dt / 1000000));
+	if (w.n > 101)
+		FAIL_AT("%s: %zu warnings", what, w.n);
+	manifest_free(m);
+	strvec_clear(&w);
+	buf_reset(b);
+}
+
+/* Shapes that would be quadratic with a lookup per insertion. */
+TEST(wide_manifests_fast)
+{
+	struct buf b = BUF_INIT;
+
+	buf_addstr(&b, "services:\n");
+	for (int i = 0; i < 10000; i++)
+		buf_addf(&b, "  s%d: {image: x}\n", i);
+	buf_addstr(&b, "  top:\n    image: x\n    depends_on:\n");
+	for (int i = 0; i < 10000; i++)
+		buf_addf(&b, "      - s%d\n", i);
+	check_loads_fast("10000 dependencies", &b, 0);
+
+	buf_addstr(&b, "services:\n  a:\n    image: x\n    environment:\n");
+	for (int i = 0; i < 30000; i++)
+		buf_addf(&b, "      - K%d=$UNSET%d\n", i, i);
+	check_loads_fast("30000 variables", &b, 0);
+
+	buf_addstr(&b, "volumes:\n");
+	for (int i = 0; i < 20000; i++)
+		buf_addf(&b, "  v%d:\n", i);
+	buf_addstr(&b, "services:\n  a:\n    image: x\n    volumes:\n");
+	for (int i = 0; i < 20000; i++)
+		buf_addf(&b, "      - v%d:/m%d\n", i, i);
+	check_loads_fast("20000 mounts", &b, 0);
+
+	buf_addstr(&b, "services:\n");
+	for (int i = 0; i < 15000; i++)
+		buf_addf(&b, "  s%d: {image: x}\n", i);
+	buf_addstr(&b, "suites:\n  t:\n    image: x\n    targets:\n");
+	for (int i = 0; i < 15000; i++)
+		buf_addf(&b, "      - s%d\n", i);
+	check_loads_fast("15000 targets", &b, 0);
+	buf_release(&b);
+}
+
 TEST(project_names)
 {
 	struct manifest *m =
@@ -736,6 +792,7 @@ int main(void)
 	RUN(error_messages);
 	RUN(hostile_inputs);
 	RUN(many_keys_fast);
+	RUN(wide_manifests_fast);
 	RUN(project_names);
 	RUN(discover_and_load_file);
 	rc = harness_done();
