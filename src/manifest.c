@@ -1811,9 +1811,7 @@ static int add_dep(struct conv *c, struct mf_service *s, const struct ynode *k,
 
 	(void)c;
 	/* duplicates are found once names resolve (resolve_deps) */
-	s->deps = xrealloc(s->deps, (s->ndeps + 1) * sizeof(*s->deps));
 	d = &s->deps[s->ndeps++];
-	memset(d, 0, sizeof(*d));
 	d->name = xstrdup(k->str);
 	d->condition = cond;
 	d->line = k->line;
@@ -1854,6 +1852,7 @@ static int get_depends(struct conv *c, struct mf_service *s,
 {
 	int rc;
 
+	s->deps = xcalloc(v->n, sizeof(*s->deps));
 	if (v->kind == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->items[i]->kind != Y_SCALAR)
@@ -1921,12 +1920,10 @@ static int service_key(struct conv *c, void *obj, const char *key,
 		sv->env_file = v;
 		return 0;
 	}
+	/* each key appears once in a mapping: size the arrays at once */
 	if (!strcmp(key, "ports")) {
+		ct->ports = xcalloc(v->n, sizeof(*ct->ports));
 		for (size_t i = 0; i < v->n; i++) {
-			ct->ports =
-			        xrealloc(ct->ports,
-			                 (ct->nports + 1) * sizeof(*ct->ports));
-			memset(&ct->ports[ct->nports], 0, sizeof(*ct->ports));
 			rc = get_port_entry(c, v->items[i],
 			                    &ct->ports[ct->nports++]);
 			if (rc)
@@ -1935,12 +1932,8 @@ static int service_key(struct conv *c, void *obj, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "volumes")) {
+		ct->mounts = xcalloc(v->n, sizeof(*ct->mounts));
 		for (size_t i = 0; i < v->n; i++) {
-			ct->mounts = xrealloc(ct->mounts,
-			                      (ct->nmounts + 1) *
-			                              sizeof(*ct->mounts));
-			memset(&ct->mounts[ct->nmounts], 0,
-			       sizeof(*ct->mounts));
 			rc = get_mount(c, v->items[i],
 			               &ct->mounts[ct->nmounts++]);
 			if (rc)

@@ -605,26 +605,6 @@ TEST(hostile_inputs)
 	ASSERT(ru.ru_maxrss < 512 * 1024);
 }
 
-TEST(many_keys_fast)
-{
-	struct buf b = BUF_INIT;
-	struct manifest *m = NULL;
-	int64_t t0;
-
-	/* a wide mapping must not cost quadratic time in the key checks */
-	buf_addstr(&b, "x-wide:\n");
-	for (int i = 0; i < 45000; i++)
-		buf_addf(&b, "  k%d: 1\n", i);
-	buf_addstr(&b, "services: {a: {image: x}}\n");
-	t0 = now_ns();
-	ASSERT_EQ_INT(manifest_load_buffer("t.yaml", b.data, b.len, test_env,
-	                                   NULL, &m),
-	              0);
-	ASSERT(now_ns() - t0 < 1000000000LL);
-	manifest_free(m);
-	buf_release(&b);
-}
-
 static void check_loads_fast(const char *what, struct buf *b, int want_rc)
 {
 	struct strvec w = STRVEC_INIT;
@@ -643,6 +623,19 @@ static void check_loads_fast(const char *what, struct buf *b, int want_rc)
 	manifest_free(m);
 	strvec_clear(&w);
 	buf_reset(b);
+}
+
+TEST(many_keys_fast)
+{
+	struct buf b = BUF_INIT;
+
+	/* a wide mapping must not cost quadratic time in the key checks */
+	buf_addstr(&b, "x-wide:\n");
+	for (int i = 0; i < 45000; i++)
+		buf_addf(&b, "  k%d: 1\n", i);
+	buf_addstr(&b, "services: {a: {image: x}}\n");
+	check_loads_fast("45000 keys", &b, 0);
+	buf_release(&b);
 }
 
 /* Shapes that would be quadratic with a lookup per insertion. */
