@@ -1353,6 +1353,16 @@ static int health_key(struct conv *c, void *obj, const char *key,
 	return 0;
 }
 
+/* The digits at p as a number (no sign, no overflow: it saturates). */
+static double rep_bound(const char *p)
+{
+	double v = 0;
+
+	while (*p >= '0' && *p <= '9' && v < 1e12)
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
 /* Rejects patterns whose compilation would blow up (a{1000}{1000}). */
 static int check_regex(struct conv *c, const struct ynode *v, const char *re)
 {
@@ -1368,11 +1378,11 @@ static int check_regex(struct conv *c, const struct ynode *v, const char *re)
 		if (*p == '\\' && p[1]) {
 			p++;
 		} else if (*p == '{') {
-			weight *= strtol(p + 1, NULL, 10) + 1;
 			const char *comma = p + 1 + strspn(p + 1, "0123456789");
 
+			weight *= rep_bound(p + 1) + 1;
 			if (*comma == ',')
-				weight *= strtol(comma + 1, NULL, 10) + 1;
+				weight *= rep_bound(comma + 1) + 1;
 		}
 	}
 	if (weight > 10000)
