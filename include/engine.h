@@ -411,6 +411,12 @@ int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
 /* At end of stream: ORCH_ERROR if a frame was cut short. */
 int engine_demux_finish(const struct engine_demux *d);
 
+/*
+ * Added: the path sent for path: "/v" API path, except for /_ping (how
+ * the version is found) and when api is NULL (not negotiated yet).
+ */
+void engine_versioned_path(struct buf *out, const char *api, const char *path);
+
 /* Percent-encode s for a URL query component. */
 void engine_url_escape(struct buf *out, const char *s);
 

@@ -654,16 +654,15 @@ static struct engine_call *call_new(struct engine *e,
                                     const struct engine_request *r)
 {
 	struct engine_call *c = xcalloc(1, sizeof(*c));
-	const char *q = strchr(r->path, '?');
-	size_t plen = q ? (size_t)(q - r->path) : strlen(r->path);
-	int versioned = strcmp(r->path, "/_ping") != 0 && e->connected;
+	struct buf p = BUF_INIT;
 
+	engine_versioned_path(&p, e->connected ? e->api : NULL, r->path);
 	c->e = e;
 	c->method = xstrdup(r->method);
-	c->path = versioned ? xasprintf("/v%s%.*s", e->api, (int)plen, r->path)
-	                    : xstrndup(r->path, plen);
-	c->url = versioned ? xasprintf("%s/v%s%s", e->base_url, e->api, r->path)
-	                   : xasprintf("%s%s", e->base_url, r->path);
+	/* messages name the path without the query (filters are long) */
+	c->path = xstrndup(p.data, strcspn(p.data, "?"));
+	c->url = xasprintf("%s%s", e->base_url, p.data);
+	buf_release(&p);
 	c->on_data = r->on_data;
 	c->on_done = r->on_done;
 	c->ud = r->ud;
@@ -680,6 +679,13 @@ static struct engine_call *call_new(struct engine *e,
 		c->req_len = r->body_len;
 	}
 	return c;
+}
+
+void engine_versioned_path(struct buf *out, const char *api, const char *path)
+{
+	if (api && strcmp(path, "/_ping"))
+		buf_addf(out, "/v%s", api);
+	buf_addstr(out, path);
 }
 
 static void fail_at_submit(struct engine *e, struct engine_call *c, int code,
