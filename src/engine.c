@@ -1096,7 +1096,7 @@ int engine_connect(struct engine *e)
 		return 0;
 	/* an engine that accepts but never answers must not hold a
 	   command for the full request timeout */
-	r.timeout_ms = e->connect_timeout_ms + 1000;
+	r.timeout_ms = e->connect_timeout_ms;
 	c = engine_call_start(e, &r);
 	run(e, c);
 	if (c->result == ORCH_ETIMEOUT) {
