@@ -68,7 +68,8 @@ struct engine_call {
 	struct buf pending; /* stream data not yet given to on_data */
 	long status;
 	long timeout_ms;
-	int done, result, delivering, aborted, streaming;
+	int done, result, delivering, aborted, streaming, deferred;
+	CURLcode deferred_cc;
 	char *error;
 	char api_header[16];
 	engine_data_fn on_data;
@@ -613,11 +614,23 @@ static void classify(struct engine_call *c, CURLcode cc)
 	c->result = 0;
 }
 
-/* Give buffered stream data to on_data, outside any curl callback, so
-   that callbacks may call back into the engine. */
+static void complete(struct engine_call *c, CURLcode cc)
+{
+	classify(c, cc);
+	c->done = 1;
+	if (c->on_done)
+		c->on_done(c, c->ud); /* may free c */
+}
+
+/*
+ * Give buffered stream data to on_data, outside any curl callback, so
+ * that callbacks may call back into the engine. A call that finished or
+ * was cancelled while its own on_data ran is completed here, after the
+ * callback returned. Returns 1 when c completed (it may be freed).
+ */
 static int deliver(struct engine_call *c)
 {
-	if (!c->on_data || !c->pending.len || c->delivering || c->aborted)
+	if (!c->on_data || c->delivering)
 		return 0;
 	c->delivering = 1;
 	while (c->pending.len && !c->aborted) {
@@ -631,23 +644,28 @@ static int deliver(struct engine_call *c)
 			c->aborted = ORCH_EINTR;
 	}
 	c->delivering = 0;
-	return 1;
+	if (c->deferred) {
+		complete(c, c->deferred_cc);
+		return 1;
+	}
+	return 0;
 }
 
 static void finish(struct engine_call *c, CURLcode cc)
 {
-	struct engine *e = c->e;
-
-	if (cc == CURLE_OK || cc == CURLE_PARTIAL_FILE)
-		deliver(c);
-	curl_multi_remove_handle(e->multi, c->easy);
+	curl_multi_remove_handle(c->e->multi, c->easy);
 	unlink_call(c);
 	if (cc == CURLE_WRITE_ERROR && !c->aborted)
 		c->aborted = ORCH_ETOOBIG;
-	classify(c, cc);
-	c->done = 1;
-	if (c->on_done)
-		c->on_done(c, c->ud);
+	if (c->delivering) {
+		/* finished inside its own on_data: deliver() completes it */
+		c->deferred = 1;
+		c->deferred_cc = cc;
+		return;
+	}
+	if ((cc == CURLE_OK || cc == CURLE_PARTIAL_FILE) && deliver(c))
+		return;
+	complete(c, cc);
 }
 
 static struct engine_call *call_new(struct engine *e,
@@ -802,16 +820,19 @@ const struct buf *engine_call_body(const struct engine_call *c)
 
 void engine_call_cancel(struct engine_call *c)
 {
-	if (!c || c->done)
+	if (!c || c->done || c->deferred)
 		return;
 	c->aborted = ORCH_EINTR;
 	if (c->e && c->easy)
 		curl_multi_remove_handle(c->e->multi, c->easy);
 	unlink_call(c);
-	set_call_error(c, ORCH_EINTR, "%s %s: cancelled", c->method, c->path);
-	c->done = 1;
-	if (c->on_done)
-		c->on_done(c, c->ud);
+	if (c->delivering) {
+		/* cancelled from its own on_data: completed when it returns */
+		c->deferred = 1;
+		c->deferred_cc = CURLE_OK;
+		return;
+	}
+	complete(c, CURLE_OK);
 }
 
 void engine_call_free(struct engine_call *c)
@@ -883,19 +904,17 @@ static int process(struct engine *e)
 		for (struct engine_call *c = e->active; c; c = c->next) {
 			if (c->on_data && c->pending.len && !c->delivering &&
 			    !c->aborted) {
-				deliver(c);
+				events++;
+				again = 1;
+				if (deliver(c))
+					break; /* completed, maybe freed */
 				if (c->aborted) {
 					/* on_data asked to stop */
 					curl_multi_remove_handle(e->multi,
 					                         c->easy);
 					unlink_call(c);
-					classify(c, CURLE_OK);
-					c->done = 1;
-					if (c->on_done)
-						c->on_done(c, c->ud);
+					complete(c, CURLE_OK);
 				}
-				events++;
-				again = 1;
 				break;
 			}
 		}

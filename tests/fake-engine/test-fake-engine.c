@@ -221,6 +221,7 @@ TEST(request_timeout)
 }
 
 struct seen {
+	struct engine_call *self; /* cancelled from the callback when set */
 	int n;
 	char actions[4][32];
 	char exit_code[8];
@@ -237,6 +238,8 @@ static void on_event(const struct engine_event *ev, void *ud)
 	if (ev->exit_code)
 		snprintf(s->exit_code, sizeof(s->exit_code), "%s",
 		         ev->exit_code);
+	if (s->self && !strcmp(ev->action, "die"))
+		engine_call_cancel(s->self);
 	if (engine_event_attr(ev, "orch.run"))
 		snprintf(s->run, sizeof(s->run), "%s",
 		         engine_event_attr(ev, "orch.run"));
@@ -306,6 +309,23 @@ TEST(events_while_other_calls_run)
 	ASSERT_EQ_INT(engine_running(e), 0);
 	engine_call_free(h);
 	engine_call_free(ev);
+	engine_free(e);
+}
+
+TEST(events_cancelled_from_callback)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	s.self = engine_events_start(e, NULL, 0, NULL, 0, on_event, &s);
+	while (!engine_call_done(s.self) && now_ms() - t0 < 3000)
+		engine_wait(e, NULL, 0, 200);
+	ASSERT(engine_call_done(s.self));
+	ASSERT_EQ_INT(s.n, 2);
+	ASSERT_EQ_INT(engine_call_result(s.self), ORCH_EINTR);
+	engine_call_free(s.self);
 	engine_free(e);
 }
 
@@ -486,6 +506,7 @@ int main(int argc, char **argv)
 	RUN(exec_exit_code_from_inspect);
 	RUN(request_timeout);
 	RUN(events_while_other_calls_run);
+	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
