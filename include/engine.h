@@ -322,6 +322,22 @@ int engine_container_list(struct engine *e, const struct engine_label *filter,
 int engine_container_logs(struct engine *e, const char *id, int tail,
                           struct buf *out);
 
+/*
+ * Added: follow a container's output as it is written (logs?follow=1),
+ * for log-based readiness and live output. tty must be the container's
+ * Config.Tty (engine_container_info.tty): it alone says whether the
+ * stream is multiplexed. fn gets each piece in arrival order with its
+ * stream (1 stdout, 2 stderr; always 1 for a TTY). tail <0: all lines;
+ * since_s 0: from the start. No overall timeout: the call ends when the
+ * container stops, on a malformed stream (the call's error says why), or
+ * when cancelled. The caller frees the call.
+ */
+typedef void (*engine_log_fn)(int stream, const char *data, size_t len,
+                              void *ud);
+struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
+                                      int tail, int64_t since_s,
+                                      engine_log_fn fn, void *ud);
+
 /* Copy a tar archive into dir of the container / out of path. */
 int engine_copy_in(struct engine *e, const char *id, const char *dir,
                    const void *tar, size_t len);

@@ -69,6 +69,8 @@ struct engine_call {
 	long status;
 	long timeout_ms;
 	int done, result, delivering, aborted, streaming, deferred;
+	int abort_code; /* why on_data stopped the call, with abort_msg */
+	char *abort_msg;
 	CURLcode deferred_cc;
 	char *error;
 	char api_header[16];
@@ -78,6 +80,7 @@ struct engine_call {
 	/* state of the operation built on this call, freed with it */
 	void *priv;
 	void (*priv_free)(void *);
+	void (*priv_end)(struct engine_call *c); /* checks a clean end */
 	struct engine_call *next, **pprev;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -535,6 +538,11 @@ static void classify(struct engine_call *c, CURLcode cc)
 
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
 	curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (c->aborted == ORCH_EINTR && c->abort_msg) {
+		set_call_error(c, c->abort_code, "%s %s: %s", c->method,
+		               c->path, c->abort_msg);
+		return;
+	}
 	if (c->aborted == ORCH_EINTR) {
 		set_call_error(c, ORCH_EINTR, "%s %s: cancelled", c->method,
 		               c->path);
@@ -617,6 +625,8 @@ static void classify(struct engine_call *c, CURLcode cc)
 static void complete(struct engine_call *c, CURLcode cc)
 {
 	classify(c, cc);
+	if (c->result == 0 && c->priv_end)
+		c->priv_end(c);
 	c->done = 1;
 	if (c->on_done)
 		c->on_done(c, c->ud); /* may free c */
@@ -857,6 +867,7 @@ void engine_call_free(struct engine_call *c)
 	free(c->url);
 	free(c->req_body);
 	free(c->error);
+	free(c->abort_msg);
 	free(c);
 }
 
@@ -2189,6 +2200,91 @@ int engine_container_logs(struct engine *e, const char *id, int tail,
 	engine_call_free(c);
 	buf_release(&p);
 	return rc;
+}
+
+struct follow {
+	struct engine_call *call;
+	struct engine_demux d;
+	int raw;
+	engine_log_fn fn;
+	void *ud;
+};
+
+static int follow_data(void *ud, const char *data, size_t len)
+{
+	struct follow *f = ud;
+	struct buf out = BUF_INIT;
+
+	if (f->raw) {
+		f->fn(1, data, len, f->ud);
+		return 0;
+	}
+	/* feed at most up to the next frame boundary, so that every piece
+	   handed out belongs to one stream, in arrival order */
+	while (len) {
+		size_t n = f->d.remaining ? f->d.remaining : 8 - f->d.hdr_len;
+		int stream = f->d.stream;
+		int had_payload = f->d.remaining > 0;
+
+		if (n > len)
+			n = len;
+		if (engine_demux_feed(&f->d, data, n, &out, NULL)) {
+			f->call->abort_code = ORCH_EENGINE;
+			free(f->call->abort_msg);
+			f->call->abort_msg = xstrdup(f->d.errmsg);
+			buf_release(&out);
+			return 1;
+		}
+		if (had_payload && out.len)
+			f->fn(stream == 2 ? 2 : 1, out.data, out.len, f->ud);
+		buf_reset(&out);
+		data += n;
+		len -= n;
+	}
+	buf_release(&out);
+	return 0;
+}
+
+static void follow_end(struct engine_call *c)
+{
+	struct follow *f = c->priv;
+
+	if (!f->raw && engine_demux_finish(&f->d))
+		set_call_error(c, ORCH_EENGINE, "%s %s: %s", c->method, c->path,
+		               orch_error_last());
+}
+
+struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
+                                      int tail, int64_t since_s,
+                                      engine_log_fn fn, void *ud)
+{
+	struct follow *f = xcalloc(1, sizeof(*f));
+	struct buf p = BUF_INIT;
+	struct engine_request r = { .method = "GET",
+		                    .timeout_ms = -1,
+		                    .on_data = follow_data,
+		                    .ud = f };
+	struct engine_call *c;
+
+	f->raw = tty;
+	f->fn = fn;
+	f->ud = ud;
+	engine_demux_init(&f->d);
+	buf_addstr(&p, "/containers/");
+	engine_url_escape(&p, id);
+	buf_addstr(&p, "/logs?follow=1&stdout=1&stderr=1");
+	if (tail >= 0)
+		buf_addf(&p, "&tail=%d", tail);
+	if (since_s > 0)
+		buf_addf(&p, "&since=%lld", (long long)since_s);
+	r.path = p.data;
+	c = engine_call_start(e, &r);
+	f->call = c;
+	c->priv = f;
+	c->priv_free = free;
+	c->priv_end = follow_end;
+	buf_release(&p);
+	return c;
 }
 
 int engine_copy_in(struct engine *e, const char *id, const char *dir,

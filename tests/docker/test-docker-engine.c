@@ -36,7 +36,8 @@ extern char **environ;
 #define LABEL "orchestrate.test.engine"
 
 static struct engine *e;
-static char uniq[64], tag[128], netname[128], volname[128], ctrname[128];
+static char uniq[64], tag[128], import_tag[128], netname[128], volname[128],
+        ctrname[128];
 static char ctxdir[] = "/tmp/orch-engtest-XXXXXX";
 static struct engine_label label[1];
 static int failures, checks;
@@ -129,6 +130,7 @@ static int cleanup(int verbose)
 		engine_object_list_release(&l);
 	}
 	engine_image_remove(e, tag, 1);
+	engine_image_remove(e, import_tag, 1);
 
 	if (engine_container_list(e, label, 1, &l) == 0) {
 		left += (int)l.n;
@@ -143,6 +145,8 @@ static int cleanup(int verbose)
 		engine_object_list_release(&l);
 	}
 	if (count_images() != 0)
+		left++;
+	if (engine_image_inspect(e, import_tag, NULL) != ORCH_ENOTFOUND)
 		left++;
 	if (verbose)
 		check(left == 0, "nothing labelled %s=%s is left", LABEL, uniq);
@@ -205,8 +209,35 @@ static int run_version(struct buf *out)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+static void on_log(int stream, const char *data, size_t len, void *ud)
+{
+	buf_addf(ud, "%d:%.*s", stream, (int)len, data);
+}
+
+static void import(void)
+{
+	struct buf t = BUF_INIT;
+	char *path = xasprintf("%s.import.tar", ctxdir), *id = NULL;
+
+	tar_add_file(&t, "hello.txt", 0644, 0, "imported\n", 9);
+	tar_finish(&t);
+	write_file_atomic(path, t.data, t.len);
+	check(engine_image_import(e, path, import_tag) == 0, "image import");
+	int rc = engine_image_inspect(e, import_tag, &id);
+
+	check(rc == 0 && id, "the imported image is there: %s", id ? id : "no");
+	check(engine_image_remove(e, import_tag, 0) == 0,
+	      "imported image remove");
+	unlink(path);
+	free(path);
+	free(id);
+	buf_release(&t);
+}
+
 static void scenario(void)
 {
+	struct buf followed = BUF_INIT;
+	struct engine_call *follow = NULL;
 	struct engine_label bargs[] = { { "BASE", "local/busybox" } };
 	struct engine_build_opts bo = { 0 };
 	struct buf build_out = BUF_INIT, out = BUF_INIT, t = BUF_INIT;
@@ -299,6 +330,9 @@ static void scenario(void)
 	check(engine_container_create(e, &s, NULL) == ORCH_ECONFLICT,
 	      "a second container with the same name is a conflict");
 	rc = engine_container_inspect(e, cid, &info);
+	if (rc == 0)
+		follow = engine_logs_start(e, cid, info.tty, -1, 0, on_log,
+		                           &followed);
 	check(rc == 0 && info.running && !strcmp(info.name, ctrname),
 	      "inspect: running as %s", info.name ? info.name : "?");
 	check(info.nports == 1 && info.ports[0].container_port == 8080 &&
@@ -380,6 +414,16 @@ static void scenario(void)
 	      "die event with exitCode 137 on the events stream");
 	check(engine_container_stop(e, cid, 1) == 0,
 	      "stopping a stopped container (304) succeeds");
+	t0 = now_ms();
+	while (follow && !engine_call_done(follow) && now_ms() - t0 < 10000)
+		engine_wait(e, NULL, 0, 500);
+	check(follow && engine_call_done(follow) &&
+	              engine_call_result(follow) == 0 &&
+	              strstr(buf_cstr(&followed),
+	                     "1:hello from the context\n") &&
+	              strstr(buf_cstr(&followed), "2:to-stderr\n"),
+	      "followed logs end with the container: '%s'",
+	      buf_cstr(&followed));
 
 	/* remove */
 	check(engine_container_remove(e, cid, 1) == 0, "container remove");
@@ -391,6 +435,11 @@ static void scenario(void)
 	check(engine_image_inspect(e, tag, NULL) == ORCH_ENOTFOUND,
 	      "the image is gone");
 out:
+	if (follow) {
+		engine_call_cancel(follow);
+		engine_call_free(follow);
+	}
+	buf_release(&followed);
 	if (events) {
 		engine_call_cancel(events);
 		engine_call_free(events);
@@ -430,6 +479,8 @@ int main(int argc, char **argv)
 	snprintf(uniq, sizeof(uniq), "%ld-%lld", (long)getpid(),
 	         (long long)wall_ms());
 	snprintf(tag, sizeof(tag), "orch-engtest-%s:latest", uniq);
+	snprintf(import_tag, sizeof(import_tag),
+	         "orch-engtest-%s-import:latest", uniq);
 	snprintf(netname, sizeof(netname), "orch-engtest-%s", uniq);
 	snprintf(volname, sizeof(volname), "orch-engtest-%s", uniq);
 	snprintf(ctrname, sizeof(ctrname), "orch-engtest-%s", uniq);
@@ -440,6 +491,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	scenario();
+	import();
 	cleanup(1);
 	rm_ctx();
 

@@ -186,6 +186,43 @@ TEST(logs_demuxed_raw_and_truncated)
 	engine_free(e);
 }
 
+static void on_log(int stream, const char *data, size_t len, void *ud)
+{
+	buf_addf(ud, "%d:%.*s", stream, (int)len, data);
+}
+
+TEST(logs_follow)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct buf got = BUF_INIT;
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_logs_start(e, "good", 0, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_STR(buf_cstr(&got), "1:out 1\n2:err 1\n1:out 2\n");
+	engine_call_free(c);
+	buf_reset(&got);
+	c = engine_logs_start(e, "trunc", 0, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), ORCH_EENGINE);
+	ASSERT_CONTAINS(engine_call_error(c), "90 bytes missing");
+	ASSERT_EQ_STR(buf_cstr(&got), "1:first line\n1:0123456789");
+	engine_call_free(c);
+	buf_reset(&got);
+	c = engine_logs_start(e, "tty", 1, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_STR(buf_cstr(&got), "1:raw tty output\r\n");
+	engine_call_free(c);
+	buf_release(&got);
+	engine_free(e);
+}
+
 TEST(exec_exit_code_from_inspect)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -503,6 +540,7 @@ int main(int argc, char **argv)
 	RUN(client_too_old);
 	RUN(error_inside_pull_stream);
 	RUN(logs_demuxed_raw_and_truncated);
+	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
 	RUN(request_timeout);
 	RUN(events_while_other_calls_run);
