@@ -150,6 +150,14 @@ int plan_build(const struct manifest *m, enum strategy s, int middle,
                struct plan **out);
 void plan_free(struct plan *p);
 
+/*
+ * The strategy a command uses: opt (--strategy) when given, else the
+ * manifest's `strategy:`, else big-bang. ORCH_EINVALID for an unknown
+ * name, with the valid ones in the message.
+ */
+int plan_resolve_strategy(const struct manifest *m, const char *opt,
+                          enum strategy *out);
+
 /* Does the stage run suite (index into manifest.suites)? Its run or NULL. */
 const struct plan_run *plan_stage_run(const struct plan_stage *st,
                                       size_t suite);

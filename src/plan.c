@@ -42,6 +42,24 @@ int strategy_parse(const char *name, enum strategy *out)
 	                       strategy_list());
 }
 
+int plan_resolve_strategy(const struct manifest *m, const char *opt,
+                          enum strategy *out)
+{
+	int rc;
+
+	if (opt)
+		return strategy_parse(opt, out);
+	if (!m->strategy) {
+		*out = STRATEGY_BIG_BANG;
+		return 0;
+	}
+	rc = strategy_parse(m->strategy, out);
+	if (rc)
+		return orch_error_prefix(rc, "%s: strategy",
+		                         m->path ? m->path : "manifest");
+	return 0;
+}
+
 const char *strategy_name(enum strategy s)
 {
 	if ((int)s < 0 || (int)s >= STRATEGY_COUNT)

@@ -5,104 +5,16 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "error.h"
 #include "graph.h"
 #include "harness.h"
 #include "manifest.h"
+#include "mfbuild.h"
 #include "plan.h"
+#include "plan_json.h"
 #include "util.h"
-
-enum { REAL = 1, STUB = 2 };
-
-/* Dependencies are given by name and resolved by finish(). */
-static void svc(struct manifest *m, const char *name, int flags,
-                const char *deps)
-{
-	struct mf_service *s;
-	struct strvec names = STRVEC_INIT;
-	const char *p = deps;
-
-	m->services = xrealloc(m->services,
-	                       (m->nservices + 1) * sizeof(*m->services));
-	s = &m->services[m->nservices++];
-	memset(s, 0, sizeof(*s));
-	s->name = xstrdup(name);
-	s->has_real = !!(flags & REAL);
-	if (flags & STUB)
-		s->stub = xcalloc(1, sizeof(*s->stub));
-	while (p && *p) {
-		size_t len = strcspn(p, ",");
-
-		strvec_push_nodup(&names, xstrndup(p, len));
-		p += len + (p[len] == ',');
-	}
-	s->ndeps = names.n;
-	s->deps = xcalloc(names.n ? names.n : 1, sizeof(*s->deps));
-	for (size_t i = 0; i < names.n; i++) {
-		s->deps[i].name = names.v[i];
-		names.v[i] = NULL;
-	}
-	free(names.v);
-}
-
-static void suite(struct manifest *m, const char *name, const char *targets)
-{
-	struct mf_suite *su;
-	const char *p = targets;
-
-	m->suites = xrealloc(m->suites, (m->nsuites + 1) * sizeof(*m->suites));
-	su = &m->suites[m->nsuites++];
-	memset(su, 0, sizeof(*su));
-	su->name = xstrdup(name);
-	while (*p) {
-		size_t len = strcspn(p, ",");
-
-		strvec_push_nodup(&su->targets, xstrndup(p, len));
-		p += len + (p[len] == ',');
-	}
-}
-
-static int find(const struct manifest *m, const char *name)
-{
-	for (size_t i = 0; i < m->nservices; i++)
-		if (!strcmp(m->services[i].name, name))
-			return (int)i;
-	abort();
-}
-
-static void finish(struct manifest *m)
-{
-	for (size_t i = 0; i < m->nservices; i++)
-		for (size_t d = 0; d < m->services[i].ndeps; d++)
-			m->services[i].deps[d].index =
-			        (size_t)find(m, m->services[i].deps[d].name);
-	for (size_t k = 0; k < m->nsuites; k++) {
-		struct mf_suite *su = &m->suites[k];
-
-		su->target_index = xcalloc(su->targets.n + 1, sizeof(size_t));
-		for (size_t t = 0; t < su->targets.n; t++)
-			su->target_index[t] = (size_t)find(m, su->targets.v[t]);
-	}
-}
-
-static void release(struct manifest *m)
-{
-	for (size_t i = 0; i < m->nservices; i++) {
-		for (size_t d = 0; d < m->services[i].ndeps; d++)
-			free(m->services[i].deps[d].name);
-		free(m->services[i].deps);
-		free(m->services[i].stub);
-		free(m->services[i].name);
-	}
-	for (size_t k = 0; k < m->nsuites; k++) {
-		free(m->suites[k].name);
-		strvec_clear(&m->suites[k].targets);
-		free(m->suites[k].target_index);
-	}
-	free(m->services);
-	free(m->suites);
-	memset(m, 0, sizeof(*m));
-}
 
 /*
  * Renderings that make assertions one line each. Buffers are static and
@@ -712,6 +624,50 @@ TEST(every_suite_runs_in_every_strategy)
 	plan_free(NULL);
 }
 
+TEST(json_document)
+{
+	struct manifest m = { 0 };
+	struct buf b = BUF_INIT;
+	struct plan *p;
+	cJSON *root, *stages, *st, *run, *edge;
+
+	diamond(&m, 0);
+	p = build(&m, "top-down", -1);
+	ASSERT(p);
+	ASSERT_EQ_INT(plan_json(&m, p, &b), 0);
+	root = cJSON_Parse(buf_cstr(&b));
+	ASSERT(root);
+	ASSERT_EQ_STR(cJSON_GetObjectItem(root, "strategy")->valuestring,
+	              "top-down");
+	ASSERT(cJSON_IsNull(cJSON_GetObjectItem(root, "middle")));
+	ASSERT_EQ_INT(cJSON_GetObjectItem(root, "top_level")->valueint, 2);
+	ASSERT_EQ_INT(
+	        cJSON_GetObjectItem(cJSON_GetObjectItem(root, "levels"), "web")
+	                ->valueint,
+	        2);
+	stages = cJSON_GetObjectItem(root, "stages");
+	ASSERT_EQ_INT(cJSON_GetArraySize(stages), 2);
+	st = cJSON_GetArrayItem(stages, 1);
+	ASSERT_EQ_INT(cJSON_GetObjectItem(st, "index")->valueint, 1);
+	edge = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "new_edges"), 2);
+	ASSERT_EQ_STR(cJSON_GetArrayItem(edge, 0)->valuestring, "web");
+	ASSERT_EQ_STR(cJSON_GetArrayItem(edge, 1)->valuestring, "api");
+	ASSERT_EQ_STR(cJSON_GetArrayItem(cJSON_GetObjectItem(st, "notes"), 0)
+	                      ->valuestring,
+	              "'db' has no stub: comes up real");
+	run = cJSON_GetArrayItem(cJSON_GetObjectItem(st, "runs"), 3);
+	ASSERT_EQ_STR(cJSON_GetObjectItem(run, "suite")->valuestring, "s-web");
+	ASSERT(cJSON_IsTrue(cJSON_GetObjectItem(run, "rerun")));
+	ASSERT_EQ_INT(cJSON_GetObjectItem(run, "previous_stage")->valueint, 0);
+	ASSERT(cJSON_IsFalse(cJSON_GetObjectItem(run, "against_stubs")));
+	ASSERT_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(run, "new_edges")),
+	              4);
+	cJSON_Delete(root);
+	buf_release(&b);
+	plan_free(p);
+	release(&m);
+}
+
 int main(void)
 {
 	RUN(strategy_names);
@@ -731,5 +687,6 @@ int main(void)
 	RUN(externals_are_always_stubs);
 	RUN(one_level);
 	RUN(every_suite_runs_in_every_strategy);
+	RUN(json_document);
 	return harness_done();
 }
