@@ -18,26 +18,32 @@
 static const char usage[] =
         "usage: orchestrate plan [--strategy S] [--middle N] [--json]\n";
 
-/* "a, b (started)" with a per-item suffix; "none" for an empty list */
+/*
+ * "a, b (new)": first applies before second (a replaced stub is new too,
+ * but saying it replaces the stub says more); "none" for an empty list
+ */
 static void
 print_services(const struct manifest *m, const struct plan_indices *l,
-               const struct plan_indices *mark1, const char *suffix1,
-               const struct plan_indices *mark2, const char *suffix2)
+               const struct plan_indices *first, const char *first_note,
+               const struct plan_indices *second, const char *second_note)
 {
 	if (!l->n)
 		fputs("none", stdout);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct mf_service *s = &m->services[l->v[i]];
+		const char *note = NULL;
 
+		for (size_t j = 0; second && j < second->n; j++)
+			if (second->v[j] == l->v[i])
+				note = second_note;
+		for (size_t j = 0; first && j < first->n; j++)
+			if (first->v[j] == l->v[i])
+				note = first_note;
 		printf("%s%s", i ? ", " : "", s->name);
 		if (mf_service_external(s))
 			fputs(" (external)", stdout);
-		for (size_t j = 0; mark1 && j < mark1->n; j++)
-			if (mark1->v[j] == l->v[i])
-				printf(" (%s)", suffix1);
-		for (size_t j = 0; mark2 && j < mark2->n; j++)
-			if (mark2->v[j] == l->v[i])
-				printf(" (%s)", suffix2);
+		if (note)
+			printf(" (%s)", note);
 	}
 	fputc('\n', stdout);
 }
@@ -79,7 +85,7 @@ static void print_plan(const struct manifest *m, const struct plan *p)
 		printf("\nstage %zu/%zu: %s\n", i + 1, p->nstages, st->label);
 		fputs("  real:       ", stdout);
 		print_services(m, &st->real, &st->stubs_replaced,
-		               "replaces its stub", &st->new_real, "new");
+		               "replaces stub", &st->new_real, "new");
 		fputs("  stubs:      ", stdout);
 		print_services(m, &st->stubs, &st->stubs_started, "new", NULL,
 		               NULL);
@@ -103,10 +109,11 @@ static void print_plan(const struct manifest *m, const struct plan *p)
 				printf(" (re-run after stage %d)",
 				       r->previous_stage + 1);
 			if (r->stubs.n) {
-				fputs(" against stubs: ", stdout);
+				fputs(" (against stubs: ", stdout);
 				for (size_t j = 0; j < r->stubs.n; j++)
 					printf("%s%s", j ? ", " : "",
 					       m->services[r->stubs.v[j]].name);
+				fputc(')', stdout);
 			}
 			fputc('\n', stdout);
 		}

@@ -464,7 +464,8 @@ static void plan_sandwich(struct builder *b, char *want)
 	for (size_t i = 0; i < p->nservices; i++)
 		want[i] = p->levels[i] != p->middle;
 	add_stage(b, want,
-	          xasprintf("levels other than %d real, level %d stubbed",
+	          xasprintf("levels other than %d real, level %d stubbed "
+	                    "where called",
 	                    p->middle, p->middle));
 	memset(want, 1, p->nservices);
 	add_stage(b, want, xasprintf("level %d real", p->middle));

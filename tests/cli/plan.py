@@ -221,7 +221,7 @@ def t_human():
     eq(rc, 0, "exit status")
     for want in ["strategy top-down: 2 stages", "stage 1/2:",
                  "stubs:      api (new), worker (new)",
-                 "new edges:  web -> api, web -> worker",
+                 "new edges:  api -> db, worker -> db, web -> api, web -> worker",
                  "note:       'db' has no stub: comes up real",
                  "web-e2e (re-run after stage 1)"]:
         assert want in out, f"{want!r} not in:\n{out}"
