@@ -624,6 +624,49 @@ TEST(every_suite_runs_in_every_strategy)
 	plan_free(NULL);
 }
 
+TEST(missing_stub_brings_its_dependencies)
+{
+	struct manifest m = { 0 };
+	struct plan *p;
+
+	svc(&m, "a", REAL | STUB, "");
+	svc(&m, "b", REAL, "a");
+	svc(&m, "c", REAL | STUB, "b");
+	suite(&m, "sc", "c");
+	finish(&m);
+	p = build(&m, "top-down", -1);
+	ASSERT(p);
+	/* b comes up real at once and needs a: as a stub */
+	ASSERT_EQ_INT(p->nstages, 2);
+	ASSERT_EQ_STR(config(&m, p, 0), "a~ b c");
+	ASSERT_EQ_STR(p->stages[0].notes.v[0],
+	              "'b' has no stub: comes up real");
+	ASSERT_EQ_STR(p->stages[1].label, "every level real");
+	ASSERT_EQ_STR(runs(&m, p, 1), "sc*");
+	plan_free(p);
+	release(&m);
+}
+
+TEST(resolve_strategy)
+{
+	struct manifest m = { 0 };
+	enum strategy s;
+
+	ASSERT_EQ_INT(plan_resolve_strategy(&m, NULL, &s), 0);
+	ASSERT_EQ_INT(s, STRATEGY_BIG_BANG);
+	m.strategy = "top-down";
+	ASSERT_EQ_INT(plan_resolve_strategy(&m, NULL, &s), 0);
+	ASSERT_EQ_INT(s, STRATEGY_TOP_DOWN);
+	ASSERT_EQ_INT(plan_resolve_strategy(&m, "sandwich", &s), 0);
+	ASSERT_EQ_INT(s, STRATEGY_SANDWICH);
+	m.strategy = "sideways";
+	m.path = "x.yaml";
+	ASSERT_EQ_INT(plan_resolve_strategy(&m, NULL, &s), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(),
+	                "x.yaml: strategy: unknown strategy 'sideways'");
+	ASSERT_EQ_INT(plan_resolve_strategy(&m, "bottom-up", &s), 0);
+}
+
 TEST(json_document)
 {
 	struct manifest m = { 0 };
@@ -687,6 +730,8 @@ int main(void)
 	RUN(externals_are_always_stubs);
 	RUN(one_level);
 	RUN(every_suite_runs_in_every_strategy);
+	RUN(missing_stub_brings_its_dependencies);
+	RUN(resolve_strategy);
 	RUN(json_document);
 	return harness_done();
 }
