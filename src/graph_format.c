@@ -232,7 +232,7 @@ static void render_mermaid(const struct manifest *m, const int *levels, int top,
 
 int graph_render(const struct manifest *m, enum graph_format f, struct buf *out)
 {
-	int *levels = xcalloc(m->nservices ? m->nservices : 1, sizeof(*levels));
+	int *levels = xcalloc(m->nservices, sizeof(*levels));
 	int top = graph_levels(m, levels);
 
 	if (top < 0)

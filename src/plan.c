@@ -276,11 +276,10 @@ static void suite_config(const struct manifest *m, const struct mf_suite *su,
 static void add_runs(struct builder *b, struct plan_stage *st)
 {
 	const struct manifest *m = b->m;
-	char *config = xcalloc(m->nservices ? m->nservices : 1, 1);
-	size_t *stack =
-	        xcalloc(m->nservices ? m->nservices : 1, sizeof(*stack));
+	char *config = xcalloc(m->nservices, 1);
+	size_t *stack = xcalloc(m->nservices, sizeof(*stack));
 
-	st->runs = xcalloc(m->nsuites ? m->nsuites : 1, sizeof(*st->runs));
+	st->runs = xcalloc(m->nsuites, sizeof(*st->runs));
 	for (size_t k = 0; k < m->nsuites; k++) {
 		const struct mf_suite *su = &m->suites[k];
 		struct plan_run *r;
@@ -320,8 +319,7 @@ static void add_runs(struct builder *b, struct plan_stage *st)
 			}
 		}
 		if (!b->last_config[k])
-			b->last_config[k] =
-			        xmalloc(m->nservices ? m->nservices : 1);
+			b->last_config[k] = xmalloc(m->nservices);
 		memcpy(b->last_config[k], config, m->nservices);
 		b->last_stage[k] = (int)st->index;
 		edges_copy(&b->last_edges[k], &r->edges);
@@ -338,8 +336,7 @@ static void add_stage(struct builder *b, const char *want, char *label)
 {
 	const struct manifest *m = b->m;
 	struct plan *p = b->p;
-	enum plan_mode *modes =
-	        xcalloc(m->nservices ? m->nservices : 1, sizeof(*modes));
+	enum plan_mode *modes = xcalloc(m->nservices, sizeof(*modes));
 	struct strvec notes = STRVEC_INIT;
 	struct plan_stage *st;
 
@@ -401,8 +398,7 @@ static void plan_big_bang(struct builder *b, char *want)
 static int plan_incremental(struct builder *b, char *want)
 {
 	const struct manifest *m = b->m;
-	size_t *order =
-	        xcalloc(m->nservices ? m->nservices : 1, sizeof(*order));
+	size_t *order = xcalloc(m->nservices, sizeof(*order));
 	size_t added = 0;
 	int rc = graph_topo_order(m, order);
 
@@ -476,7 +472,7 @@ int plan_build(const struct manifest *m, enum strategy s, int middle,
 {
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct builder b = { 0 };
-	size_t n = m->nservices ? m->nservices : 1;
+	size_t n = m->nservices;
 	char *want = xcalloc(n, 1);
 	int rc;
 
@@ -486,17 +482,13 @@ int plan_build(const struct manifest *m, enum strategy s, int middle,
 	p->nservices = m->nservices;
 	p->nsuites = m->nsuites;
 	p->levels = xcalloc(n, sizeof(*p->levels));
-	p->suite_levels =
-	        xcalloc(m->nsuites ? m->nsuites : 1, sizeof(*p->suite_levels));
+	p->suite_levels = xcalloc(m->nsuites, sizeof(*p->suite_levels));
 	b.m = m;
 	b.p = p;
 	b.prev = xcalloc(n, sizeof(*b.prev));
-	b.last_config =
-	        xcalloc(m->nsuites ? m->nsuites : 1, sizeof(*b.last_config));
-	b.last_stage =
-	        xcalloc(m->nsuites ? m->nsuites : 1, sizeof(*b.last_stage));
-	b.last_edges =
-	        xcalloc(m->nsuites ? m->nsuites : 1, sizeof(*b.last_edges));
+	b.last_config = xcalloc(m->nsuites, sizeof(*b.last_config));
+	b.last_stage = xcalloc(m->nsuites, sizeof(*b.last_stage));
+	b.last_edges = xcalloc(m->nsuites, sizeof(*b.last_edges));
 	for (size_t k = 0; k < m->nsuites; k++)
 		b.last_stage[k] = -1;
 

@@ -667,6 +667,23 @@ TEST(resolve_strategy)
 	ASSERT_EQ_INT(plan_resolve_strategy(&m, "bottom-up", &s), 0);
 }
 
+TEST(empty_manifest)
+{
+	struct manifest m = { 0 };
+	struct buf b = BUF_INIT;
+
+	for (int s = 0; s < STRATEGY_COUNT; s++) {
+		struct plan *p = NULL;
+
+		ASSERT_EQ_INT(plan_build(&m, (enum strategy)s, -1, &p), 0);
+		ASSERT_EQ_INT(p->nstages, 0);
+		ASSERT_EQ_INT(plan_json(&m, p, &b), 0);
+		plan_free(p);
+	}
+	ASSERT_CONTAINS(buf_cstr(&b), "\"stages\":\t[]");
+	buf_release(&b);
+}
+
 TEST(json_document)
 {
 	struct manifest m = { 0 };
@@ -732,6 +749,7 @@ int main(void)
 	RUN(every_suite_runs_in_every_strategy);
 	RUN(missing_stub_brings_its_dependencies);
 	RUN(resolve_strategy);
+	RUN(empty_manifest);
 	RUN(json_document);
 	return harness_done();
 }
