@@ -214,6 +214,35 @@ static void on_log(int stream, const char *data, size_t len, void *ud)
 	buf_addf(ud, "%d:%.*s", stream, (int)len, data);
 }
 
+/* A build whose RUN fails reports the error from inside the stream. */
+static void failing_build(void)
+{
+	struct engine_build_opts bo = { 0 };
+	char *id = NULL;
+	char *dir = xasprintf("%s.bad", ctxdir), *df;
+	int rc;
+
+	mkdir(dir, 0700);
+	df = xasprintf("%s/Dockerfile", dir);
+	write_file_atomic(df, "FROM local/busybox\nRUN exit 3\n", 30);
+	bo.context_dir = dir;
+	bo.labels = label;
+	bo.nlabels = 1;
+	rc = engine_image_build(e, &bo, &id);
+	check(rc == ORCH_EENGINE && !id &&
+	              strstr(orch_error_last(), "200 stream") &&
+	              strstr(orch_error_last(), "non-zero code: 3"),
+	      "a failing RUN fails the build: %s", orch_error_last());
+	rc = engine_image_pull(e, "orch-engtest-nonexistent/x:1");
+	check(rc < 0 && strstr(orch_error_last(), "pulling "),
+	      "a pull that cannot succeed fails: %s", orch_error_last());
+	unlink(df);
+	rmdir(dir);
+	free(df);
+	free(dir);
+	free(id);
+}
+
 static void import(void)
 {
 	struct buf t = BUF_INIT;
@@ -492,6 +521,7 @@ int main(int argc, char **argv)
 	}
 	scenario();
 	import();
+	failing_build();
 	cleanup(1);
 	rm_ctx();
 
