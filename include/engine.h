@@ -121,7 +121,11 @@ long engine_call_status(const struct engine_call *c); /* 0: no answer */
 const struct buf *engine_call_body(const struct engine_call *c);
 /* Abort a running call; on_done runs with ORCH_EINTR. */
 void engine_call_cancel(struct engine_call *c);
-/* Free a finished (or cancelled) call. Accepts NULL. */
+/*
+ * Free a finished (or cancelled) call. Accepts NULL. Freeing a running
+ * call abandons it without on_done; never free a call from inside its
+ * own on_data (cancel it there instead).
+ */
 void engine_call_free(struct engine_call *c);
 
 /* Run a request to completion: status and body to the caller. */

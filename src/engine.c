@@ -287,8 +287,7 @@ static char *docker_message(const struct buf *body)
 
 /* ---- engine_new, connect, negotiation --------------------------------- */
 
-static int cert_file(struct engine *e, const char *dir, const char *name,
-                     char **out)
+static int cert_file(const char *dir, const char *name, char **out)
 {
 	*out = xasprintf("%s/%s", dir, name);
 	if (access(*out, R_OK))
@@ -297,7 +296,6 @@ static int cert_file(struct engine *e, const char *dir, const char *name,
 		        "DOCKER_TLS_VERIFY is set but '%s' is not "
 		        "readable: %s (set DOCKER_CERT_PATH)",
 		        *out, strerror(errno));
-	(void)e;
 	return 0;
 }
 
@@ -340,11 +338,11 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 				                     home ? home : "");
 				dir = home_dir;
 			}
-			rc = cert_file(e, dir, "ca.pem", &e->ca);
+			rc = cert_file(dir, "ca.pem", &e->ca);
 			if (rc == 0)
-				rc = cert_file(e, dir, "cert.pem", &e->cert);
+				rc = cert_file(dir, "cert.pem", &e->cert);
 			if (rc == 0)
-				rc = cert_file(e, dir, "key.pem", &e->key);
+				rc = cert_file(dir, "key.pem", &e->key);
 			free(home_dir);
 			e->base_url =
 			        xasprintf("https://%s%s", hostport,
