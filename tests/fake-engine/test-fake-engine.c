@@ -239,6 +239,40 @@ TEST(exec_exit_code_from_inspect)
 	engine_free(e);
 }
 
+TEST(exec_timeout)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "sleep", "1000", NULL };
+	struct buf out = BUF_INIT;
+	int64_t t0 = now_ms(), took;
+	int code = 0;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_exec(e, "slow", argv, NULL, 300, &code, &out),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 250 && took < 3000);
+	ASSERT_EQ_INT(code, -1);
+	ASSERT_EQ_STR(buf_cstr(&out), "started\n");
+	ASSERT_CONTAINS(orch_error_last(), "/exec/exec2/start");
+	buf_release(&out);
+	engine_free(e);
+}
+
+TEST(body_cap)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET",
+		                    .path = "/version",
+		                    .body_cap = 10 };
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_request_sync(e, &r, NULL, NULL), ORCH_ETOOBIG);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/version: response "
+	                                   "larger than 10 bytes");
+	engine_free(e);
+}
+
 TEST(request_timeout)
 {
 	struct engine *e = connect_fake("ok", 400);
@@ -542,6 +576,8 @@ int main(int argc, char **argv)
 	RUN(logs_demuxed_raw_and_truncated);
 	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
+	RUN(exec_timeout);
+	RUN(body_cap);
 	RUN(request_timeout);
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
