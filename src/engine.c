@@ -478,6 +478,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 		return len;
 	}
 	if (buf_add(&c->body, data, len)) {
+		/* an error body only feeds the message: keep its start */
+		if (status >= 400)
+			return len;
 		c->aborted = ORCH_ETOOBIG;
 		return 0;
 	}
@@ -2437,10 +2440,16 @@ static void exec_step(struct engine_call *c, void *ud)
 
 	if (c->result && !(x->stage == EXEC_START && c->result == ORCH_EINTR &&
 	                   x->demux.failed)) {
-		char *msg = xstrdup(c->error);
+		char *msg;
 		int rc = c->result;
 
-		/* a stream timeout means the command is still running */
+		if (x->stage == EXEC_START && rc == ORCH_ETIMEOUT)
+			msg = xasprintf("%s: '%s' still running after the "
+			                "timeout (the engine does not stop it)",
+			                c->error,
+			                x->argv.n ? x->argv.v[0] : "");
+		else
+			msg = xstrdup(c->error);
 		exec_finish(x, rc, -1, msg);
 		free(msg);
 		return;
