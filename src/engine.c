@@ -537,8 +537,10 @@ static void classify(struct engine_call *c, CURLcode cc)
 	long oserr = 0;
 	char t[32];
 
-	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
-	curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (c->easy) { /* NULL when it failed at submission */
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
+		curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	}
 	if (c->aborted == ORCH_EINTR && c->abort_msg) {
 		set_call_error(c, c->abort_code, "%s %s: %s", c->method,
 		               c->path, c->abort_msg);
