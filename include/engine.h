@@ -255,7 +255,7 @@ struct engine_container_spec {
 	const char *name;
 	const char *image;
 	char *const *cmd;        /* NULL: the image's */
-	char *const *entrypoint; /* NULL: the image's */
+	char *const *entrypoint; /* NULL: the image's; empty: none */
 	char *const *env;        /* "K=V" */
 	const char *user;
 	const char *working_dir;

@@ -1861,9 +1861,15 @@ static cJSON *container_json(const struct engine_container_spec *s)
 	cJSON_AddStringToObject(o, "Image", s->image);
 	if (s->cmd)
 		cJSON_AddItemToObject(o, "Cmd", strv_json(s->cmd));
-	if (s->entrypoint)
+	if (s->entrypoint && !s->entrypoint[0]) {
+		/* [] would mean "the image's": [""] clears it, as Compose's
+		   `entrypoint: []` does */
+		cJSON *a = cJSON_AddArrayToObject(o, "Entrypoint");
+		cJSON_AddItemToArray(a, cJSON_CreateString(""));
+	} else if (s->entrypoint) {
 		cJSON_AddItemToObject(o, "Entrypoint",
 		                      strv_json(s->entrypoint));
+	}
 	if (s->env)
 		cJSON_AddItemToObject(o, "Env", strv_json(s->env));
 	if (s->user)
