@@ -437,6 +437,9 @@ int engine_demux_finish(const struct engine_demux *d);
  */
 void engine_versioned_path(struct buf *out, const char *api, const char *path);
 
+/* Added: the body of POST /containers/create for s (free() it). */
+char *engine_container_json(const struct engine_container_spec *s);
+
 /* Percent-encode s for a URL query component. */
 void engine_url_escape(struct buf *out, const char *s);
 

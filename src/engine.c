@@ -1953,6 +1953,16 @@ static cJSON *container_json(const struct engine_container_spec *s)
 	return o;
 }
 
+char *engine_container_json(const struct engine_container_spec *s)
+{
+	cJSON *o = container_json(s);
+	char *json = json_print(o), *out = xstrdup(json);
+
+	cJSON_free(json);
+	cJSON_Delete(o);
+	return out;
+}
+
 int engine_container_create(struct engine *e,
                             const struct engine_container_spec *s, char **id)
 {
