@@ -1096,8 +1096,12 @@ void engine_free(struct engine *e)
 	while (e->active || e->failed) {
 		struct engine_call *c = e->active ? e->active : e->failed;
 
-		if (c->easy)
+		if (c->easy) {
+			/* before curl_global_cleanup() below */
 			curl_multi_remove_handle(e->multi, c->easy);
+			curl_easy_cleanup(c->easy);
+			c->easy = NULL;
+		}
 		unlink_call(c);
 		set_call_error(c, ORCH_EINTR, "%s %s: engine closed", c->method,
 		               c->path);

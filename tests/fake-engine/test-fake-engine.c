@@ -239,6 +239,21 @@ TEST(exec_exit_code_from_inspect)
 	engine_free(e);
 }
 
+TEST(free_engine_with_calls_running)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET", .path = "/info" };
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_call_start(e, &r);
+	engine_wait(e, NULL, 0, 50);
+	engine_free(e);
+	ASSERT(engine_call_done(c));
+	ASSERT_EQ_INT(engine_call_result(c), ORCH_EINTR);
+	engine_call_free(c);
+}
+
 TEST(exec_timeout)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -576,6 +591,7 @@ int main(int argc, char **argv)
 	RUN(logs_demuxed_raw_and_truncated);
 	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
+	RUN(free_engine_with_calls_running);
 	RUN(exec_timeout);
 	RUN(body_cap);
 	RUN(request_timeout);
