@@ -761,6 +761,8 @@ struct engine_call *engine_call_start(struct engine *e,
 	curl_easy_setopt(k, CURLOPT_PROTOCOLS,
 	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	/* a CI's http_proxy must never see Docker API traffic */
+	curl_easy_setopt(k, CURLOPT_NOPROXY, "*");
 	/* signals are ours: main.c ignores SIGPIPE, the loop polls */
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
