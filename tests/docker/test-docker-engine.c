@@ -34,6 +34,9 @@
 extern char **environ;
 
 #define LABEL "orchestrate.test.engine"
+#define LONGNAME                                                               \
+	"a-file-name-that-is-longer-than-the-one-hundred-bytes-a-ustar-"       \
+	"header-can-hold-so-it-needs-a-pax-record.txt"
 
 static struct engine *e;
 static char uniq[64], tag[128], import_tag[128], netname[128], volname[128],
@@ -77,8 +80,8 @@ static void put(const char *rel, const char *text)
 
 static void rm_ctx(void)
 {
-	const char *rel[] = { "Dockerfile", ".dockerignore", "hello.txt",
-		              "ignored.txt", "link" };
+	const char *rel[] = { "Dockerfile",  ".dockerignore", "hello.txt",
+		              "ignored.txt", "link",          LONGNAME };
 
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 		char *p = xasprintf("%s/%s", ctxdir, rel[i]);
@@ -278,6 +281,7 @@ static void scenario(void)
 	char *sh_out[] = { "sh", "-c", "echo out; echo err >&2; exit 7", NULL };
 	char *is_link[] = { "test", "-L", "/ctx/link", NULL };
 	char *ignored[] = { "test", "-e", "/ctx/ignored.txt", NULL };
+	char *longname[] = { "test", "-f", "/ctx/" LONGNAME, NULL };
 	char *cat[] = { "cat", "/tmp/copied.txt", NULL };
 	char *aliases[] = { "engtest", NULL };
 	char *health_test[] = { "CMD", "true", NULL };
@@ -306,6 +310,8 @@ static void scenario(void)
 	put(".dockerignore", "ignored.txt\n");
 	put("hello.txt", "hello from the context\n");
 	put("ignored.txt", "must not be sent\n");
+	/* a name past ustar's 100 bytes travels in a PAX record */
+	put(LONGNAME, "long\n");
 	p = xasprintf("%s/link", ctxdir);
 	check(symlink("/etc/hostname-does-not-exist", p) == 0,
 	      "context symlink created");
@@ -383,6 +389,9 @@ static void scenario(void)
 	check(engine_exec(e, cid, is_link, NULL, 20000, &code, NULL) == 0 &&
 	              code == 0,
 	      "the context's symlink arrived as a symlink");
+	check(engine_exec(e, cid, longname, NULL, 20000, &code, NULL) == 0 &&
+	              code == 0,
+	      "a %zu-byte name arrived whole (PAX)", strlen(LONGNAME));
 	check(engine_exec(e, cid, ignored, NULL, 20000, &code, NULL) == 0 &&
 	              code == 1,
 	      ".dockerignore kept ignored.txt out of the context");
