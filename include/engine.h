@@ -45,6 +45,11 @@ struct engine_opts {
 	long request_timeout_ms; /* non-streaming calls; 0: 60000 */
 };
 
+/*
+ * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
+ * scheme, plain TCP not explicitly allowed, or unreadable TLS files
+ * (named in the message). The first engine_new() initialises curl.
+ */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
@@ -57,9 +62,11 @@ void engine_free(struct engine *e);
 const char *engine_address(const struct engine *e);
 
 /*
- * Ping and negotiate: min(our max, the engine's Api-Version). Fails with
- * ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket permission)
- * or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
+ * Ping and negotiate: min(our max 1.43, the engine's Api-Version), or
+ * DOCKER_API_VERSION when set. The ping gets the connect timeout as its
+ * whole budget, so a socket that accepts but never answers fails in 3 s.
+ * Fails with ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket
+ * permission) or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */
