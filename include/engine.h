@@ -45,16 +45,28 @@ struct engine_opts {
 	long request_timeout_ms; /* non-streaming calls; 0: 60000 */
 };
 
+/*
+ * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
+ * scheme, plain TCP not explicitly allowed, or unreadable TLS files
+ * (named in the message). The first engine_new() initialises curl.
+ */
 int engine_new(struct engine **out, const struct engine_opts *opts);
+/*
+ * Calls still running are abandoned: they finish with ORCH_EINTR without
+ * their on_done, and stay the caller's to engine_call_free(). The last
+ * engine_free() also releases curl's global state.
+ */
 void engine_free(struct engine *e);
 
 /* "unix:///var/run/docker.sock" or "tcp://host:2376": what was tried. */
 const char *engine_address(const struct engine *e);
 
 /*
- * Ping and negotiate: min(our max, the engine's Api-Version). Fails with
- * ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket permission)
- * or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
+ * Ping and negotiate: min(our max 1.43, the engine's Api-Version), or
+ * DOCKER_API_VERSION when set. The ping gets the connect timeout as its
+ * whole budget, so a socket that accepts but never answers fails in 3 s.
+ * Fails with ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket
+ * permission) or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */
@@ -80,7 +92,14 @@ void engine_version_release(struct engine_version *v);
 
 /* ---- raw requests ---------------------------------------------------- */
 
-/* Called with each chunk of a streaming body; return non-zero to abort. */
+/*
+ * Called with each chunk of a streaming body; return non-zero to abort.
+ * Callbacks (on_data, on_done, event and exec callbacks) run from
+ * engine_wait(), never from inside curl, so they may submit calls, run
+ * synchronous operations and cancel or free other calls. Bodies with an
+ * HTTP error status are never streamed: they end up in the call's body
+ * for the error message.
+ */
 typedef int (*engine_data_fn)(void *ud, const char *data, size_t len);
 /* Called once when the call finished (success, error, timeout, cancel). */
 typedef void (*engine_done_fn)(struct engine_call *c, void *ud);
@@ -109,7 +128,11 @@ long engine_call_status(const struct engine_call *c); /* 0: no answer */
 const struct buf *engine_call_body(const struct engine_call *c);
 /* Abort a running call; on_done runs with ORCH_EINTR. */
 void engine_call_cancel(struct engine_call *c);
-/* Free a finished (or cancelled) call. Accepts NULL. */
+/*
+ * Free a finished (or cancelled) call. Accepts NULL. Freeing a running
+ * call abandons it without on_done; never free a call from inside its
+ * own on_data (cancel it there instead).
+ */
 void engine_call_free(struct engine_call *c);
 
 /* Run a request to completion: status and body to the caller. */
@@ -130,7 +153,8 @@ int engine_wait(struct engine *e, struct engine_pollfd *fds, unsigned nfds,
                 int timeout_ms);
 /* Number of calls still running. */
 int engine_running(const struct engine *e);
-/* Make a blocked engine_wait() return (async-signal-safe). */
+/* Make a blocked engine_wait() return (async-signal-safe: it sets a flag
+   and writes to curl's wakeup pipe). */
 void engine_wakeup(struct engine *e);
 
 /* ---- labels and filters ------------------------------------------------ */
@@ -238,7 +262,7 @@ struct engine_container_spec {
 	const char *name;
 	const char *image;
 	char *const *cmd;        /* NULL: the image's */
-	char *const *entrypoint; /* NULL: the image's */
+	char *const *entrypoint; /* NULL: the image's; empty: none */
 	char *const *env;        /* "K=V" */
 	const char *user;
 	const char *working_dir;
@@ -309,6 +333,22 @@ int engine_container_list(struct engine *e, const struct engine_label *filter,
 int engine_container_logs(struct engine *e, const char *id, int tail,
                           struct buf *out);
 
+/*
+ * Added: follow a container's output as it is written (logs?follow=1),
+ * for log-based readiness and live output. tty must be the container's
+ * Config.Tty (engine_container_info.tty): it alone says whether the
+ * stream is multiplexed. fn gets each piece in arrival order with its
+ * stream (1 stdout, 2 stderr; always 1 for a TTY). tail <0: all lines;
+ * since_s 0: from the start. No overall timeout: the call ends when the
+ * container stops, on a malformed stream (the call's error says why), or
+ * when cancelled. The caller frees the call.
+ */
+typedef void (*engine_log_fn)(int stream, const char *data, size_t len,
+                              void *ud);
+struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
+                                      int tail, int64_t since_s,
+                                      engine_log_fn fn, void *ud);
+
 /* Copy a tar archive into dir of the container / out of path. */
 int engine_copy_in(struct engine *e, const char *id, const char *dir,
                    const void *tar, size_t len);
@@ -327,7 +367,13 @@ int engine_exec(struct engine *e, const char *id, char *const *argv,
                 const char *user, long timeout_ms, int *exit_code,
                 struct buf *output);
 
-/* Asynchronous exec for probes: create+start, then inspect when done. */
+/*
+ * Asynchronous exec for probes: create+start, then inspect when done.
+ * done runs exactly once (success, failure, timeout, or ORCH_EINTR after
+ * engine_exec_cancel()); the exec is freed when done returns, so the
+ * handle and engine_exec_output() are valid until then and not after.
+ * Never NULL.
+ */
 struct engine_exec;
 typedef void (*engine_exec_done_fn)(struct engine_exec *x, int rc,
                                     int exit_code, void *ud);
@@ -356,7 +402,8 @@ typedef void (*engine_event_fn)(const struct engine_event *ev, void *ud);
 /*
  * Follow the events stream with label and type filters (type may be
  * NULL), consumed incrementally as engine_wait() runs. The call ends
- * when cancelled or when the engine closes the stream.
+ * when cancelled or when the engine closes the stream; the caller frees
+ * the returned call (engine_call_cancel() first if it still runs).
  */
 struct engine_call *engine_events_start(struct engine *e,
                                         const struct engine_label *labels,
@@ -378,13 +425,27 @@ struct engine_demux {
 	size_t remaining; /* payload bytes left in the current frame */
 	int stream;
 	int failed;
-	size_t max_frame;
+	size_t max_frame; /* engine_demux_init(): 1 MiB */
+	/* added: output past a buffer's cap is dropped and noted here */
+	int truncated;
+	/* added: the message of a failure (type 3 payload, bad frame) */
+	char errmsg[256];
+	size_t errlen;
 };
 void engine_demux_init(struct engine_demux *d);
 int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
                       struct buf *out, struct buf *err);
 /* At end of stream: ORCH_ERROR if a frame was cut short. */
 int engine_demux_finish(const struct engine_demux *d);
+
+/*
+ * Added: the path sent for path: "/v" API path, except for /_ping (how
+ * the version is found) and when api is NULL (not negotiated yet).
+ */
+void engine_versioned_path(struct buf *out, const char *api, const char *path);
+
+/* Added: the body of POST /containers/create for s (free() it). */
+char *engine_container_json(const struct engine_container_spec *s);
 
 /* Percent-encode s for a URL query component. */
 void engine_url_escape(struct buf *out, const char *s);
