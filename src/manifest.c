@@ -1596,6 +1596,35 @@ static int declared_volume(struct conv *c, const char *name)
 	return strindex_get(&c->volume_ix, name) >= 0;
 }
 
+/*
+ * Binds that hand a container the host (reference §d.5): allowed, since
+ * a test may need them, but never silently.
+ */
+static void warn_dangerous_bind(struct conv *c, const struct ynode *v,
+                                const char *src)
+{
+	static const char *const paths[] = { "/",    "/etc",  "/var/run",
+		                             "/run", "/proc", "/sys",
+		                             "/dev" };
+	const char *home = getenv("HOME");
+
+	if (strstr(src, "docker.sock")) {
+		warn(c, v,
+		     "bind mount of '%s' gives the container control of the "
+		     "engine",
+		     src);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!strcmp(src, paths[i])) {
+			warn(c, v, "bind mount of the host's '%s'", src);
+			return;
+		}
+	}
+	if (home && *home && !strcmp(src, home))
+		warn(c, v, "bind mount of the home directory '%s'", src);
+}
+
 static int check_mount(struct conv *c, const struct ynode *v,
                        struct mf_mount *mt)
 {
@@ -1621,6 +1650,7 @@ static int check_mount(struct conv *c, const struct ynode *v,
 		abs = resolve_path(c, mt->source);
 		free(mt->source);
 		mt->source = abs;
+		warn_dangerous_bind(c, v, abs);
 	}
 	return 0;
 }
@@ -1912,8 +1942,12 @@ static int service_key(struct conv *c, void *obj, const char *key,
 	int rc;
 	long l;
 
-	if (!strcmp(key, "image"))
-		return get_string(c, v, key, &ct->image);
+	if (!strcmp(key, "image")) {
+		rc = get_string(c, v, key, &ct->image);
+		if (!rc && !*ct->image)
+			rc = err(c, v, "'image' is empty");
+		return rc;
+	}
 	if (!strcmp(key, "build"))
 		return get_build(c, v, &ct->build);
 	if (!strcmp(key, "command"))
