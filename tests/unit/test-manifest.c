@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -30,6 +31,18 @@
 #ifndef SLACK
 #define SLACK 1
 #endif
+
+/*
+ * CPU time, not wall time: a loaded CI machine must not make these fail,
+ * and an algorithmic blow-up shows in CPU time all the same.
+ */
+static int64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 static char tmpdir[] = "/tmp/orch-manifest-XXXXXX";
 static char origin[256];
@@ -541,9 +554,9 @@ static void check_fast(const char *what, const char *text, size_t len,
                        const char *want)
 {
 	struct manifest *m = NULL;
-	int64_t t0 = now_ns();
+	int64_t t0 = cpu_ns();
 	int rc = manifest_load_buffer("t.yaml", text, len, test_env, NULL, &m);
-	int64_t dt = now_ns() - t0;
+	int64_t dt = cpu_ns() - t0;
 
 	if (rc == 0) {
 		manifest_free(m);
@@ -618,18 +631,18 @@ TEST(hostile_inputs)
 	buf_release(&b);
 	/* the expansions above would have taken gigabytes */
 	ASSERT_EQ_INT(getrusage(RUSAGE_SELF, &ru), 0);
-	ASSERT(ru.ru_maxrss < 512 * 1024);
+	ASSERT(ru.ru_maxrss < SLACK * 128 * 1024);
 }
 
 static void check_loads_fast(const char *what, struct buf *b, int want_rc)
 {
 	struct strvec w = STRVEC_INIT;
 	struct manifest *m = NULL;
-	int64_t t0 = now_ns(), dt;
+	int64_t t0 = cpu_ns(), dt;
 	int rc = manifest_load_buffer("t.yaml", b->data, b->len, test_env, &w,
 	                              &m);
 
-	dt = now_ns() - t0;
+	dt = cpu_ns() - t0;
 	if (rc != want_rc)
 		FAIL_AT("%s: rc %d (%s)", what, rc, orch_error_last());
 	if (dt > SLACK * 1000000000LL)
