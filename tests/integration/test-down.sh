@@ -92,6 +92,20 @@ t1=$(ms)
 check "timing run removed" [ "$OUT" = "removed 5 containers, 1 network" ]
 echo "# teardown of 5 containers + 1 network: $((t1 - t0)) ms (orchestrate down, wall clock)"
 
+# two downs at once (row 51/52): the slower one meets 404 or 409
+# "removal already in progress" and must still exit 0
+docker network create $(labels $P r8 network) $P-r8-net >/dev/null
+for i in 1 2 3 4; do
+	docker run -d $(labels $P r8) --network $P-r8-net --name $P-r8-c$i \
+		local/busybox sleep 3600 >/dev/null
+done
+(cd "$TMP" && "$ORCHESTRATE" -p $P down >"$TMP/d1" 2>&1; echo $? >"$TMP/rc1") &
+(cd "$TMP" && "$ORCHESTRATE" -p $P down >"$TMP/d2" 2>&1; echo $? >"$TMP/rc2") &
+wait
+echo "# concurrent downs: $(cat "$TMP/rc1"): $(cat "$TMP/d1") / $(cat "$TMP/rc2"): $(cat "$TMP/d2")"
+check "concurrent downs both exit 0" [ "$(cat "$TMP/rc1")$(cat "$TMP/rc2")" = 00 ]
+check "concurrent downs leave nothing" [ "$(count $P)" -eq 0 ]
+
 # the same with the docker CLI, for scale (the engine's own speed and
 # load on this machine bound both)
 docker network create $(labels $P r7 network) $P-r7-net >/dev/null
