@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "error.h"
 #include "harness.h"
 #include "labels.h"
 #include "runs.h"
+#include "teardown.h"
 #include "util.h"
 
 /* An object with labels given as "key", "value" pairs, NULL-terminated. */
@@ -218,11 +220,39 @@ TEST(real_owner_liveness)
 	ASSERT_EQ_STR(run_verdict_name(RUN_STALE), "owner gone");
 }
 
+TEST(summary_line)
+{
+	struct teardown_stats st = { 0 };
+	struct buf b = BUF_INIT;
+	struct teardown_opts o = { 0 };
+
+	teardown_stats_format(&b, &st);
+	ASSERT_EQ_STR(buf_cstr(&b), "");
+	st.containers = 5;
+	st.networks = 1;
+	st.volumes = 1;
+	teardown_stats_format(&b, &st);
+	ASSERT_EQ_STR(buf_cstr(&b), "5 containers, 1 network, 1 volume");
+	buf_reset(&b);
+	st.containers = 1;
+	st.networks = 0;
+	st.volumes = 2;
+	teardown_stats_format(&b, &st);
+	ASSERT_EQ_STR(buf_cstr(&b), "1 container, 2 volumes");
+	buf_release(&b);
+
+	/* no project: refused before the engine is used */
+	ASSERT_EQ_INT(teardown_run(NULL, &o, &st), ORCH_EINVALID);
+	o.project = "";
+	ASSERT_EQ_INT(teardown_run(NULL, &o, &st), ORCH_EINVALID);
+}
+
 int main(void)
 {
 	RUN(owned_needs_matching_labels);
 	RUN(objects_group_into_runs);
 	RUN(stale_decision);
 	RUN(real_owner_liveness);
+	RUN(summary_line);
 	return harness_done();
 }
