@@ -44,6 +44,8 @@ done
 check "watchdog fd 2 is not our output" [ "$(readlink /proc/$wd/fd/2)" != "$(readlink /proc/$helper/fd/2)" ]
 check "watchdog's lease is a pipe" grep -q '^pipe:' <<<"$(readlink /proc/$wd/fd/$lease)"
 echo "# watchdog memory: $(grep -E 'VmRSS|RssAnon' /proc/$wd/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+anon=$(awk '/^RssAnon/ {print $2}' /proc/$wd/status)
+check "watchdog is small (${anon} kB anonymous memory)" [ "${anon:-0}" -lt 16384 ]
 
 t0=$(ms)
 kill -KILL -- -$helper
