@@ -36,7 +36,11 @@ struct teardown_opts {
  * Remove every object labelled with the project (and run id when set).
  * Returns 0 when everything is gone (stats say how many were removed, all
  * zero when there was nothing), ORCH_ERROR when some object remains (its
- * name and the engine's message in orch_error_last()).
+ * name and the engine's message in orch_error_last(); stats->failed > 0),
+ * ORCH_EUNREACHABLE when the engine stopped answering (the listing's or
+ * every failed removal's error), ORCH_EINVALID without a project.
+ * deadline_ms bounds the removals (a stop grace period is shortened to
+ * fit); each listing is bounded by the engine's request timeout.
  */
 int teardown_run(struct engine *e, const struct teardown_opts *o,
                  struct teardown_stats *stats);

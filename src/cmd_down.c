@@ -85,7 +85,7 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("removed %s\n", buf_cstr(&summary));
 		else
 			printf("nothing to remove\n");
-	} else if (st.failed) {
+	} else if (st.failed && rc != ORCH_EUNREACHABLE) {
 		if (summary.len)
 			printf("removed %s\n", buf_cstr(&summary));
 		code = cmd_error(ORCH_EXIT_TEARDOWN, "%s", orch_error_last());

@@ -54,6 +54,7 @@ struct op {
 	int64_t not_before; /* monotonic ms */
 	int64_t busy_since; /* first 403/409 busy answer, 0: none */
 	int errors;
+	int no_answer; /* the last attempt got no HTTP answer at all */
 	char *error;
 };
 
@@ -241,6 +242,7 @@ static void op_finish(struct op *op, struct engine_call *c)
 
 	if (!err || !*err)
 		err = "no answer from the engine";
+	op->no_answer = status == 0;
 	if (op->phase == PH_STOP) {
 		/* whatever the stop said, the removal (with force) follows;
 		 * 404: someone removed it already */
@@ -362,6 +364,17 @@ static void ops_run(struct engine *e, struct ops *ops, int64_t deadline)
 	}
 }
 
+/* Failed objects whose last attempt got an HTTP answer. */
+static size_t answered_failures(const struct ops *ops)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ops->n; i++)
+		if (ops->v[i].phase == PH_FAILED && !ops->v[i].no_answer)
+			n++;
+	return n;
+}
+
 static void count(const struct ops *ops, struct teardown_stats *st,
                   struct buf *failures)
 {
@@ -468,11 +481,20 @@ int teardown_run(struct engine *e, const struct teardown_opts *o,
 	}
 	for (size_t k = 0; k < 3; k++)
 		count(&ops[k], &st, &failures);
-	if (st.failed)
-		rc = orch_error_set(
-		        "%zu object%s of project '%s' not removed: %s",
+	if (st.failed) {
+		size_t answered = 0;
+
+		/* an engine that stopped answering is not a refusal: nothing
+		 * is known about what remains */
+		for (size_t k = 0; k < 3; k++)
+			answered += answered_failures(&ops[k]);
+		rc = orch_error_code(
+		        answered ? ORCH_ERROR : ORCH_EUNREACHABLE,
+		        "%zu object%s of project '%s' not removed: "
+		        "%s",
 		        st.failed, st.failed == 1 ? "" : "s", o->project,
 		        buf_cstr(&failures));
+	}
 out:
 	if (rc && !st.failed) {
 		/* the listing failed: what was removed before still counts */
