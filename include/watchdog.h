@@ -31,6 +31,9 @@ struct watchdog;
  * the engine does not answer, then exits; `gc` or the next `up` of the
  * project removes what is still left.
  *
+ * The watchdog connects to the engine the environment names
+ * (DOCKER_HOST, else the default socket), as the commands do.
+ *
  * The write end of the lease is close-on-exec: programs we spawn do not
  * hold it, but a child we fork without exec does until it exits.
  */
