@@ -115,7 +115,12 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	/* "exit": the lease closes with the process */
+	if (!strcmp(argv[3], "exit")) {
+		/* the lease closes with the process; no clean-up of ours
+		 * runs, as after a crash (nor LeakSanitizer's report on w) */
+		engine_free(e);
+		_exit(0);
+	}
 	engine_free(e);
 	return 0;
 }
