@@ -46,6 +46,19 @@ check "down --project exits 0" [ $RC -eq 0 ]
 check "down --project summary" [ "$OUT" = "removed 1 container" ]
 check "down --project removed it" [ "$(count $P)" -eq 0 ]
 
+# the project named by the manifest in the current directory
+docker run -d $(labels $P r9) --name $P-r9-db local/busybox \
+	sleep 3600 >/dev/null
+mkdir "$TMP/m"
+printf 'name: %s\nservices:\n  db:\n    image: local/busybox\n' $P \
+	>"$TMP/m/orchestrate.yaml"
+OUT=$(cd "$TMP/m" && env -u ORCHESTRATE_PROJECT "$ORCHESTRATE" down 2>&1)
+RC=$?
+echo "# orchestrate down (manifest): exit $RC: $OUT"
+check "down with the manifest's project" [ "$OUT" = "removed 1 container" ]
+check "down with the manifest removed it" [ "$(count $P)" -eq 0 ]
+rm -rf "$TMP/m"
+
 orch down
 check "down without a project is a usage error" [ $RC -eq 2 ]
 
