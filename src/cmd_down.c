@@ -92,10 +92,12 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 	} else {
 		if (summary.len)
 			printf("removed %s\n", buf_cstr(&summary));
-		code = cmd_error(rc == ORCH_EINVALID ? ORCH_EXIT_USAGE
-		                                     : ORCH_EXIT_ENV,
-		                 "project '%s': %s; cleanup NOT verified",
-		                 project, orch_error_last());
+		/* the failed objects' message names the project already */
+		code = cmd_error(
+		        rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV,
+		        "%s%s%s%s; cleanup NOT verified",
+		        st.failed ? "" : "project '", st.failed ? "" : project,
+		        st.failed ? "" : "': ", orch_error_last());
 	}
 	buf_release(&summary);
 	return code;
