@@ -156,6 +156,15 @@ int engine_running(const struct engine *e);
 /* Make a blocked engine_wait() return (async-signal-safe: it sets a flag
    and writes to curl's wakeup pipe). */
 void engine_wakeup(struct engine *e);
+/*
+ * Added: stop the synchronous operations running now (engine_request_sync,
+ * engine_image_pull/build, engine_exec, ...): each cancels its request and
+ * returns ORCH_EINTR ("METHOD PATH: interrupted"); a pull or build is
+ * cancelled by the engine when its connection drops. Calls submitted with
+ * engine_call_start() are left alone (cancel them yourself), and later
+ * operations are not affected. Async-signal-safe, like engine_wakeup().
+ */
+void engine_interrupt(struct engine *e);
 
 /* ---- labels and filters ------------------------------------------------ */
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -312,6 +313,7 @@ struct seen {
 	char actions[4][32];
 	char exit_code[8];
 	char run[8];
+	int64_t time_ns;
 };
 
 static void on_event(const struct engine_event *ev, void *ud)
@@ -326,6 +328,7 @@ static void on_event(const struct engine_event *ev, void *ud)
 		         ev->exit_code);
 	if (s->self && !strcmp(ev->action, "die"))
 		engine_call_cancel(s->self);
+	s->time_ns = ev->time_ns;
 	if (engine_event_attr(ev, "orch.run"))
 		snprintf(s->run, sizeof(s->run), "%s",
 		         engine_event_attr(ev, "orch.run"));
@@ -412,6 +415,125 @@ TEST(events_cancelled_from_callback)
 	ASSERT_EQ_INT(s.n, 2);
 	ASSERT_EQ_INT(engine_call_result(s.self), ORCH_EINTR);
 	engine_call_free(s.self);
+	engine_free(e);
+}
+
+/* Wait for c to finish, at most ms; 1 when it did. */
+static int wait_done(struct engine *e, struct engine_call *c, int ms)
+{
+	int64_t t0 = now_ms();
+
+	while (!engine_call_done(c) && now_ms() - t0 < ms)
+		engine_wait(e, NULL, 0, 100);
+	return engine_call_done(c);
+}
+
+/* Events that arrived with the stream's error are still delivered. */
+TEST(events_before_stream_error)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_events_start(e, NULL, 0, NULL, 7, on_event, &s);
+	ASSERT(wait_done(e, c, 3000));
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "die");
+	ASSERT_EQ_STR(s.exit_code, "137");
+	ASSERT(engine_call_result(c) != 0);
+	ASSERT(engine_call_result(c) != ORCH_EINTR);
+	ASSERT_CONTAINS(engine_call_error(c), "GET /v1.41/events");
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* A line over the cap is skipped; the stream goes on. */
+TEST(events_long_line_skipped)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	c = engine_events_start(e, NULL, 0, NULL, 8, on_event, &s);
+	while (s.n < 1 && !engine_call_done(c) && now_ms() - t0 < 5000)
+		engine_wait(e, NULL, 0, 100);
+	ASSERT(!engine_call_done(c));
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "die");
+	engine_call_cancel(c);
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* The last line needs no newline; a missing timeNano reads as 0. */
+TEST(events_last_line_without_newline)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+
+	ASSERT(e);
+	s.time_ns = -1;
+	c = engine_events_start(e, NULL, 0, NULL, 9, on_event, &s);
+	ASSERT(wait_done(e, c, 3000));
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "oom");
+	ASSERT_EQ_INT(s.time_ns, 0);
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* Inspect says Running just after the output closed: poll, briefly. */
+TEST(exec_running_when_stream_ends)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "true", NULL };
+	struct buf out = BUF_INIT;
+	int code = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_exec(e, "settle", argv, NULL, 5000, &code, &out),
+	              0);
+	ASSERT_EQ_INT(code, 7);
+	ASSERT_EQ_STR(buf_cstr(&out), "done\n");
+	buf_release(&out);
+	engine_free(e);
+}
+
+static struct engine *alarm_engine;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	engine_interrupt(alarm_engine);
+}
+
+/* A signal handler can stop a synchronous call that never answers. */
+TEST(interrupt_sync_call)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET",
+		                    .path = "/info",
+		                    .timeout_ms = 10000 };
+	struct itimerval it = { .it_value = { 0, 200000 } };
+	struct engine_version v;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	alarm_engine = e;
+	signal(SIGALRM, on_alarm);
+	ASSERT_EQ_INT(setitimer(ITIMER_REAL, &it, NULL), 0);
+	ASSERT_EQ_INT(engine_request_sync(e, &r, NULL, NULL), ORCH_EINTR);
+	ASSERT(now_ms() - t0 < 2000);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: interrupted");
+	/* only the calls running then: the next one works */
+	ASSERT_EQ_INT(engine_version(e, &v), 0);
+	engine_version_release(&v);
+	signal(SIGALRM, SIG_DFL);
 	engine_free(e);
 }
 
@@ -598,6 +720,11 @@ int main(int argc, char **argv)
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
+	RUN(events_before_stream_error);
+	RUN(events_long_line_skipped);
+	RUN(events_last_line_without_newline);
+	RUN(exec_running_when_stream_ends);
+	RUN(interrupt_sync_call);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
 	RUN(version_against_fake);
