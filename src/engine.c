@@ -1686,12 +1686,17 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
                        char **image_id)
 {
 	struct buf tar = BUF_INIT, p = BUF_INIT;
-	const char *df = o->dockerfile ? o->dockerfile : "Dockerfile";
-	char *id = NULL;
+	char *id = NULL, *df = NULL;
 	int rc;
 
 	if (image_id)
 		*image_id = NULL;
+	/* a Dockerfile outside the context, also through a symlink, is
+	   refused; a symlink inside it is sent as its target's path */
+	rc = tar_dockerfile(o->context_dir,
+	                    o->dockerfile ? o->dockerfile : "Dockerfile", &df);
+	if (rc)
+		goto out;
 	buf_init(&tar, o->context_cap ? o->context_cap : (size_t)512 << 20);
 	rc = tar_context(o->context_dir, df, &tar);
 	if (rc)
@@ -1724,6 +1729,7 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
 	}
 out:
 	free(id);
+	free(df);
 	buf_release(&tar);
 	buf_release(&p);
 	return rc;

@@ -504,6 +504,19 @@ TEST(exec_running_when_stream_ends)
 	engine_free(e);
 }
 
+/* Checked before anything is sent: no Dockerfile from outside. */
+TEST(build_dockerfile_outside_context)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_build_opts o = { .context_dir = tmpdir,
+		                       .dockerfile = "../../etc/passwd" };
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_build(e, &o, NULL), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "outside the build context");
+	engine_free(e);
+}
+
 static struct engine *alarm_engine;
 
 static void on_alarm(int sig)
@@ -725,6 +738,7 @@ int main(int argc, char **argv)
 	RUN(events_last_line_without_newline);
 	RUN(exec_running_when_stream_ends);
 	RUN(interrupt_sync_call);
+	RUN(build_dockerfile_outside_context);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
 	RUN(version_against_fake);
