@@ -509,12 +509,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 
 	if (len > 12 && !strncasecmp(data, "Api-Version:", 12)) {
-		const char *v = data + 12;
-		size_t n;
+		/* curl's header data is not NUL-terminated: stay within len */
+		const char *v = data + 12, *end = data + len;
+		size_t n = 0;
 
-		while (*v == ' ' || *v == '\t')
+		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		n = strcspn(v, " \t\r\n");
+		while (v + n < end && !strchr(" \t\r\n", v[n]))
+			n++;
 		if (n >= sizeof(c->api_header))
 			n = sizeof(c->api_header) - 1;
 		memcpy(c->api_header, v, n);
@@ -1382,6 +1384,15 @@ int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
 			d->errlen = 0;
 			if (size == 0)
 				d->hdr_len = 0;
+			if (size == 0 && d->stream == 3) {
+				/* a systemerr ends the stream, text or not */
+				d->failed = 1;
+				snprintf(d->errmsg, sizeof(d->errmsg),
+				         "the engine reported an error "
+				         "(no message)");
+				return orch_error_code(ORCH_ERROR, "%s",
+				                       d->errmsg);
+			}
 			continue;
 		}
 		size_t n = d->remaining < len ? d->remaining : len;
