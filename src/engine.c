@@ -1455,12 +1455,18 @@ int engine_demux_finish(const struct engine_demux *d)
 	return 0;
 }
 
-int engine_progress_line(const char *line, size_t len, struct buf *out)
+/*
+ * engine_progress_line(), leaving the parsed line in *jp (NULL for a
+ * blank line) so that a caller wanting more from it (the build's aux ID)
+ * does not parse it again.
+ */
+static int progress_parse(const char *line, size_t len, struct buf *out,
+                          cJSON **jp)
 {
 	cJSON *j, *ed;
 	const char *msg = NULL, *s;
-	int rc = 0;
 
+	*jp = NULL;
 	while (len && isspace((unsigned char)*line)) {
 		line++;
 		len--;
@@ -1475,20 +1481,26 @@ int engine_progress_line(const char *line, size_t len, struct buf *out)
 		                       "engine: %.*s",
 		                       (int)(len > 100 ? 100 : len), line);
 	}
+	*jp = j;
 	ed = jobj(j, "errorDetail");
 	if (cJSON_IsObject(ed))
 		msg = jstr(ed, "message");
 	if (!msg)
 		msg = jstr(j, "error");
-	if (msg || cJSON_IsObject(ed)) {
-		rc = orch_error_code(ORCH_EENGINE, "%s",
-		                     msg ? msg : "error without a message");
-		goto out;
-	}
+	if (msg || cJSON_IsObject(ed))
+		return orch_error_code(ORCH_EENGINE, "%s",
+		                       msg ? msg : "error without a message");
 	s = jstr(j, "stream");
 	if (s && out)
 		buf_addstr(out, s);
-out:
+	return 0;
+}
+
+int engine_progress_line(const char *line, size_t len, struct buf *out)
+{
+	cJSON *j;
+	int rc = progress_parse(line, len, out, &j);
+
 	cJSON_Delete(j);
 	return rc;
 }
@@ -1570,16 +1582,16 @@ struct progress {
 static int progress_line(void *ud, const char *s, size_t n)
 {
 	struct progress *p = ud;
-	int rc = engine_progress_line(s, n, p->out);
+	cJSON *j;
+	int rc = progress_parse(s, n, p->out, &j);
 
-	if (rc == 0 && !p->aux_id) {
-		cJSON *j = cJSON_ParseWithLength(s, n);
-		const char *id = j ? jstr(jobj(j, "aux"), "ID") : NULL;
+	if (rc == 0 && j && !p->aux_id) {
+		const char *id = jstr(jobj(j, "aux"), "ID");
 
 		if (id)
 			p->aux_id = xstrdup(id);
-		cJSON_Delete(j);
 	}
+	cJSON_Delete(j);
 	return rc;
 }
 

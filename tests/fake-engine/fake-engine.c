@@ -30,8 +30,9 @@
 #include <unistd.h>
 
 static const char *scenario;
-/* shared by every connection's process: counts exec inspects */
-static unsigned *inspects;
+/* shared by every connection's process: counts exec inspects and
+   accepted connections (GET /_conns answers the latter) */
+static unsigned *inspects, *conns;
 
 static void put(int fd, const void *p, size_t n)
 {
@@ -205,6 +206,14 @@ static int answer(int fd, const char *method, const char *path)
 		puts_fd(fd, h);
 		return 0;
 	}
+	if (strstr(path, "/_conns")) {
+		char b[32];
+
+		snprintf(b, sizeof(b), "{\"n\":%u}",
+		         __atomic_load_n(conns, __ATOMIC_SEQ_CST));
+		reply(fd, 200, "OK", b);
+		return 0;
+	}
 	if (!strcmp(scenario, "too-old") && starts(path, "/v1.")) {
 		reply(fd, 400, "Bad Request",
 		      "{\"message\":\"client version 1.41 is too old. Minimum "
@@ -241,6 +250,15 @@ static int answer(int fd, const char *method, const char *path)
 		reply(fd, 304, "Not Modified", NULL);
 	} else if (strstr(path, "/stop") && starts(path, "/containers/")) {
 		reply(fd, 304, "Not Modified", NULL);
+	} else if (starts(path, "/images/create?fromImage=split")) {
+		/* an "error" without errorDetail, split mid-string across
+		   writes, and no final newline */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"status\":\"Pulling\"}\n{\"error\":\"manifest "
+		            "for split:1 not ");
+		nap(50);
+		puts_fd(fd, "found\"}");
+		return 1;
 	} else if (starts(path, "/images/create")) {
 		stream_head(fd, "application/json");
 		puts_fd(fd, "{\"status\":\"Pulling from library/x\",\"id\":"
@@ -393,10 +411,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scenario = argv[2];
-	inspects = mmap(NULL, sizeof(*inspects), PROT_READ | PROT_WRITE,
+	inspects = mmap(NULL, 2 * sizeof(*inspects), PROT_READ | PROT_WRITE,
 	                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (inspects == MAP_FAILED)
 		return 1;
+	conns = inspects + 1;
 	signal(SIGCHLD, SIG_IGN); /* no zombies */
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -416,6 +435,7 @@ int main(int argc, char **argv)
 				continue;
 			return 1;
 		}
+		__atomic_add_fetch(conns, 1, __ATOMIC_SEQ_CST);
 		if (fork() == 0) {
 			close(lfd);
 			serve(fd);

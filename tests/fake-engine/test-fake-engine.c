@@ -167,6 +167,17 @@ TEST(error_inside_pull_stream)
 	engine_free(e);
 }
 
+TEST(pull_error_split_across_reads)
+{
+	struct engine *e = connect_fake("ok", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "split:1"), ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "200 stream: manifest for split:1 "
+	                                   "not found");
+	engine_free(e);
+}
+
 TEST(logs_demuxed_raw_and_truncated)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -517,6 +528,40 @@ TEST(build_dockerfile_outside_context)
 	engine_free(e);
 }
 
+static long fake_conns(struct engine *e)
+{
+	struct engine_request r = { .method = "GET", .path = "/_conns" };
+	struct buf b = BUF_INIT;
+	long n = -1;
+
+	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
+	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
+		n = strtol(b.data + 5, NULL, 10);
+	buf_release(&b);
+	return n;
+}
+
+/* The hot path (inspect, start) reuses one connection over the socket. */
+TEST(connection_reuse)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_container_info info;
+	long before, after;
+
+	ASSERT(e);
+	before = fake_conns(e);
+	ASSERT(before > 0);
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ_INT(engine_container_inspect(e, "c1", &info), 0);
+		engine_container_info_release(&info);
+		ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
+	}
+	after = fake_conns(e);
+	printf("# 100 calls opened %ld connection(s)\n", after - before);
+	ASSERT(after - before <= 1);
+	engine_free(e);
+}
+
 static struct engine *alarm_engine;
 
 static void on_alarm(int sig)
@@ -723,6 +768,7 @@ int main(int argc, char **argv)
 	RUN(not_modified_is_success);
 	RUN(client_too_old);
 	RUN(error_inside_pull_stream);
+	RUN(pull_error_split_across_reads);
 	RUN(logs_demuxed_raw_and_truncated);
 	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
@@ -739,6 +785,7 @@ int main(int argc, char **argv)
 	RUN(exec_running_when_stream_ends);
 	RUN(interrupt_sync_call);
 	RUN(build_dockerfile_outside_context);
+	RUN(connection_reuse);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
 	RUN(version_against_fake);
