@@ -53,8 +53,10 @@ struct engine_opts {
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
- * their on_done, and stay the caller's to engine_call_free(). The last
- * engine_free() also releases curl's global state.
+ * their on_done, and stay the caller's to engine_call_free(). Execs from
+ * engine_exec_start() still running are freed without their done: drop
+ * their handles first. The last engine_free() also releases curl's
+ * global state.
  */
 void engine_free(struct engine *e);
 

@@ -1175,6 +1175,9 @@ static int parse_body(const char *what, const struct buf *b, cJSON **out)
 	return 0;
 }
 
+static void exec_step(struct engine_call *c, void *ud);
+static void exec_free(struct engine_exec *x);
+
 void engine_free(struct engine *e)
 {
 	if (!e)
@@ -1197,6 +1200,10 @@ void engine_free(struct engine *e)
 		               c->path);
 		c->done = 1;
 		c->e = NULL;
+		/* an exec's calls are its own, not the caller's: nobody
+		   else could free it (or the call) any more */
+		if (c->on_done == exec_step)
+			exec_free(c->ud);
 	}
 	if (e->multi) {
 		curl_multi_cleanup(e->multi);

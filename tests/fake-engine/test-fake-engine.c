@@ -631,6 +631,27 @@ TEST(async_exec)
 	engine_free(e);
 }
 
+/*
+ * engine_free() with an exec still running frees it without calling done
+ * (the ASan build's leak check is what sees the difference).
+ */
+TEST(free_engine_with_exec_running)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "sleep", "1000", NULL };
+	struct exec_result r = { 0 };
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	engine_exec_start(e, "slow", argv, 0, exec_done, &r);
+	/* until the start stream is open and blocked */
+	while (now_ms() - t0 < 300)
+		engine_wait(e, NULL, 0, 50);
+	ASSERT_EQ_INT(r.called, 0);
+	engine_free(e);
+	ASSERT_EQ_INT(r.called, 0);
+}
+
 static int run_version(const char *host, int *status, int64_t *ms,
                        struct buf *err)
 {
@@ -779,6 +800,7 @@ int main(int argc, char **argv)
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
+	RUN(free_engine_with_exec_running);
 	RUN(events_before_stream_error);
 	RUN(events_long_line_skipped);
 	RUN(events_last_line_without_newline);
