@@ -371,14 +371,22 @@ struct walk {
 static int add_regular(struct walk *w, int dirfd, const char *ent,
                        const char *rel, const struct stat *st)
 {
-	int fd = openat(dirfd, ent, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: if the entry became a fifo since fstatat(), the open
+	   must not wait for a writer */
+	int fd = openat(dirfd, ent,
+	                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	size_t size = (size_t)st->st_size, got = 0;
+	struct stat now;
 	int rc;
 
 	if (fd < 0)
 		return orch_error_code(
 		        errno == EACCES ? ORCH_EPERM : ORCH_ERROR, "%s/%s: %s",
 		        w->dir, rel, strerror(errno));
+	if (fstat(fd, &now) || !S_ISREG(now.st_mode)) {
+		close(fd); /* replaced by a special file: skipped like one */
+		return 0;
+	}
 	if (w->out->cap && size > w->out->cap) {
 		close(fd);
 		return orch_error_code(
@@ -570,7 +578,12 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 	return rc;
 }
 
-int tar_dockerfile(const char *dir, const char *dockerfile, char **rel)
+/*
+ * Resolve name (relative to dir) with symlinks followed; it must be a
+ * regular file inside dir. what names it in messages ("dockerfile").
+ */
+static int resolve_inside(const char *what, const char *dir,
+                          const char *dockerfile, char **rel)
 {
 	char *root = NULL, *joined = NULL, *real = NULL;
 	size_t n;
@@ -580,9 +593,9 @@ int tar_dockerfile(const char *dir, const char *dockerfile, char **rel)
 	*rel = NULL;
 	if (dockerfile[0] == '/') {
 		rc = orch_error_code(ORCH_EINVALID,
-		                     "dockerfile '%s' must be a path relative "
+		                     "%s '%s' must be a path relative "
 		                     "to the build context '%s'",
-		                     dockerfile, dir);
+		                     what, dockerfile, dir);
 		goto out;
 	}
 	root = realpath(dir, NULL);
@@ -597,23 +610,23 @@ int tar_dockerfile(const char *dir, const char *dockerfile, char **rel)
 	if (!real) {
 		rc = orch_error_code(errno == ENOENT ? ORCH_ENOTFOUND
 		                                     : ORCH_ERROR,
-		                     "dockerfile '%s' in '%s': %s", dockerfile,
+		                     "%s '%s' in '%s': %s", what, dockerfile,
 		                     dir, strerror(errno));
 		goto out;
 	}
 	n = strlen(root);
 	if (strncmp(real, root, n) || (n > 1 && real[n] != '/') || !real[n]) {
 		rc = orch_error_code(ORCH_EINVALID,
-		                     "dockerfile '%s' resolves to '%s', "
+		                     "%s '%s' resolves to '%s', "
 		                     "outside the build context '%s'",
-		                     dockerfile, real, dir);
+		                     what, dockerfile, real, dir);
 		goto out;
 	}
 	if (stat(real, &st) || !S_ISREG(st.st_mode)) {
 		rc = orch_error_code(ORCH_EINVALID,
-		                     "dockerfile '%s' in '%s' is not a "
+		                     "%s '%s' in '%s' is not a "
 		                     "regular file",
-		                     dockerfile, dir);
+		                     what, dockerfile, dir);
 		goto out;
 	}
 	*rel = xstrdup(real + n + (n > 1));
@@ -624,11 +637,16 @@ out:
 	return rc;
 }
 
+int tar_dockerfile(const char *dir, const char *dockerfile, char **rel)
+{
+	return resolve_inside("dockerfile", dir, dockerfile, rel);
+}
+
 int tar_context(const char *dir, const char *keep, struct buf *out)
 {
 	struct walk w = { .dir = dir, .keep = keep, .out = out };
 	struct buf ignore = BUF_INIT;
-	char *path = NULL;
+	char *path = NULL, *rel = NULL;
 	int rc;
 
 	tar_ignore_init(&w.ig);
@@ -639,12 +657,19 @@ int tar_context(const char *dir, const char *keep, struct buf *out)
 		        "build context '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	path = xasprintf("%s/.dockerignore", dir);
-	rc = read_file(path, &ignore, 1 << 20);
-	if (rc == 0)
-		tar_ignore_parse(&w.ig, buf_cstr(&ignore));
-	else if (access(path, F_OK) == 0)
+	/* read through a symlink only when it stays inside the context */
+	rc = resolve_inside(".dockerignore", dir, ".dockerignore", &rel);
+	if (rc == ORCH_ENOTFOUND) {
+		rc = 0;
+	} else if (rc) {
 		goto out;
+	} else {
+		path = xasprintf("%s/%s", dir, rel);
+		rc = read_file(path, &ignore, 1 << 20);
+		if (rc)
+			goto out;
+		tar_ignore_parse(&w.ig, buf_cstr(&ignore));
+	}
 	rc = walk_dir(&w, w.rootfd, "");
 	if (rc == 0)
 		rc = tar_finish(out);
@@ -660,5 +685,6 @@ out:
 	tar_ignore_release(&w.ig);
 	buf_release(&ignore);
 	free(path);
+	free(rel);
 	return rc;
 }

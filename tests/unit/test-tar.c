@@ -419,6 +419,35 @@ TEST(dockerfile_in_context)
 	rm_tree(dir);
 }
 
+/* A .dockerignore that is a symlink out of the context is refused. */
+TEST(dockerignore_symlink_escape)
+{
+	char tmpl[] = "/tmp/orch-tar-XXXXXX";
+	char *dir = mkdtemp(tmpl), *p;
+	struct buf b = BUF_INIT;
+	struct entry e[8];
+	int n;
+
+	ASSERT(dir != NULL);
+	put(dir, "Dockerfile", "FROM scratch\n");
+	put(dir, "ignore-me", "x");
+	put(dir, "patterns", "ignore-me\n");
+	p = xasprintf("%s/.dockerignore", dir);
+	ASSERT_EQ_INT(symlink("patterns", p), 0); /* inside: fine */
+	ASSERT_EQ_INT(tar_context(dir, "Dockerfile", &b), 0);
+	n = parse(&b, e, 8);
+	ASSERT(!find(e, n, "ignore-me"));
+	ASSERT_EQ_INT(find(e, n, ".dockerignore")->type, '2');
+	buf_reset(&b);
+	unlink(p);
+	ASSERT_EQ_INT(symlink("/etc/hostname", p), 0);
+	ASSERT_EQ_INT(tar_context(dir, "Dockerfile", &b), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "outside the build context");
+	free(p);
+	buf_release(&b);
+	rm_tree(dir);
+}
+
 /* ustar's 11 octal digits hold sizes below 8 GiB: refuse, not wrap. */
 TEST(size_field_overflow)
 {
@@ -467,6 +496,7 @@ int main(void)
 	RUN(context_walk);
 	RUN(names_normalised);
 	RUN(dockerfile_in_context);
+	RUN(dockerignore_symlink_escape);
 	RUN(size_field_overflow);
 	return harness_done();
 }
