@@ -67,6 +67,7 @@ struct engine_call {
 	char *path; /* versioned, without the query: for messages */
 	char *url;
 	char *req_body;
+	int body_borrowed; /* req_body is the caller's: not copied, not freed */
 	size_t req_len;
 	struct buf body;    /* buffered body, or the error body of a stream */
 	struct buf pending; /* stream data not yet given to on_data */
@@ -703,7 +704,7 @@ static void finish(struct engine_call *c, CURLcode cc)
 }
 
 static struct engine_call *call_new(struct engine *e,
-                                    const struct engine_request *r)
+                                    const struct engine_request *r, int borrow)
 {
 	struct engine_call *c = xcalloc(1, sizeof(*c));
 	struct buf p = BUF_INIT;
@@ -726,8 +727,14 @@ static struct engine_call *call_new(struct engine *e,
 	c->timeout_ms =
 	        r->timeout_ms == 0 ? e->request_timeout_ms : r->timeout_ms;
 	if (r->body) {
-		c->req_body = xmalloc(r->body_len + 1);
-		memcpy(c->req_body, r->body, r->body_len);
+		if (borrow) {
+			/* const only for the caller: curl never writes it */
+			c->req_body = (char *)r->body;
+			c->body_borrowed = 1;
+		} else {
+			c->req_body = xmalloc(r->body_len + 1);
+			memcpy(c->req_body, r->body, r->body_len);
+		}
 		c->req_len = r->body_len;
 	}
 	return c;
@@ -747,11 +754,16 @@ static void fail_at_submit(struct engine *e, struct engine_call *c, int code,
 	link_call(&e->failed, c);
 }
 
-/* engine_call_start(), handing the call to curl after delay_ms. */
-static struct engine_call *
-call_start(struct engine *e, const struct engine_request *r, long delay_ms)
+/*
+ * engine_call_start(), handing the call to curl after delay_ms; with
+ * borrow the request body is used in place (the caller keeps it alive
+ * until the call is freed: a build context can be 512 MiB).
+ */
+static struct engine_call *call_start(struct engine *e,
+                                      const struct engine_request *r,
+                                      long delay_ms, int borrow)
 {
-	struct engine_call *c = call_new(e, r);
+	struct engine_call *c = call_new(e, r, borrow);
 	struct buf h = BUF_INIT;
 	CURL *k;
 
@@ -838,7 +850,7 @@ call_start(struct engine *e, const struct engine_request *r, long delay_ms)
 struct engine_call *engine_call_start(struct engine *e,
                                       const struct engine_request *r)
 {
-	return call_start(e, r, 0);
+	return call_start(e, r, 0, 0);
 }
 
 /* Hand delayed calls whose time has come to curl. */
@@ -938,7 +950,8 @@ void engine_call_free(struct engine_call *c)
 	free(c->method);
 	free(c->path);
 	free(c->url);
-	free(c->req_body);
+	if (!c->body_borrowed)
+		free(c->req_body);
 	free(c->error);
 	free(c->abort_msg);
 	free(c);
@@ -1622,7 +1635,7 @@ static int run_progress(struct engine *e, const char *path, const void *body,
 	int rc;
 
 	buf_init(&l.partial, STREAM_LINE_CAP);
-	c = engine_call_start(e, &r);
+	c = call_start(e, &r, 0, 1); /* body lives until engine_call_free */
 	rc = run(e, c);
 	if (l.rc || (rc == 0 && lines_end(&l)))
 		rc = orch_error_code(l.rc, "%s %s: %ld stream: %s", c->method,
@@ -2609,7 +2622,7 @@ static void exec_submit(struct engine_exec *x, const char *method,
 
 	engine_call_free(x->call);
 	x->call = NULL;
-	x->call = call_start(x->e, &r, delay_ms);
+	x->call = call_start(x->e, &r, delay_ms, 0);
 }
 
 static void exec_step(struct engine_call *c, void *ud)
