@@ -2322,12 +2322,15 @@ static int demux_data(void *ud, const char *data, size_t len)
 	if (s->raw) {
 		if (buf_add(s->out, data, len))
 			s->d.truncated = 1;
-		return 0;
+	} else {
+		s->rc = engine_demux_feed(&s->d, data, len, s->out, NULL);
+		if (s->rc) {
+			s->msg = xstrdup(orch_error_last());
+			return 1;
+		}
 	}
-	s->rc = engine_demux_feed(&s->d, data, len, s->out, NULL);
-	if (s->rc)
-		s->msg = xstrdup(orch_error_last());
-	return s->rc != 0;
+	/* the caller's buffer is full: reading on would only discard */
+	return s->d.truncated;
 }
 
 int engine_container_logs(struct engine *e, const char *id, int tail,
@@ -2361,13 +2364,13 @@ int engine_container_logs(struct engine *e, const char *id, int tail,
 	if (s.rc)
 		rc = orch_error_code(ORCH_EENGINE, "%s %s: %s", c->method,
 		                     c->path, s.msg);
-	else if (rc == 0 && !s.raw && engine_demux_finish(&s.d))
-		rc = orch_error_prefix(ORCH_EENGINE, "%s %s", c->method,
-		                       c->path);
-	else if (rc == 0 && s.d.truncated)
+	else if (s.d.truncated)
 		rc = orch_error_code(ORCH_ETOOBIG,
 		                     "%s %s: logs exceed %zu bytes", c->method,
 		                     c->path, out->cap);
+	else if (rc == 0 && !s.raw && engine_demux_finish(&s.d))
+		rc = orch_error_prefix(ORCH_EENGINE, "%s %s", c->method,
+		                       c->path);
 	free(s.msg);
 	engine_call_free(c);
 	buf_release(&p);

@@ -198,6 +198,24 @@ TEST(logs_demuxed_raw_and_truncated)
 	engine_free(e);
 }
 
+/* Past the caller's cap the read stops: the rest is not downloaded. */
+TEST(logs_stop_at_cap)
+{
+	struct engine *e = connect_fake("ok", 5000);
+	struct buf out = BUF_INIT;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	buf_init(&out, 3000);
+	ASSERT_EQ_INT(engine_container_logs(e, "big", -1, &out), ORCH_ETOOBIG);
+	ASSERT(now_ms() - t0 < 2000);
+	ASSERT_CONTAINS(orch_error_last(), "logs exceed 3000 bytes");
+	ASSERT(out.len > 0 && out.len <= 3000);
+	ASSERT(out.data[0] == 'y');
+	buf_release(&out);
+	engine_free(e);
+}
+
 static void on_log(int stream, const char *data, size_t len, void *ud)
 {
 	buf_addf(ud, "%d:%.*s", stream, (int)len, data);
@@ -791,6 +809,7 @@ int main(int argc, char **argv)
 	RUN(error_inside_pull_stream);
 	RUN(pull_error_split_across_reads);
 	RUN(logs_demuxed_raw_and_truncated);
+	RUN(logs_stop_at_cap);
 	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
 	RUN(free_engine_with_calls_running);
