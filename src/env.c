@@ -223,28 +223,17 @@ static void noop_done(struct engine_call *c, void *ud)
 	(void)ud;
 }
 
-/* The engine's own "message" from an error body, or the status. */
+/*
+ * What went wrong with a call: the engine's error (method, path, status
+ * and Docker's own message), or an unexpected status.
+ */
 static void call_error(struct buf *out, struct engine_call *c, const char *what)
 {
-	const struct buf *body = engine_call_body(c);
-	long status = engine_call_status(c);
-	cJSON *j = NULL;
-	const cJSON *msg;
-
-	if (engine_call_result(c) && !status) {
-		buf_addf(out, "%s: %s", what, engine_call_error(c));
-		return;
-	}
-	if (body && body->len)
-		j = cJSON_ParseWithLength(body->data, body->len);
-	msg = cJSON_GetObjectItemCaseSensitive(j, "message");
-	if (cJSON_IsString(msg))
-		buf_addf(out, "%s: %ld: %s", what, status, msg->valuestring);
-	else if (engine_call_result(c))
+	if (engine_call_result(c))
 		buf_addf(out, "%s: %s", what, engine_call_error(c));
 	else
-		buf_addf(out, "%s: %ld", what, status);
-	cJSON_Delete(j);
+		buf_addf(out, "%s: unexpected status %ld", what,
+		         engine_call_status(c));
 }
 
 static size_t run_labels(struct env *env, struct engine_label *l,
@@ -294,6 +283,8 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 		s->pub.name = s->ms->name;
 		s->pub.started_ms = -1;
 		s->pub.ready_ms = -1;
+		/* never a valid descriptor before the probes are armed */
+		s->tcp.fd = s->http.fd = -1;
 		buf_init(&s->why, 1024);
 		buf_init(&s->logtmp, 0);
 	}
@@ -368,8 +359,10 @@ static void svc_quiesce(struct svc *s)
 		s->ready_exec = NULL;
 		engine_exec_cancel(x);
 	}
-	health_probe_abort(&s->tcp);
-	health_probe_abort(&s->http);
+	if (s->tcp_on)
+		health_probe_abort(&s->tcp);
+	if (s->http_on)
+		health_probe_abort(&s->http);
 }
 
 static void svc_release_runtime(struct svc *s)
@@ -558,12 +551,16 @@ static int resolve_image(struct env *env, struct svc *s)
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
 		if (rc) {
+			/* the message is rebuilt from itself: copy it first */
+			char *why = xstrdup(orch_error_last());
+
 			rc = orch_error_code(
 			        ORCH_ENOTFOUND,
 			        "service '%s': image '%s' not found "
 			        "locally and could not be pulled: "
 			        "%s",
-			        s->ms->name, s->image, orch_error_last());
+			        s->ms->name, s->image, why);
+			free(why);
 			goto out;
 		}
 		rc = image_inspect(env, s->image, &test, &hc_to);
@@ -891,6 +888,9 @@ static void exec_why(struct svc *s, const char *what, char *const *argv,
 {
 	const struct buf *o = engine_exec_output(x);
 
+	/* an attempt cut short by the deadline says less than the last one */
+	if (rc == ORCH_ETIMEOUT && s->why.len)
+		return;
 	buf_reset(&s->why);
 	if (what)
 		buf_addf(&s->why, "%s ", what);
@@ -981,34 +981,45 @@ static int arm_probes(struct env *env, struct svc *s)
 	long to_ms;
 	int rc;
 
-	memset(&info, 0, sizeof(info));
-	rc = engine_container_inspect(env->e, s->id, &info);
-	if (rc) {
-		svc_fail(s, "inspect after start: %s", orch_error_last());
-		return rc;
-	}
-	s->eps = xcalloc(info.nports ? info.nports : 1, sizeof(*s->eps));
-	for (size_t i = 0; i < info.nports; i++) {
-		struct engine_port_binding *p = &info.ports[i];
-		struct env_endpoint *ep;
+	/*
+	 * Only published ports need an inspect (for their host side): it is a
+	 * synchronous call on the critical path. An early exit is seen by the
+	 * events stream either way.
+	 */
+	if (s->spec->nports || rd->tcp_port || rd->http_port) {
+		memset(&info, 0, sizeof(info));
+		rc = engine_container_inspect(env->e, s->id, &info);
+		if (rc) {
+			svc_fail(s, "inspect after start: %s",
+			         orch_error_last());
+			return rc;
+		}
+		s->eps =
+		        xcalloc(info.nports ? info.nports : 1, sizeof(*s->eps));
+		for (size_t i = 0; i < info.nports; i++) {
+			struct engine_port_binding *p = &info.ports[i];
+			struct env_endpoint *ep;
 
-		if (p->host_port <= 0)
-			continue;
-		ep = &s->eps[s->neps++];
-		ep->host_ip = xstrdup(p->host_ip ? p->host_ip : "127.0.0.1");
-		ep->host_port = p->host_port;
-		ep->container_port = p->container_port;
-		ep->protocol = xstrdup(p->protocol ? p->protocol : "tcp");
-		ep->http = rd->http_port == p->container_port;
+			if (p->host_port <= 0)
+				continue;
+			ep = &s->eps[s->neps++];
+			ep->host_ip =
+			        xstrdup(p->host_ip ? p->host_ip : "127.0.0.1");
+			ep->host_port = p->host_port;
+			ep->container_port = p->container_port;
+			ep->protocol =
+			        xstrdup(p->protocol ? p->protocol : "tcp");
+			ep->http = rd->http_port == p->container_port;
+		}
+		s->pub.endpoints = s->eps;
+		s->pub.nendpoints = s->neps;
+		if (!info.running && !s->died) {
+			s->died = 1;
+			s->exit_code = info.exit_code;
+			s->oom = info.oom_killed;
+		}
+		engine_container_info_release(&info);
 	}
-	s->pub.endpoints = s->eps;
-	s->pub.nendpoints = s->neps;
-	if (!info.running && !s->died) {
-		s->died = 1;
-		s->exit_code = info.exit_code;
-		s->oom = info.oom_killed;
-	}
-	engine_container_info_release(&info);
 
 	to_ms = rd->timeout_ns > 0 ? (long)(rd->timeout_ns / 1000000)
 	                           : DEFAULT_READY_TIMEOUT_MS;
@@ -1263,8 +1274,10 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 			if (x)
 				engine_exec_cancel(x);
 		}
-		health_probe_abort(&s->tcp);
-		health_probe_abort(&s->http);
+		if (s->tcp_on)
+			health_probe_abort(&s->tcp);
+		if (s->http_on)
+			health_probe_abort(&s->http);
 		note(env, s, ENV_NOTE_READY);
 		return;
 	}
