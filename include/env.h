@@ -18,7 +18,7 @@
  *     depend on dependencies), then starts each as soon as its depends_on
  *     conditions hold;
  *   - readiness from the engine's events stream (die, oom, health_status)
- *     and from our own probes on a 5 ms..250 ms backoff (health.h),
+ *     and from our own probes on a 5 ms..100 ms backoff (health.h),
  *     including the Docker healthcheck's own command run through exec,
  *     because Docker waits a whole interval before its first check.
  *

@@ -26,13 +26,13 @@
 #include "util.h"
 
 #define HEALTH_BACKOFF_MIN_MS 5
-#define HEALTH_BACKOFF_MAX_MS 250
+#define HEALTH_BACKOFF_MAX_MS 100
 #define HEALTH_TCP_CONFIRM_MS 40
 /* One probe attempt (connect + request + answer) may take this long. */
 #define HEALTH_ATTEMPT_TIMEOUT_MS 2000
 
 /*
- * Backoff between probe attempts: 5 ms, 10, 20, ... capped at 250 ms.
+ * Backoff between probe attempts: 5 ms, 10, 20, ... capped at 100 ms.
  * Fast at first because most services become ready within a few hundred
  * milliseconds of start, bounded so a slow one costs little polling.
  */

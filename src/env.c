@@ -1563,6 +1563,13 @@ static int prepare(struct env *env)
 		nl = run_labels(env, l, ROLE_NETWORK);
 		rc = engine_network_create(env->e, env->network, l, nl,
 		                           &env->network_id);
+		if (rc && strstr(orch_error_last(), "address pool"))
+			return orch_error_prefix(
+			        rc,
+			        "network '%s' (leaked networks "
+			        "use up the address pools: try "
+			        "'orchestrate gc')",
+			        env->network);
 		if (rc)
 			return orch_error_prefix(rc, "network '%s'",
 			                         env->network);

@@ -19,7 +19,7 @@
 TEST(backoff_doubles_to_cap)
 {
 	struct health_backoff b;
-	static const int want[] = { 5, 10, 20, 40, 80, 160, 250, 250, 250 };
+	static const int want[] = { 5, 10, 20, 40, 80, 100, 100, 100 };
 
 	health_backoff_init(&b);
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -38,8 +38,8 @@ TEST(backoff_sum_first_second)
 		sum += health_backoff_next(&b);
 		attempts++;
 	}
-	ASSERT(attempts >= 8);
-	ASSERT(attempts <= 12);
+	ASSERT(attempts >= 12);
+	ASSERT(attempts <= 16);
 }
 
 TEST(http_status_lines)
