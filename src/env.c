@@ -45,6 +45,8 @@
 /* Without an events stream, how often to look at the containers. */
 #define POLL_FALLBACK_MS 250
 #define MAX_LABELS       16
+/* Allowance for the engine's own latency on an exec probe. */
+#define EXEC_SLACK_MS 5000
 
 struct svc {
 	struct env_service pub;
@@ -94,6 +96,7 @@ struct svc {
 
 	int64_t t_start; /* monotonic ms when the start call returned */
 	int64_t deadline;
+	int checked;    /* inspected at the deadline */
 	struct buf why; /* the last probe failure, for timeouts */
 
 	struct env_endpoint *eps;
@@ -388,7 +391,7 @@ static void svc_release_runtime(struct svc *s)
 	s->id = s->cname = s->image = NULL;
 	s->tcp_on = s->http_on = s->log_on = s->exec_on = 0;
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
-	s->has_hc = s->hc_ok = s->unhealthy = 0;
+	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
@@ -407,8 +410,52 @@ static void drain(struct env *env)
 		engine_wait(env->e, NULL, 0, 10);
 }
 
+/*
+ * Creates and starts in flight are let finish (within a bound) rather than
+ * cancelled: the engine completes a create whose client went away, and a
+ * container created after teardown listed the run would be left behind.
+ * A second signal still exits at once.
+ */
+static void settle(struct env *env)
+{
+	int64_t deadline = now_ms() + 30000;
+
+	for (;;) {
+		int pending = 0;
+
+		for (size_t i = 0; i < env->n; i++) {
+			struct svc *s = &env->svcs[i];
+
+			if ((s->create_call &&
+			     !engine_call_done(s->create_call)) ||
+			    (s->start_call && !engine_call_done(s->start_call)))
+				pending = 1;
+		}
+		if (!pending || now_ms() >= deadline)
+			break;
+		if (engine_wait(env->e, NULL, 0, 100) < 0)
+			break;
+	}
+}
+
 static void stop_all(struct env *env)
 {
+	for (size_t i = 0; i < env->n; i++) {
+		struct svc *s = &env->svcs[i];
+		struct engine_call *c = s->create_call, *st = s->start_call;
+
+		/* the probes and streams go at once; settle() the rest */
+		s->create_call = s->start_call = NULL;
+		svc_quiesce(s);
+		s->create_call = c;
+		s->start_call = st;
+	}
+	if (env->events) {
+		engine_call_cancel(env->events);
+		engine_call_free(env->events);
+		env->events = NULL;
+	}
+	settle(env);
 	for (size_t i = 0; i < env->n; i++)
 		svc_quiesce(&env->svcs[i]);
 	if (env->events) {
@@ -1128,7 +1175,9 @@ static void run_execs(struct env *env, struct svc *s, int64_t t)
 {
 	if (s->has_hc && !s->hc_ok && s->hc_argv.n && !s->hc_exec) {
 		if (t >= s->hc_next) {
-			long to = s->hc_timeout_ms;
+			/* the check's own timeout plus the engine's latency:
+			 * a busy engine must not turn into a failing check */
+			long to = s->hc_timeout_ms + EXEC_SLACK_MS;
 
 			if (to > s->deadline - t)
 				to = (long)(s->deadline - t);
@@ -1280,6 +1329,21 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 			health_probe_abort(&s->http);
 		note(env, s, ENV_NOTE_READY);
 		return;
+	}
+	if (t >= s->deadline && s->has_hc && !s->hc_ok && !s->checked) {
+		/* a last look in case the stream missed the health event */
+		struct engine_container_info info;
+
+		s->checked = 1;
+		memset(&info, 0, sizeof(info));
+		if (engine_container_inspect(env->e, s->id, &info) == 0 &&
+		    info.health && !strcmp(info.health, "healthy"))
+			s->hc_ok = 1;
+		engine_container_info_release(&info);
+		if (s->hc_ok) {
+			wake_at(env, t);
+			return;
+		}
 	}
 	if (t >= s->deadline) {
 		struct buf d = BUF_INIT;
