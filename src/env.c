@@ -34,6 +34,7 @@
 #include "error.h"
 #include "health.h"
 #include "manifest.h"
+#include "tar.h"
 #include "teardown.h"
 #include "util.h"
 #include "version.h"
@@ -545,33 +546,159 @@ out:
 	return rc;
 }
 
-static int build_image(struct env *env, struct svc *s, const char *tag)
+/*
+ * Builds run in parallel, over engine_call_start() rather than the
+ * synchronous engine_image_build(): one build per service that has one,
+ * all submitted at once, driven by the same loop (a signal cancels them:
+ * the engine stops a build whose client went away).
+ */
+struct build_job {
+	struct svc *s;
+	struct engine_call *call;
+	struct buf line;
+	char *error; /* an errorDetail from the 200 stream */
+};
+
+static int build_data(void *ud, const char *data, size_t len)
 {
-	const struct mf_build *b = s->spec->build;
-	struct engine_build_opts o = { 0 };
-	struct engine_label *args = NULL, lab[1];
+	struct build_job *j = ud;
+
+	for (size_t i = 0; i < len && !j->error; i++) {
+		if (data[i] != '\n') {
+			/* an overlong line is cut, not fatal: it is progress */
+			buf_addch(&j->line, data[i]);
+			continue;
+		}
+		if (j->line.len &&
+		    engine_progress_line(j->line.data, j->line.len, NULL) < 0)
+			j->error = xstrdup(orch_error_last());
+		buf_reset(&j->line);
+	}
+	return j->error != NULL;
+}
+
+static void add_json_query(struct buf *p, const char *key,
+                           const struct mf_kvs *kvs, const char *k1,
+                           const char *v1)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+
+	for (size_t i = 0; kvs && i < kvs->n; i++)
+		cJSON_AddStringToObject(
+		        o, kvs->items[i].key,
+		        kvs->items[i].value ? kvs->items[i].value : "");
+	if (k1)
+		cJSON_AddStringToObject(o, k1, v1);
+	json = cJSON_PrintUnformatted(o);
+	buf_addf(p, "&%s=", key);
+	engine_url_escape(p, json);
+	cJSON_free(json);
+	cJSON_Delete(o);
+}
+
+static int submit_build(struct env *env, struct build_job *j)
+{
+	const struct mf_build *b = j->s->spec->build;
+	const char *df = b->dockerfile ? b->dockerfile : "Dockerfile";
+	struct engine_request r = { 0 };
+	struct buf tar = BUF_INIT, p = BUF_INIT;
 	int rc;
 
-	args = xcalloc(b->args.n + 1, sizeof(*args));
-	for (size_t i = 0; i < b->args.n; i++) {
-		args[i].key = b->args.items[i].key;
-		args[i].value =
-		        b->args.items[i].value ? b->args.items[i].value : "";
-	}
-	lab[0] = (struct engine_label){ LABEL_PROJECT, env->project };
-	o.context_dir = b->context;
-	o.dockerfile = b->dockerfile;
-	o.tag = tag;
-	o.buildargs = args;
-	o.nbuildargs = b->args.n;
-	o.labels = lab;
-	o.nlabels = 1;
-	o.target = b->target;
-	rc = engine_image_build(env->e, &o, NULL);
-	if (rc)
+	buf_init(&j->line, 64 << 10);
+	buf_init(&tar, (size_t)512 << 20);
+	rc = tar_context(b->context, df, &tar);
+	if (rc) {
 		orch_error_prefix(rc, "service '%s': building '%s'",
-		                  s->ms->name, b->context);
-	free(args);
+		                  j->s->ms->name, b->context);
+		goto out;
+	}
+	buf_addstr(&p, "/build?rm=1&forcerm=1&dockerfile=");
+	engine_url_escape(&p, df);
+	buf_addstr(&p, "&t=");
+	engine_url_escape(&p, j->s->image);
+	if (b->target) {
+		buf_addstr(&p, "&target=");
+		engine_url_escape(&p, b->target);
+	}
+	if (b->args.n)
+		add_json_query(&p, "buildargs", &b->args, NULL, NULL);
+	add_json_query(&p, "labels", NULL, LABEL_PROJECT, env->project);
+	r.method = "POST";
+	r.path = p.data;
+	r.body = tar.data;
+	r.body_len = tar.len;
+	r.content_type = "application/x-tar";
+	r.timeout_ms = -1;
+	r.on_data = build_data;
+	r.on_done = noop_done;
+	r.ud = j;
+	j->call = engine_call_start(env->e, &r);
+out:
+	buf_release(&tar);
+	buf_release(&p);
+	return rc;
+}
+
+static int signalled(struct env *env, struct engine_pollfd *fd)
+{
+	return env->signal_fd >= 0 && (fd->revents & POLLIN);
+}
+
+/* Build every image that needs it, in parallel; 0 when all succeeded. */
+static int build_images(struct env *env)
+{
+	struct build_job *jobs = xcalloc(env->n ? env->n : 1, sizeof(*jobs));
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < env->n && rc == 0; i++) {
+		struct svc *s = &env->svcs[i];
+
+		if (s->target == ENV_ABSENT || s->id || !s->spec->build)
+			continue;
+		jobs[n].s = s;
+		rc = submit_build(env, &jobs[n++]);
+	}
+	for (;;) {
+		struct engine_pollfd fd = { env->signal_fd, POLLIN, 0 };
+		int pending = 0;
+
+		for (size_t k = 0; k < n; k++)
+			if (jobs[k].call && !engine_call_done(jobs[k].call))
+				pending = 1;
+		if (!pending || rc)
+			break;
+		if (engine_wait(env->e, &fd, env->signal_fd >= 0, 1000) < 0) {
+			rc = ORCH_EENGINE;
+			break;
+		}
+		if (signalled(env, &fd)) {
+			env->interrupted = 1;
+			rc = orch_error_code(ORCH_EINTR,
+			                     "interrupted by signal %d",
+			                     env_signal());
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct build_job *j = &jobs[k];
+
+		if (j->call && !engine_call_done(j->call))
+			engine_call_cancel(j->call);
+		if (rc == 0 && (j->error || engine_call_result(j->call))) {
+			rc = orch_error_code(
+			        ORCH_EENGINE, "service '%s': building '%s': %s",
+			        j->s->ms->name, j->s->spec->build->context,
+			        j->error ? j->error
+			                 : engine_call_error(j->call));
+			j->s->pub.state = ENV_FAILED;
+			env->failed_service = xstrdup(j->s->ms->name);
+		}
+		engine_call_free(j->call);
+		buf_release(&j->line);
+		free(j->error);
+	}
+	free(jobs);
 	return rc;
 }
 
@@ -581,19 +708,7 @@ static int resolve_image(struct env *env, struct svc *s)
 	long hc_to = 0;
 	int rc;
 
-	if (s->spec->build) {
-		s->image = s->spec->image
-		                   ? xstrdup(s->spec->image)
-		                   : xasprintf("%s-%s%s:orchestrate",
-		                               env->project, s->ms->name,
-		                               s->target == ENV_STUB ? "-stub"
-		                                                     : "");
-		rc = build_image(env, s, s->image);
-		if (rc)
-			goto out;
-	} else {
-		s->image = xstrdup(s->spec->image);
-	}
+	/* built images were built by build_images() */
 	rc = image_inspect(env, s->image, &test, &hc_to);
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
@@ -1729,6 +1844,25 @@ int env_up(struct env *env, const enum env_mode *modes)
 
 	/* images first (builds and pulls are slow and can fail), then every
 	 * create in parallel */
+	for (size_t i = 0; i < env->n; i++) {
+		struct svc *s = &env->svcs[i];
+
+		if (s->target == ENV_ABSENT || s->id || s->create_call)
+			continue;
+		free(s->image);
+		if (!s->spec->build)
+			s->image = xstrdup(s->spec->image);
+		else if (s->spec->image)
+			s->image = xstrdup(s->spec->image);
+		else
+			s->image =
+			        xasprintf("%s-%s%s:orchestrate", env->project,
+			                  s->ms->name,
+			                  s->target == ENV_STUB ? "-stub" : "");
+	}
+	rc = build_images(env);
+	if (rc)
+		goto fail;
 	for (size_t i = 0; i < env->n; i++) {
 		struct svc *s = &env->svcs[i];
 
