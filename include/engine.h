@@ -46,6 +46,11 @@ struct engine_opts {
 };
 
 int engine_new(struct engine **out, const struct engine_opts *opts);
+/*
+ * Calls still running are abandoned: they finish with ORCH_EINTR without
+ * their on_done, and stay the caller's to engine_call_free(). The last
+ * engine_free() also releases curl's global state.
+ */
 void engine_free(struct engine *e);
 
 /* "unix:///var/run/docker.sock" or "tcp://host:2376": what was tried. */
@@ -80,7 +85,14 @@ void engine_version_release(struct engine_version *v);
 
 /* ---- raw requests ---------------------------------------------------- */
 
-/* Called with each chunk of a streaming body; return non-zero to abort. */
+/*
+ * Called with each chunk of a streaming body; return non-zero to abort.
+ * Callbacks (on_data, on_done, event and exec callbacks) run from
+ * engine_wait(), never from inside curl, so they may submit calls, run
+ * synchronous operations and cancel or free other calls. Bodies with an
+ * HTTP error status are never streamed: they end up in the call's body
+ * for the error message.
+ */
 typedef int (*engine_data_fn)(void *ud, const char *data, size_t len);
 /* Called once when the call finished (success, error, timeout, cancel). */
 typedef void (*engine_done_fn)(struct engine_call *c, void *ud);
@@ -130,7 +142,8 @@ int engine_wait(struct engine *e, struct engine_pollfd *fds, unsigned nfds,
                 int timeout_ms);
 /* Number of calls still running. */
 int engine_running(const struct engine *e);
-/* Make a blocked engine_wait() return (async-signal-safe). */
+/* Make a blocked engine_wait() return (async-signal-safe: it sets a flag
+   and writes to curl's wakeup pipe). */
 void engine_wakeup(struct engine *e);
 
 /* ---- labels and filters ------------------------------------------------ */
@@ -327,7 +340,13 @@ int engine_exec(struct engine *e, const char *id, char *const *argv,
                 const char *user, long timeout_ms, int *exit_code,
                 struct buf *output);
 
-/* Asynchronous exec for probes: create+start, then inspect when done. */
+/*
+ * Asynchronous exec for probes: create+start, then inspect when done.
+ * done runs exactly once (success, failure, timeout, or ORCH_EINTR after
+ * engine_exec_cancel()); the exec is freed when done returns, so the
+ * handle and engine_exec_output() are valid until then and not after.
+ * Never NULL.
+ */
 struct engine_exec;
 typedef void (*engine_exec_done_fn)(struct engine_exec *x, int rc,
                                     int exit_code, void *ud);
@@ -356,7 +375,8 @@ typedef void (*engine_event_fn)(const struct engine_event *ev, void *ud);
 /*
  * Follow the events stream with label and type filters (type may be
  * NULL), consumed incrementally as engine_wait() runs. The call ends
- * when cancelled or when the engine closes the stream.
+ * when cancelled or when the engine closes the stream; the caller frees
+ * the returned call (engine_call_cancel() first if it still runs).
  */
 struct engine_call *engine_events_start(struct engine *e,
                                         const struct engine_label *labels,
@@ -378,13 +398,24 @@ struct engine_demux {
 	size_t remaining; /* payload bytes left in the current frame */
 	int stream;
 	int failed;
-	size_t max_frame;
+	size_t max_frame; /* engine_demux_init(): 1 MiB */
+	/* added: output past a buffer's cap is dropped and noted here */
+	int truncated;
+	/* added: the message of a failure (type 3 payload, bad frame) */
+	char errmsg[256];
+	size_t errlen;
 };
 void engine_demux_init(struct engine_demux *d);
 int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
                       struct buf *out, struct buf *err);
 /* At end of stream: ORCH_ERROR if a frame was cut short. */
 int engine_demux_finish(const struct engine_demux *d);
+
+/*
+ * Added: the path sent for path: "/v" API path, except for /_ping (how
+ * the version is found) and when api is NULL (not negotiated yet).
+ */
+void engine_versioned_path(struct buf *out, const char *api, const char *path);
 
 /* Percent-encode s for a URL query component. */
 void engine_url_escape(struct buf *out, const char *s);

@@ -107,6 +107,7 @@ struct mf_dep {
 	char *name;
 	size_t index; /* into manifest.services */
 	enum mf_condition condition;
+	int line, col; /* where the dependency is named */
 };
 
 struct mf_service {

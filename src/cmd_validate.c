@@ -1,40 +1,52 @@
 /*
  * cmd_validate.c: check the manifest. main.c has already loaded and
- * validated it (CMD_NEEDS_MANIFEST); this adds the strategy check and
- * prints nothing on success.
+ * validated it (CMD_NEEDS_MANIFEST); this adds what only planning finds
+ * (an unknown strategy, a middle level out of range) by building the plan
+ * of --strategy, else of the manifest's strategy:, and prints nothing on
+ * success.
  */
 #include <getopt.h>
-#include <string.h>
+#include <limits.h>
+#include <stdio.h>
 
 #include "cmd.h"
 #include "error.h"
+#include "plan.h"
+#include "util.h"
 
-#define COMMAND_NAME "validate"
-
-static const char usage[] = "usage: orchestrate validate [--strategy S]\n";
-
-static const char *const strategies[] = { "big-bang", "incremental",
-	                                  "bottom-up", "top-down", "sandwich" };
+static const char usage[] =
+        "usage: orchestrate validate [--strategy S] [--middle N]\n";
 
 int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "middle", required_argument, NULL, 'm' },
 		{ "strategy", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *strategy = NULL;
-	size_t i;
-	int c;
+	const char *strategy_opt = NULL;
+	struct plan *p = NULL;
+	enum strategy s;
+	int middle = -1, c;
+	long v;
 
-	(void)ctx;
-	while ((c = getopt_long(argc, argv, "hs:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hm:s:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
+		case 'm':
+			if (parse_int(optarg, 0, INT_MAX, &v))
+				return cmd_usage_error(
+				        usage,
+				        "'--middle' expects a level number, "
+				        "not '%s'",
+				        optarg);
+			middle = (int)v;
+			break;
 		case 's':
-			strategy = optarg;
+			strategy_opt = optarg;
 			break;
 		default:
 			fputs(usage, stderr);
@@ -44,10 +56,9 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(usage, "unexpected argument '%s'",
 		                       argv[optind]);
-	if (!strategy)
-		return 0;
-	for (i = 0; i < sizeof(strategies) / sizeof(strategies[0]); i++)
-		if (!strcmp(strategy, strategies[i]))
-			return 0;
-	return cmd_usage_error(usage, "unknown strategy '%s'", strategy);
+	if (plan_resolve_strategy(ctx->manifest, strategy_opt, &s) ||
+	    plan_build(ctx->manifest, s, middle, &p))
+		return cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
+	plan_free(p);
+	return 0;
 }

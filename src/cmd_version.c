@@ -1,11 +1,49 @@
-/* cmd_version.c: placeholder until the command lands. */
+/*
+ * cmd_version.c: `orchestrate version`: the client's version, the
+ * engine's version and API version, and the API version negotiated.
+ *
+ * It connects by itself (flags 0 in main.c's table) so that it can say
+ * which address it tried; it changes nothing on the engine.
+ */
+#include <stdio.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "engine.h"
 #include "error.h"
+#include "version.h"
+
+static const char usage[] = "usage: orchestrate version\n";
 
 int cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	return cmd_error(ORCH_EXIT_USAGE, "'version' is not implemented yet");
+	struct engine_version v = { 0 };
+	int rc;
+
+	if (argc > 1) {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			fputs(usage, stdout);
+			return ORCH_EXIT_OK;
+		}
+		return cmd_usage_error(usage, "unexpected argument '%s'",
+		                       argv[1]);
+	}
+	printf("client:      orchestrate %s\n", ORCH_VERSION);
+	fflush(stdout);
+	rc = cmd_connect_engine(ctx);
+	if (rc)
+		return rc;
+	rc = engine_version(ctx->engine, &v);
+	if (rc)
+		return cmd_error(cmd_exit_for(rc), "%s", orch_error_last());
+	printf("engine:      %s%s (%s/%s) at %s\n",
+	       v.version ? v.version : "unknown",
+	       v.is_podman ? " (podman)" : "", v.os ? v.os : "?",
+	       v.arch ? v.arch : "?", engine_address(ctx->engine));
+	printf("engine API:  %s (minimum %s)\n",
+	       v.api_version ? v.api_version : "unknown",
+	       v.min_api_version ? v.min_api_version : "unknown");
+	printf("API in use:  %s\n", engine_api_version(ctx->engine));
+	engine_version_release(&v);
+	return ORCH_EXIT_OK;
 }

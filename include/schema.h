@@ -1,0 +1,90 @@
+/*
+ * schema.h: the manifest schema as one declarative table (tmux's
+ * options-table.c): every key of every mapping, with its type, whether
+ * it is required, its default, what orchestrate does with it and a help
+ * line.
+ *
+ * manifest.c walks the YAML with it: a key not in the table is an error
+ * with a "did you mean" from the same table, a key marked SU_WARN is
+ * accepted and ignored with a warning, SU_REJECT is an error carrying the
+ * help text as the reason, and the type decides the shapes accepted
+ * before any conversion. README.md's manifest reference follows it.
+ * The table is static data; nothing here allocates.
+ */
+#ifndef ORCH_SCHEMA_H
+#define ORCH_SCHEMA_H
+
+#include <stddef.h>
+
+/* Which mapping a key belongs to. */
+enum schema_section {
+	SEC_TOP,         /* the document */
+	SEC_SERVICE,     /* services.NAME, and services.NAME.stub */
+	SEC_BUILD,       /* build: {...} */
+	SEC_HEALTHCHECK, /* healthcheck: {...} */
+	SEC_DEPENDS,     /* depends_on: {NAME: {...}} */
+	SEC_PORT,        /* ports: [{target: ...}] */
+	SEC_MOUNT,       /* volumes: [{type: ...}] in a service */
+	SEC_ENV_FILE,    /* env_file: [{path: ...}] */
+	SEC_READY,       /* ready: {...} */
+	SEC_HTTP,        /* ready: {http: {...}} */
+	SEC_SUITE,       /* suites.NAME */
+	SEC_VOLUME,      /* volumes.NAME at the top level */
+	SEC__COUNT
+};
+
+/* The YAML shapes a key's value may take. */
+enum schema_type {
+	ST_ANY,      /* not looked at (ignored keys) */
+	ST_STRING,   /* a scalar, read as a string */
+	ST_INT,      /* a scalar integer */
+	ST_BOOL,     /* true or false */
+	ST_DURATION, /* a Compose duration (1m30s) or a number of seconds */
+	ST_PORT,     /* an integer in 1-65535 */
+	ST_MAP,      /* a mapping */
+	ST_LIST,     /* a sequence */
+	ST_STRINGS,  /* a string or a sequence of strings */
+	ST_KVS,      /* a mapping, or a sequence of KEY=VALUE */
+	ST_COMMAND,  /* a string (split like a shell would) or a sequence */
+	ST_STR_MAP,  /* a string or a mapping */
+	ST_INT_MAP,  /* an integer or a mapping */
+	ST_LIST_MAP, /* a sequence or a mapping */
+};
+
+/* What orchestrate does with a key. */
+enum schema_use {
+	SU_ACCEPT, /* used */
+	SU_QUIET,  /* accepted and ignored without a word (version:) */
+	SU_WARN,   /* accepted, ignored, with a warning giving the help */
+	SU_REJECT, /* an error giving the help as the reason */
+};
+
+#define SCHEMA_REQUIRED 0x1
+
+struct schema_key {
+	enum schema_section section;
+	const char *key;
+	enum schema_type type;
+	unsigned flags;
+	enum schema_use use;
+	const char *def;  /* the default as a manifest would write it */
+	const char *help; /* the reason for SU_WARN/SU_REJECT, or NULL */
+};
+
+/* The whole table (for docs and the required-key check). */
+const struct schema_key *schema_table(size_t *n);
+
+/* The entry for key in section, or NULL when the key is unknown. */
+const struct schema_key *schema_find(enum schema_section section,
+                                     const char *key);
+
+/*
+ * The known key of section closest to key, when close enough to be a
+ * plausible typo; NULL otherwise. Never an SU_REJECT key.
+ */
+const char *schema_suggest(enum schema_section section, const char *key);
+
+/* "a string", "a string or a sequence", ... for messages. */
+const char *schema_type_name(enum schema_type type);
+
+#endif

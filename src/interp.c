@@ -1,0 +1,422 @@
+/*
+ * interp.c: Compose's string rules: interpolation, the shell-words split
+ * and dotenv files (see interp.h).
+ *
+ * It deliberately knows nothing of YAML, files or the process
+ * environment; manifest.c supplies the lookup, the text and the location
+ * that prefixes every message.
+ */
+#include "interp.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+/* Nested defaults recurse; a bound keeps hostile input off the stack. */
+#define INTERP_MAX_NEST 16
+
+static int is_name_start(int c)
+{
+	return c == '_' || isalpha((unsigned char)c);
+}
+
+static int is_name_char(int c)
+{
+	return c == '_' || isalnum((unsigned char)c);
+}
+
+static int invalid(const char *whole)
+{
+	return orch_error_code(ORCH_EINVALID,
+	                       "invalid interpolation format in '%s' (escape "
+	                       "'$' as '$$')",
+	                       whole);
+}
+
+/*
+ * The index of the '}' closing a "${" whose body starts at s, counting
+ * nested "${" as Compose does; -1 when there is none.
+ */
+static long closing_brace(const char *s, size_t len)
+{
+	int depth = 1;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '$' && i + 1 < len && s[i + 1] == '$') {
+			i++;
+		} else if (s[i] == '$' && i + 1 < len && s[i + 1] == '{') {
+			depth++;
+			i++;
+		} else if (s[i] == '}' && --depth == 0) {
+			return (long)i;
+		}
+	}
+	return -1;
+}
+
+static int expand(const char *whole, const char *in, size_t len,
+                  interp_lookup_fn lookup, void *ctx, struct buf *out,
+                  struct strvec *unset, int nest);
+
+static const char *lookup_name(const char *name, size_t n,
+                               interp_lookup_fn lookup, void *ctx,
+                               struct strvec *unset, int warn)
+{
+	char *key = xstrndup(name, n);
+	const char *v = lookup(ctx, key);
+
+	if (!v && warn && unset && strvec_find(unset, key) < 0)
+		strvec_push(unset, key);
+	free(key);
+	return v;
+}
+
+/* The body of "${...}" (without the braces) in b[0..n). */
+static int braced(const char *whole, const char *b, size_t n,
+                  interp_lookup_fn lookup, void *ctx, struct buf *out,
+                  struct strvec *unset, int nest)
+{
+	size_t name_len = 0, k;
+	const char *v, *arg;
+	size_t arg_len;
+	int colon = 0, set;
+	char op;
+
+	if (!n || !is_name_start(b[0]))
+		return invalid(whole);
+	while (name_len < n && is_name_char(b[name_len]))
+		name_len++;
+	if (name_len == n) {
+		v = lookup_name(b, name_len, lookup, ctx, unset, 1);
+		return buf_addstr(out, v ? v : "");
+	}
+	k = name_len;
+	if (b[k] == ':') {
+		colon = 1;
+		k++;
+	}
+	if (k >= n || !strchr("-+?", b[k]))
+		return invalid(whole);
+	op = b[k];
+	arg = b + k + 1;
+	arg_len = n - k - 1;
+	v = lookup_name(b, name_len, lookup, ctx, unset, 0);
+	/* with ':' an empty value counts as unset */
+	set = v && (!colon || *v);
+
+	switch (op) {
+	case '-':
+		if (set)
+			return buf_addstr(out, v);
+		return expand(whole, arg, arg_len, lookup, ctx, out, unset,
+		              nest + 1);
+	case '+':
+		if (!set)
+			return 0;
+		return expand(whole, arg, arg_len, lookup, ctx, out, unset,
+		              nest + 1);
+	default: {
+		struct buf msg = BUF_INIT;
+		char *name;
+		int rc;
+
+		if (set)
+			return buf_addstr(out, v);
+		rc = expand(whole, arg, arg_len, lookup, ctx, &msg, unset,
+		            nest + 1);
+		if (rc) {
+			buf_release(&msg);
+			return rc;
+		}
+		name = xstrndup(b, name_len);
+		if (msg.len)
+			rc = orch_error_code(
+			        ORCH_EINVALID,
+			        "required variable '%s' is missing a "
+			        "value: %s",
+			        name, msg.data);
+		else
+			rc = orch_error_code(
+			        ORCH_EINVALID,
+			        "required variable '%s' is missing a "
+			        "value",
+			        name);
+		free(name);
+		buf_release(&msg);
+		return rc;
+	}
+	}
+}
+
+static int expand(const char *whole, const char *in, size_t len,
+                  interp_lookup_fn lookup, void *ctx, struct buf *out,
+                  struct strvec *unset, int nest)
+{
+	size_t i = 0;
+	int rc = 0;
+
+	if (nest > INTERP_MAX_NEST)
+		return orch_error_code(ORCH_EINVALID,
+		                       "interpolation nested deeper than %d "
+		                       "levels in '%s'",
+		                       INTERP_MAX_NEST, whole);
+	while (i < len && !rc) {
+		const char *dollar = memchr(in + i, '$', len - i);
+		size_t j;
+
+		if (!dollar) {
+			rc = buf_add(out, in + i, len - i);
+			break;
+		}
+		j = (size_t)(dollar - in);
+		rc = buf_add(out, in + i, j - i);
+		if (rc)
+			break;
+		if (j + 1 >= len) {
+			/* a trailing '$' is literal */
+			rc = buf_addch(out, '$');
+			i = j + 1;
+		} else if (in[j + 1] == '$') {
+			rc = buf_addch(out, '$');
+			i = j + 2;
+		} else if (in[j + 1] == '{') {
+			long close = closing_brace(in + j + 2, len - j - 2);
+
+			if (close < 0)
+				return invalid(whole);
+			rc = braced(whole, in + j + 2, (size_t)close, lookup,
+			            ctx, out, unset, nest);
+			i = j + 2 + (size_t)close + 1;
+		} else if (is_name_start(in[j + 1])) {
+			size_t k = j + 1;
+			const char *v;
+
+			while (k < len && is_name_char(in[k]))
+				k++;
+			v = lookup_name(in + j + 1, k - j - 1, lookup, ctx,
+			                unset, 1);
+			rc = buf_addstr(out, v ? v : "");
+			i = k;
+		} else {
+			/* "$1", "$ ", "$-": not a variable, kept as is */
+			rc = buf_addch(out, '$');
+			i = j + 1;
+		}
+	}
+	return rc;
+}
+
+int interp_expand(const char *in, interp_lookup_fn lookup, void *ctx,
+                  struct buf *out, struct strvec *unset)
+{
+	return expand(in, in, strlen(in), lookup, ctx, out, unset, 0);
+}
+
+int shellwords_split(const char *in, struct strvec *out)
+{
+	struct buf word = BUF_INIT;
+	const char *p = in;
+	int in_word = 0, rc = 0;
+
+	for (;;) {
+		char c = *p;
+
+		if (c == '\0' || c == ' ' || c == '\t' || c == '\n' ||
+		    c == '\r') {
+			if (in_word)
+				strvec_push_nodup(out, buf_detach(&word, NULL));
+			in_word = 0;
+			if (c == '\0')
+				break;
+			p++;
+			continue;
+		}
+		in_word = 1;
+		if (c == '\\') {
+			if (!p[1]) {
+				rc = orch_error_code(
+				        ORCH_EINVALID,
+				        "trailing backslash in '%s'", in);
+				goto out;
+			}
+			buf_addch(&word, p[1]);
+			p += 2;
+		} else if (c == '\'') {
+			const char *end = strchr(p + 1, '\'');
+
+			if (!end)
+				goto unterminated;
+			buf_add(&word, p + 1, (size_t)(end - p - 1));
+			p = end + 1;
+		} else if (c == '"') {
+			p++;
+			while (*p && *p != '"') {
+				if (*p == '\\' && p[1] &&
+				    strchr("\"\\$`", p[1]))
+					p++;
+				buf_addch(&word, *p++);
+			}
+			if (!*p)
+				goto unterminated;
+			p++;
+		} else {
+			buf_addch(&word, c);
+			p++;
+		}
+	}
+	goto out;
+unterminated:
+	rc = orch_error_code(ORCH_EINVALID, "unterminated quote in '%s'", in);
+out:
+	buf_release(&word);
+	return rc;
+}
+
+static void dotenv_set(struct dotenv *d, char *key, char *value, int line)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (!strcmp(d->items[i].key, key)) {
+			free(d->items[i].value);
+			free(key);
+			d->items[i].value = value;
+			d->items[i].line = line;
+			return;
+		}
+	}
+	ALLOC_GROW(d->items, d->n + 1, d->alloc);
+	d->items[d->n].key = key;
+	d->items[d->n].value = value;
+	d->items[d->n].line = line;
+	d->n++;
+}
+
+/* One line without its newline; 0 or ORCH_EINVALID. */
+static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
+{
+	const char *end = s + len, *k, *eq;
+	struct buf v = BUF_INIT;
+
+	while (s < end && isspace((unsigned char)*s))
+		s++;
+	while (end > s && isspace((unsigned char)end[-1]))
+		end--;
+	if (s == end || *s == '#')
+		return 0;
+	if (end - s > 7 && !strncmp(s, "export", 6) &&
+	    isspace((unsigned char)s[6])) {
+		s += 7;
+		while (s < end && isspace((unsigned char)*s))
+			s++;
+	}
+	k = s;
+	while (s < end && is_name_char(*s))
+		s++;
+	if (s == k || (!is_name_start(*k)))
+		return orch_error_code(ORCH_EINVALID,
+		                       "line %d: invalid variable name", line);
+	eq = s;
+	while (eq < end && (*eq == ' ' || *eq == '\t'))
+		eq++;
+	if (eq == end) {
+		dotenv_set(d, xstrndup(k, (size_t)(s - k)), NULL, line);
+		return 0;
+	}
+	if (*eq != '=')
+		return orch_error_code(ORCH_EINVALID,
+		                       "line %d: expected '=' after the name",
+		                       line);
+	char *key = xstrndup(k, (size_t)(s - k));
+	const char *p = eq + 1;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && (*p == '\'' || *p == '"')) {
+		char q = *p++;
+
+		while (p < end && *p != q) {
+			if (q == '"' && *p == '\\' && p + 1 < end) {
+				p++;
+				buf_addch(&v, *p == 'n'   ? '\n'
+				              : *p == 't' ? '\t'
+				                          : *p);
+				p++;
+				continue;
+			}
+			buf_addch(&v, *p++);
+		}
+		if (p >= end) {
+			free(key);
+			buf_release(&v);
+			return orch_error_code(ORCH_EINVALID,
+			                       "line %d: unterminated quote",
+			                       line);
+		}
+	} else {
+		const char *vend = p;
+
+		/* an inline comment needs a blank before '#' */
+		while (vend < end && !(*vend == '#' && vend > p &&
+		                       isspace((unsigned char)vend[-1])))
+			vend++;
+		while (vend > p && isspace((unsigned char)vend[-1]))
+			vend--;
+		buf_add(&v, p, (size_t)(vend - p));
+	}
+	dotenv_set(d, key, buf_detach(&v, NULL), line);
+	return 0;
+}
+
+int dotenv_parse(const char *text, size_t len, struct dotenv *out, int *line)
+{
+	const char *p = text, *end = text + len;
+	int n = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		int rc;
+
+		n++;
+		if (memchr(p, '\0', l)) {
+			if (line)
+				*line = n;
+			return orch_error_code(ORCH_EINVALID,
+			                       "line %d: NUL byte", n);
+		}
+		rc = dotenv_line(out, p, l, n);
+		if (rc) {
+			if (line)
+				*line = n;
+			return rc;
+		}
+		p += l + (nl ? 1 : 0);
+	}
+	return 0;
+}
+
+const char *dotenv_get(const struct dotenv *d, const char *key, int *found)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		if (!strcmp(d->items[i].key, key)) {
+			if (found)
+				*found = 1;
+			return d->items[i].value;
+		}
+	}
+	if (found)
+		*found = 0;
+	return NULL;
+}
+
+void dotenv_release(struct dotenv *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->items[i].key);
+		free(d->items[i].value);
+	}
+	free(d->items);
+	d->items = NULL;
+	d->n = d->alloc = 0;
+}

@@ -1,0 +1,504 @@
+/*
+ * test-fake-engine.c: the engine client and `orchestrate version`
+ * against the fake engine (fake-engine.c) for the error paths: 404, 409,
+ * 304, 400 "client version too old", an error inside a 200 pull stream,
+ * a truncated multiplexed frame, requests that never answer, exec exit
+ * codes taken from inspect, events split across reads, and the version
+ * command's exit 3 without an engine.
+ *
+ *   test-fake-engine FAKE_ENGINE ORCHESTRATE
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "error.h"
+#include "harness.h"
+#include "util.h"
+
+extern char **environ;
+
+static const char *fake_bin, *orch_bin;
+static char tmpdir[] = "/tmp/orch-fake-XXXXXX";
+static char sock[256];
+static pid_t server = -1;
+
+static void stop_server(void)
+{
+	if (server > 0) {
+		kill(server, SIGTERM);
+		waitpid(server, NULL, 0);
+		server = -1;
+	}
+	unlink(sock);
+}
+
+static int start_server(const char *scenario)
+{
+	char *argv[] = { (char *)fake_bin, sock, (char *)scenario, NULL };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	stop_server();
+	if (posix_spawn(&server, fake_bin, NULL, NULL, argv, environ))
+		return -1;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	for (int i = 0; i < 500; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		int ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+
+		close(fd);
+		if (ok)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+static struct engine *connect_fake(const char *scenario, long timeout_ms)
+{
+	struct engine_opts o = { .request_timeout_ms = timeout_ms };
+	char host[300];
+	struct engine *e = NULL;
+
+	if (start_server(scenario))
+		return NULL;
+	snprintf(host, sizeof(host), "unix://%s", sock);
+	o.host = host;
+	if (engine_new(&e, &o) || engine_connect(e)) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+TEST(negotiates_and_versions)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_version v;
+
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.41");
+	ASSERT(engine_api_at_least(e, 1, 40));
+	ASSERT(!engine_api_at_least(e, 1, 44));
+	ASSERT_EQ_INT(engine_version(e, &v), 0);
+	ASSERT_EQ_STR(v.version, "99.0-fake");
+	ASSERT_EQ_STR(v.min_api_version, "1.12");
+	engine_version_release(&v);
+	engine_free(e);
+
+	e = connect_fake("new-engine", 0);
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.43"); /* our maximum */
+	engine_free(e);
+
+	ASSERT(connect_fake("old-engine", 0) == NULL);
+	ASSERT_CONTAINS(orch_error_last(), "speaks API 1.38");
+}
+
+TEST(not_found_and_conflict)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_container_info info;
+	struct engine_container_spec s = { .name = "web",
+		                           .image = "x",
+		                           .stop_timeout_s = -1 };
+	char *id = NULL;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_inspect(e, "missing", &info),
+	              ORCH_ENOTFOUND);
+	ASSERT_EQ_STR(orch_error_last(), "GET /v1.41/containers/missing/json: "
+	                                 "404: No such container: missing");
+	engine_container_info_release(&info);
+	ASSERT_EQ_INT(engine_container_create(e, &s, &id), ORCH_ECONFLICT);
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/containers/create: "
+	                                   "409: Conflict. The container name "
+	                                   "\"/web\" is already in use");
+	ASSERT(id == NULL);
+	engine_free(e);
+}
+
+TEST(not_modified_is_success)
+{
+	struct engine *e = connect_fake("ok", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
+	ASSERT_EQ_INT(engine_container_stop(e, "c1", 1), 0);
+	engine_free(e);
+}
+
+TEST(client_too_old)
+{
+	struct engine *e = connect_fake("too-old", 0);
+	struct engine_object_list l;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_list(e, NULL, 0, &l), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/containers/json: 400: "
+	                                   "client version 1.41 is too old");
+	ASSERT_CONTAINS(orch_error_last(), "orchestrate speaks Docker API "
+	                                   "1.40 to 1.43");
+	engine_object_list_release(&l);
+	engine_free(e);
+}
+
+TEST(error_inside_pull_stream)
+{
+	struct engine *e = connect_fake("ok", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "registry:5000/x:1"), ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "pulling 'registry:5000/x:1': "
+	                                   "POST /v1.41/images/create: 200 "
+	                                   "stream: read tcp: connection "
+	                                   "reset by peer");
+	engine_free(e);
+}
+
+TEST(logs_demuxed_raw_and_truncated)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct buf out = BUF_INIT;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_logs(e, "good", -1, &out), 0);
+	ASSERT_EQ_STR(buf_cstr(&out), "out 1\nerr 1\nout 2\n");
+	buf_reset(&out);
+	ASSERT_EQ_INT(engine_container_logs(e, "tty", 10, &out), 0);
+	ASSERT_EQ_STR(buf_cstr(&out), "raw tty output\r\n");
+	buf_reset(&out);
+	ASSERT_EQ_INT(engine_container_logs(e, "trunc", -1, &out),
+	              ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/containers/trunc/logs");
+	ASSERT_CONTAINS(orch_error_last(), "90 bytes missing");
+	buf_release(&out);
+	engine_free(e);
+}
+
+TEST(exec_exit_code_from_inspect)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "false", NULL };
+	struct buf out = BUF_INIT;
+	int code = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_exec(e, "c1", argv, NULL, 5000, &code, &out), 0);
+	ASSERT_EQ_INT(code, 3);
+	ASSERT_EQ_STR(buf_cstr(&out), "partial output\n"
+	                              "error: OCI runtime exec failed\n");
+	buf_release(&out);
+	engine_free(e);
+}
+
+TEST(request_timeout)
+{
+	struct engine *e = connect_fake("ok", 400);
+	struct engine_request r = { .method = "GET", .path = "/info" };
+	int64_t t0 = now_ms(), took;
+	long status = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_request_sync(e, &r, &status, NULL), ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 350 && took < 3000);
+	ASSERT_EQ_INT(status, 0);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: no answer from "
+	                                   "the Docker engine at unix://");
+	ASSERT_CONTAINS(orch_error_last(), "within 400ms");
+	engine_free(e);
+}
+
+struct seen {
+	int n;
+	char actions[4][32];
+	char exit_code[8];
+	char run[8];
+};
+
+static void on_event(const struct engine_event *ev, void *ud)
+{
+	struct seen *s = ud;
+
+	if (s->n < 4)
+		snprintf(s->actions[s->n], sizeof(s->actions[0]), "%s",
+		         ev->action);
+	if (ev->exit_code)
+		snprintf(s->exit_code, sizeof(s->exit_code), "%s",
+		         ev->exit_code);
+	if (engine_event_attr(ev, "orch.run"))
+		snprintf(s->run, sizeof(s->run), "%s",
+		         engine_event_attr(ev, "orch.run"));
+	s->n++;
+}
+
+static void count_done(struct engine_call *c, void *ud)
+{
+	(void)c;
+	(*(int *)ud)++;
+}
+
+TEST(events_while_other_calls_run)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_label l = { "orch.run", "r1" };
+	struct seen s = { 0 };
+	struct engine_request hang = { .method = "GET",
+		                       .path = "/info",
+		                       .timeout_ms = 5000 };
+	struct engine_call *ev, *h;
+	struct engine_version v;
+	int fds[2], hang_done = 0;
+	struct engine_pollfd pfd;
+	int64_t t0;
+
+	ASSERT(e);
+	hang.on_done = count_done;
+	hang.ud = &hang_done;
+	ev = engine_events_start(e, &l, 1, "container", 0, on_event, &s);
+	h = engine_call_start(e, &hang);
+	/* a synchronous call completes while the others are pending */
+	ASSERT_EQ_INT(engine_version(e, &v), 0);
+	engine_version_release(&v);
+	t0 = now_ms();
+	while (s.n < 2 && now_ms() - t0 < 3000)
+		engine_wait(e, NULL, 0, 200);
+	ASSERT_EQ_INT(s.n, 2);
+	ASSERT_EQ_STR(s.actions[0], "start");
+	ASSERT_EQ_STR(s.actions[1], "die");
+	ASSERT_EQ_STR(s.exit_code, "137");
+	ASSERT_EQ_STR(s.run, "r1");
+	ASSERT(!engine_call_done(ev));
+
+	/* the caller's own fds wake the loop */
+	ASSERT_EQ_INT(pipe(fds), 0);
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	ASSERT_EQ_INT(write(fds[1], "x", 1), 1);
+	t0 = now_ms();
+	ASSERT(engine_wait(e, &pfd, 1, -1) >= 2);
+	ASSERT(pfd.revents & POLLIN);
+	ASSERT(now_ms() - t0 < 1000);
+	close(fds[0]);
+	close(fds[1]);
+
+	/* so does engine_wakeup() */
+	engine_wakeup(e);
+	t0 = now_ms();
+	engine_wait(e, NULL, 0, 3000);
+	ASSERT(now_ms() - t0 < 1000);
+
+	engine_call_cancel(h);
+	ASSERT_EQ_INT(hang_done, 1);
+	ASSERT_EQ_INT(engine_call_result(h), ORCH_EINTR);
+	engine_call_cancel(ev);
+	ASSERT_EQ_INT(engine_running(e), 0);
+	engine_call_free(h);
+	engine_call_free(ev);
+	engine_free(e);
+}
+
+struct exec_result {
+	int called, rc, code;
+	char out[64];
+};
+
+static void exec_done(struct engine_exec *x, int rc, int code, void *ud)
+{
+	struct exec_result *r = ud;
+
+	r->called++;
+	r->rc = rc;
+	r->code = code;
+	snprintf(r->out, sizeof(r->out), "%s", buf_cstr(engine_exec_output(x)));
+}
+
+TEST(async_exec)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "probe", NULL };
+	struct exec_result r = { 0 }, r2 = { 0 };
+	struct engine_exec *x;
+
+	ASSERT(e);
+	engine_exec_start(e, "c1", argv, 2000, exec_done, &r);
+	while (!r.called)
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(r.rc, 0);
+	ASSERT_EQ_INT(r.code, 3);
+	ASSERT_CONTAINS(r.out, "partial output");
+	x = engine_exec_start(e, "c1", argv, 2000, exec_done, &r2);
+	engine_exec_cancel(x);
+	ASSERT_EQ_INT(r2.called, 1);
+	ASSERT_EQ_INT(r2.rc, ORCH_EINTR);
+	engine_free(e);
+}
+
+static int run_version(const char *host, int *status, int64_t *ms,
+                       struct buf *err)
+{
+	char errpath[300];
+	char *argv[] = { (char *)orch_bin, "version", NULL };
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int64_t t0 = now_ms();
+	int rc;
+
+	snprintf(errpath, sizeof(errpath), "%s/stderr", tmpdir);
+	setenv("DOCKER_HOST", host, 1);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 2, errpath,
+	                                 O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawn(&pid, orch_bin, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	unsetenv("DOCKER_HOST");
+	if (rc)
+		return -1;
+	waitpid(pid, status, 0);
+	*ms = now_ms() - t0;
+	buf_reset(err);
+	read_file(errpath, err, 1 << 16);
+	return 0;
+}
+
+TEST(version_without_engine)
+{
+	struct buf err = BUF_INIT;
+	int64_t ms;
+	int st;
+
+	ASSERT_EQ_INT(
+	        run_version("unix:///tmp/nonexistent.sock", &st, &ms, &err), 0);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ASSERT(ms < 5000);
+	ASSERT_CONTAINS(buf_cstr(&err), "unix:///tmp/nonexistent.sock");
+	buf_release(&err);
+}
+
+TEST(version_engine_never_answers)
+{
+	struct buf err = BUF_INIT;
+	char host[300];
+	int64_t ms;
+	int st;
+
+	ASSERT_EQ_INT(start_server("hang"), 0);
+	snprintf(host, sizeof(host), "unix://%s", sock);
+	ASSERT_EQ_INT(run_version(host, &st, &ms, &err), 0);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ASSERT(ms < 5000);
+	printf("# version against a silent engine exited after %lld ms\n",
+	       (long long)ms);
+	ASSERT_CONTAINS(buf_cstr(&err), "does not answer");
+	ASSERT_CONTAINS(buf_cstr(&err), host);
+	stop_server();
+	buf_release(&err);
+}
+
+TEST(version_against_fake)
+{
+	struct buf err = BUF_INIT;
+	char host[300];
+	int64_t ms;
+	int st;
+
+	ASSERT_EQ_INT(start_server("ok"), 0);
+	snprintf(host, sizeof(host), "unix://%s", sock);
+	ASSERT_EQ_INT(run_version(host, &st, &ms, &err), 0);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	stop_server();
+	buf_release(&err);
+}
+
+/* EACCES on the socket: its own message, no chmod 666 advice. */
+TEST(permission_denied)
+{
+	pid_t pid;
+	int st;
+
+	ASSERT_EQ_INT(start_server("ok"), 0);
+	ASSERT_EQ_INT(chmod(tmpdir, 0755), 0);
+	ASSERT_EQ_INT(chmod(sock, 0600), 0);
+	if (getuid() != 0)
+		ASSERT_EQ_INT(chmod(sock, 0), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct engine_opts o = { 0 };
+		char host[300];
+		struct engine *e;
+		int rc;
+
+		if (getuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(10);
+		snprintf(host, sizeof(host), "unix://%s", sock);
+		o.host = host;
+		if (engine_new(&e, &o))
+			_exit(11);
+		rc = engine_connect(e);
+		engine_free(e);
+		if (rc != ORCH_EPERM)
+			_exit(12);
+		if (!strstr(orch_error_last(), "root-equivalent") ||
+		    strstr(orch_error_last(), "666") ||
+		    !strstr(orch_error_last(), sock))
+			_exit(13);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	ASSERT(WIFEXITED(st));
+	ASSERT_EQ_INT(WEXITSTATUS(st), 0);
+	stop_server();
+}
+
+int main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc != 3) {
+		fputs("usage: test-fake-engine FAKE_ENGINE ORCHESTRATE\n",
+		      stderr);
+		return 2;
+	}
+	fake_bin = argv[1];
+	orch_bin = argv[2];
+	signal(SIGPIPE, SIG_IGN);
+	if (!mkdtemp(tmpdir))
+		return 1;
+	snprintf(sock, sizeof(sock), "%s/docker.sock", tmpdir);
+	RUN(negotiates_and_versions);
+	RUN(not_found_and_conflict);
+	RUN(not_modified_is_success);
+	RUN(client_too_old);
+	RUN(error_inside_pull_stream);
+	RUN(logs_demuxed_raw_and_truncated);
+	RUN(exec_exit_code_from_inspect);
+	RUN(request_timeout);
+	RUN(events_while_other_calls_run);
+	RUN(async_exec);
+	RUN(version_without_engine);
+	RUN(version_engine_never_answers);
+	RUN(version_against_fake);
+	RUN(permission_denied);
+	stop_server();
+	rc = harness_done();
+	{
+		char p[300];
+
+		snprintf(p, sizeof(p), "%s/stderr", tmpdir);
+		unlink(p);
+		rmdir(tmpdir);
+	}
+	return rc;
+}
