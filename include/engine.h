@@ -45,6 +45,11 @@ struct engine_opts {
 	long request_timeout_ms; /* non-streaming calls; 0: 60000 */
 };
 
+/*
+ * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
+ * scheme, plain TCP not explicitly allowed, or unreadable TLS files
+ * (named in the message). The first engine_new() initialises curl.
+ */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
@@ -57,9 +62,11 @@ void engine_free(struct engine *e);
 const char *engine_address(const struct engine *e);
 
 /*
- * Ping and negotiate: min(our max, the engine's Api-Version). Fails with
- * ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket permission)
- * or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
+ * Ping and negotiate: min(our max 1.43, the engine's Api-Version), or
+ * DOCKER_API_VERSION when set. The ping gets the connect timeout as its
+ * whole budget, so a socket that accepts but never answers fails in 3 s.
+ * Fails with ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket
+ * permission) or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */
@@ -121,7 +128,11 @@ long engine_call_status(const struct engine_call *c); /* 0: no answer */
 const struct buf *engine_call_body(const struct engine_call *c);
 /* Abort a running call; on_done runs with ORCH_EINTR. */
 void engine_call_cancel(struct engine_call *c);
-/* Free a finished (or cancelled) call. Accepts NULL. */
+/*
+ * Free a finished (or cancelled) call. Accepts NULL. Freeing a running
+ * call abandons it without on_done; never free a call from inside its
+ * own on_data (cancel it there instead).
+ */
 void engine_call_free(struct engine_call *c);
 
 /* Run a request to completion: status and body to the caller. */
@@ -251,7 +262,7 @@ struct engine_container_spec {
 	const char *name;
 	const char *image;
 	char *const *cmd;        /* NULL: the image's */
-	char *const *entrypoint; /* NULL: the image's */
+	char *const *entrypoint; /* NULL: the image's; empty: none */
 	char *const *env;        /* "K=V" */
 	const char *user;
 	const char *working_dir;
@@ -321,6 +332,22 @@ int engine_container_list(struct engine *e, const struct engine_label *filter,
  */
 int engine_container_logs(struct engine *e, const char *id, int tail,
                           struct buf *out);
+
+/*
+ * Added: follow a container's output as it is written (logs?follow=1),
+ * for log-based readiness and live output. tty must be the container's
+ * Config.Tty (engine_container_info.tty): it alone says whether the
+ * stream is multiplexed. fn gets each piece in arrival order with its
+ * stream (1 stdout, 2 stderr; always 1 for a TTY). tail <0: all lines;
+ * since_s 0: from the start. No overall timeout: the call ends when the
+ * container stops, on a malformed stream (the call's error says why), or
+ * when cancelled. The caller frees the call.
+ */
+typedef void (*engine_log_fn)(int stream, const char *data, size_t len,
+                              void *ud);
+struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
+                                      int tail, int64_t since_s,
+                                      engine_log_fn fn, void *ud);
 
 /* Copy a tar archive into dir of the container / out of path. */
 int engine_copy_in(struct engine *e, const char *id, const char *dir,
@@ -416,6 +443,9 @@ int engine_demux_finish(const struct engine_demux *d);
  * the version is found) and when api is NULL (not negotiated yet).
  */
 void engine_versioned_path(struct buf *out, const char *api, const char *path);
+
+/* Added: the body of POST /containers/create for s (free() it). */
+char *engine_container_json(const struct engine_container_spec *s);
 
 /* Percent-encode s for a URL query component. */
 void engine_url_escape(struct buf *out, const char *s);

@@ -80,8 +80,10 @@ struct dotenv {
  * Parse dotenv text: KEY=VALUE lines, blank lines and '#' comments,
  * an optional "export " prefix, values in '...' (literal) or "..." (with
  * \n, \t, \", \\ escapes) or bare (trailing blanks and a " #" comment
- * removed). A later line wins over an earlier one. On a malformed line
- * returns ORCH_EINVALID with "line N: message" and *line set.
+ * removed). A later line wins over an earlier one. Entries end up
+ * sorted by key (line tells where each came from). Parse into an empty
+ * dotenv. On a malformed line returns ORCH_EINVALID with "line N:
+ * message" and *line set; release the dotenv either way.
  */
 int dotenv_parse(const char *text, size_t len, struct dotenv *out, int *line);
 /* The value of key, NULL when absent or bare; *found tells them apart. */

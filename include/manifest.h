@@ -10,8 +10,17 @@
  *
  * Errors read "FILE:LINE:COL: message" (from 1) and come back as
  * ORCH_EINVALID with the message in orch_error_last(); warnings (an unset
- * variable without a default) are appended to the warnings vector in the
- * same form.
+ * variable without a default, an ignored Compose key, a port published on
+ * all interfaces) are appended to the warnings vector in the same form,
+ * at most 100 of them.
+ *
+ * Ownership: manifest_load() hands the caller a struct manifest that
+ * owns every string and array below; release it with manifest_free()
+ * (which accepts NULL). Nothing points into the YAML text.
+ *
+ * Limits (README "YAML and limits"): 1 MiB, depth 64, 1000 anchors, 1000
+ * aliases, 100000 nodes with aliases expanded, 64 KiB per scalar, one
+ * document, no duplicate keys, core-schema tags only, UTF-8 without NUL.
  */
 #ifndef ORCH_MANIFEST_H
 #define ORCH_MANIFEST_H
@@ -75,7 +84,11 @@ struct mf_ready {
 	int64_t timeout_ns; /* default 60s */
 };
 
-/* What a service, a stub or a suite runs as a container. */
+/*
+ * What a service, a stub or a suite runs as a container. With both
+ * image and build in the manifest, the image is built (image is NULL).
+ * Relative paths (build context, bind sources) are already absolute.
+ */
 struct mf_container {
 	char *image;            /* NULL when built */
 	struct mf_build *build; /* NULL when an image */
@@ -132,7 +145,9 @@ struct mf_suite {
 	struct strvec targets;
 	size_t *target_index; /* into manifest.services, ntargets = targets.n */
 	int host;             /* run on the host */
-	struct mf_container container; /* image or build, when !host */
+	/* image or build (when !host), working_dir, user; its command and
+	   environment stay empty: the suite's own are below */
+	struct mf_container container;
 	struct strvec command;
 	struct mf_kvs environment;
 	int64_t timeout_ns; /* default 10m */
@@ -167,7 +182,8 @@ int manifest_load(const char *path, struct strvec *warnings,
 /*
  * The same from memory (for tests and the fuzzer): origin names the file
  * in messages and its directory anchors relative paths; getenv_fn (NULL:
- * getenv) supplies variables.
+ * getenv) supplies variables, and no .env file is read. warnings may be
+ * NULL.
  */
 int manifest_load_buffer(const char *origin, const char *data, size_t len,
                          const char *(*getenv_fn)(const char *name),

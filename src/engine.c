@@ -68,7 +68,10 @@ struct engine_call {
 	struct buf pending; /* stream data not yet given to on_data */
 	long status;
 	long timeout_ms;
-	int done, result, delivering, aborted, streaming;
+	int done, result, delivering, aborted, streaming, deferred;
+	int abort_code; /* why on_data stopped the call, with abort_msg */
+	char *abort_msg;
+	CURLcode deferred_cc;
 	char *error;
 	char api_header[16];
 	engine_data_fn on_data;
@@ -77,6 +80,7 @@ struct engine_call {
 	/* state of the operation built on this call, freed with it */
 	void *priv;
 	void (*priv_free)(void *);
+	void (*priv_end)(struct engine_call *c); /* checks a clean end */
 	struct engine_call *next, **pprev;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -283,8 +287,7 @@ static char *docker_message(const struct buf *body)
 
 /* ---- engine_new, connect, negotiation --------------------------------- */
 
-static int cert_file(struct engine *e, const char *dir, const char *name,
-                     char **out)
+static int cert_file(const char *dir, const char *name, char **out)
 {
 	*out = xasprintf("%s/%s", dir, name);
 	if (access(*out, R_OK))
@@ -293,7 +296,6 @@ static int cert_file(struct engine *e, const char *dir, const char *name,
 		        "DOCKER_TLS_VERIFY is set but '%s' is not "
 		        "readable: %s (set DOCKER_CERT_PATH)",
 		        *out, strerror(errno));
-	(void)e;
 	return 0;
 }
 
@@ -336,11 +338,11 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 				                     home ? home : "");
 				dir = home_dir;
 			}
-			rc = cert_file(e, dir, "ca.pem", &e->ca);
+			rc = cert_file(dir, "ca.pem", &e->ca);
 			if (rc == 0)
-				rc = cert_file(e, dir, "cert.pem", &e->cert);
+				rc = cert_file(dir, "cert.pem", &e->cert);
 			if (rc == 0)
-				rc = cert_file(e, dir, "key.pem", &e->key);
+				rc = cert_file(dir, "key.pem", &e->key);
 			free(home_dir);
 			e->base_url =
 			        xasprintf("https://%s%s", hostport,
@@ -476,6 +478,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 		return len;
 	}
 	if (buf_add(&c->body, data, len)) {
+		/* an error body only feeds the message: keep its start */
+		if (status >= 400)
+			return len;
 		c->aborted = ORCH_ETOOBIG;
 		return 0;
 	}
@@ -532,8 +537,15 @@ static void classify(struct engine_call *c, CURLcode cc)
 	long oserr = 0;
 	char t[32];
 
-	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
-	curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	if (c->easy) { /* NULL when it failed at submission */
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &c->status);
+		curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	}
+	if (c->aborted == ORCH_EINTR && c->abort_msg) {
+		set_call_error(c, c->abort_code, "%s %s: %s", c->method,
+		               c->path, c->abort_msg);
+		return;
+	}
 	if (c->aborted == ORCH_EINTR) {
 		set_call_error(c, ORCH_EINTR, "%s %s: cancelled", c->method,
 		               c->path);
@@ -613,11 +625,25 @@ static void classify(struct engine_call *c, CURLcode cc)
 	c->result = 0;
 }
 
-/* Give buffered stream data to on_data, outside any curl callback, so
-   that callbacks may call back into the engine. */
+static void complete(struct engine_call *c, CURLcode cc)
+{
+	classify(c, cc);
+	if (c->result == 0 && c->priv_end)
+		c->priv_end(c);
+	c->done = 1;
+	if (c->on_done)
+		c->on_done(c, c->ud); /* may free c */
+}
+
+/*
+ * Give buffered stream data to on_data, outside any curl callback, so
+ * that callbacks may call back into the engine. A call that finished or
+ * was cancelled while its own on_data ran is completed here, after the
+ * callback returned. Returns 1 when c completed (it may be freed).
+ */
 static int deliver(struct engine_call *c)
 {
-	if (!c->on_data || !c->pending.len || c->delivering || c->aborted)
+	if (!c->on_data || c->delivering)
 		return 0;
 	c->delivering = 1;
 	while (c->pending.len && !c->aborted) {
@@ -631,23 +657,28 @@ static int deliver(struct engine_call *c)
 			c->aborted = ORCH_EINTR;
 	}
 	c->delivering = 0;
-	return 1;
+	if (c->deferred) {
+		complete(c, c->deferred_cc);
+		return 1;
+	}
+	return 0;
 }
 
 static void finish(struct engine_call *c, CURLcode cc)
 {
-	struct engine *e = c->e;
-
-	if (cc == CURLE_OK || cc == CURLE_PARTIAL_FILE)
-		deliver(c);
-	curl_multi_remove_handle(e->multi, c->easy);
+	curl_multi_remove_handle(c->e->multi, c->easy);
 	unlink_call(c);
 	if (cc == CURLE_WRITE_ERROR && !c->aborted)
 		c->aborted = ORCH_ETOOBIG;
-	classify(c, cc);
-	c->done = 1;
-	if (c->on_done)
-		c->on_done(c, c->ud);
+	if (c->delivering) {
+		/* finished inside its own on_data: deliver() completes it */
+		c->deferred = 1;
+		c->deferred_cc = cc;
+		return;
+	}
+	if ((cc == CURLE_OK || cc == CURLE_PARTIAL_FILE) && deliver(c))
+		return;
+	complete(c, cc);
 }
 
 static struct engine_call *call_new(struct engine *e,
@@ -730,6 +761,8 @@ struct engine_call *engine_call_start(struct engine *e,
 	curl_easy_setopt(k, CURLOPT_PROTOCOLS,
 	                 (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	/* a CI's http_proxy must never see Docker API traffic */
+	curl_easy_setopt(k, CURLOPT_NOPROXY, "*");
 	/* signals are ours: main.c ignores SIGPIPE, the loop polls */
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
@@ -802,16 +835,19 @@ const struct buf *engine_call_body(const struct engine_call *c)
 
 void engine_call_cancel(struct engine_call *c)
 {
-	if (!c || c->done)
+	if (!c || c->done || c->deferred)
 		return;
 	c->aborted = ORCH_EINTR;
 	if (c->e && c->easy)
 		curl_multi_remove_handle(c->e->multi, c->easy);
 	unlink_call(c);
-	set_call_error(c, ORCH_EINTR, "%s %s: cancelled", c->method, c->path);
-	c->done = 1;
-	if (c->on_done)
-		c->on_done(c, c->ud);
+	if (c->delivering) {
+		/* cancelled from its own on_data: completed when it returns */
+		c->deferred = 1;
+		c->deferred_cc = CURLE_OK;
+		return;
+	}
+	complete(c, CURLE_OK);
 }
 
 void engine_call_free(struct engine_call *c)
@@ -836,6 +872,7 @@ void engine_call_free(struct engine_call *c)
 	free(c->url);
 	free(c->req_body);
 	free(c->error);
+	free(c->abort_msg);
 	free(c);
 }
 
@@ -883,19 +920,17 @@ static int process(struct engine *e)
 		for (struct engine_call *c = e->active; c; c = c->next) {
 			if (c->on_data && c->pending.len && !c->delivering &&
 			    !c->aborted) {
-				deliver(c);
+				events++;
+				again = 1;
+				if (deliver(c))
+					break; /* completed, maybe freed */
 				if (c->aborted) {
 					/* on_data asked to stop */
 					curl_multi_remove_handle(e->multi,
 					                         c->easy);
 					unlink_call(c);
-					classify(c, CURLE_OK);
-					c->done = 1;
-					if (c->on_done)
-						c->on_done(c, c->ud);
+					complete(c, CURLE_OK);
 				}
-				events++;
-				again = 1;
 				break;
 			}
 		}
@@ -1063,8 +1098,12 @@ void engine_free(struct engine *e)
 	while (e->active || e->failed) {
 		struct engine_call *c = e->active ? e->active : e->failed;
 
-		if (c->easy)
+		if (c->easy) {
+			/* before curl_global_cleanup() below */
 			curl_multi_remove_handle(e->multi, c->easy);
+			curl_easy_cleanup(c->easy);
+			c->easy = NULL;
+		}
 		unlink_call(c);
 		set_call_error(c, ORCH_EINTR, "%s %s: engine closed", c->method,
 		               c->path);
@@ -1828,9 +1867,15 @@ static cJSON *container_json(const struct engine_container_spec *s)
 	cJSON_AddStringToObject(o, "Image", s->image);
 	if (s->cmd)
 		cJSON_AddItemToObject(o, "Cmd", strv_json(s->cmd));
-	if (s->entrypoint)
+	if (s->entrypoint && !s->entrypoint[0]) {
+		/* [] would mean "the image's": [""] clears it, as Compose's
+		   `entrypoint: []` does */
+		cJSON *a = cJSON_AddArrayToObject(o, "Entrypoint");
+		cJSON_AddItemToArray(a, cJSON_CreateString(""));
+	} else if (s->entrypoint) {
 		cJSON_AddItemToObject(o, "Entrypoint",
 		                      strv_json(s->entrypoint));
+	}
 	if (s->env)
 		cJSON_AddItemToObject(o, "Env", strv_json(s->env));
 	if (s->user)
@@ -1912,6 +1957,16 @@ static cJSON *container_json(const struct engine_container_spec *s)
 			                      strv_json(s->aliases));
 	}
 	return o;
+}
+
+char *engine_container_json(const struct engine_container_spec *s)
+{
+	cJSON *o = container_json(s);
+	char *json = json_print(o), *out = xstrdup(json);
+
+	cJSON_free(json);
+	cJSON_Delete(o);
+	return out;
 }
 
 int engine_container_create(struct engine *e,
@@ -2172,6 +2227,91 @@ int engine_container_logs(struct engine *e, const char *id, int tail,
 	return rc;
 }
 
+struct follow {
+	struct engine_call *call;
+	struct engine_demux d;
+	int raw;
+	engine_log_fn fn;
+	void *ud;
+};
+
+static int follow_data(void *ud, const char *data, size_t len)
+{
+	struct follow *f = ud;
+	struct buf out = BUF_INIT;
+
+	if (f->raw) {
+		f->fn(1, data, len, f->ud);
+		return 0;
+	}
+	/* feed at most up to the next frame boundary, so that every piece
+	   handed out belongs to one stream, in arrival order */
+	while (len) {
+		size_t n = f->d.remaining ? f->d.remaining : 8 - f->d.hdr_len;
+		int stream = f->d.stream;
+		int had_payload = f->d.remaining > 0;
+
+		if (n > len)
+			n = len;
+		if (engine_demux_feed(&f->d, data, n, &out, NULL)) {
+			f->call->abort_code = ORCH_EENGINE;
+			free(f->call->abort_msg);
+			f->call->abort_msg = xstrdup(f->d.errmsg);
+			buf_release(&out);
+			return 1;
+		}
+		if (had_payload && out.len)
+			f->fn(stream == 2 ? 2 : 1, out.data, out.len, f->ud);
+		buf_reset(&out);
+		data += n;
+		len -= n;
+	}
+	buf_release(&out);
+	return 0;
+}
+
+static void follow_end(struct engine_call *c)
+{
+	struct follow *f = c->priv;
+
+	if (!f->raw && engine_demux_finish(&f->d))
+		set_call_error(c, ORCH_EENGINE, "%s %s: %s", c->method, c->path,
+		               orch_error_last());
+}
+
+struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
+                                      int tail, int64_t since_s,
+                                      engine_log_fn fn, void *ud)
+{
+	struct follow *f = xcalloc(1, sizeof(*f));
+	struct buf p = BUF_INIT;
+	struct engine_request r = { .method = "GET",
+		                    .timeout_ms = -1,
+		                    .on_data = follow_data,
+		                    .ud = f };
+	struct engine_call *c;
+
+	f->raw = tty;
+	f->fn = fn;
+	f->ud = ud;
+	engine_demux_init(&f->d);
+	buf_addstr(&p, "/containers/");
+	engine_url_escape(&p, id);
+	buf_addstr(&p, "/logs?follow=1&stdout=1&stderr=1");
+	if (tail >= 0)
+		buf_addf(&p, "&tail=%d", tail);
+	if (since_s > 0)
+		buf_addf(&p, "&since=%lld", (long long)since_s);
+	r.path = p.data;
+	c = engine_call_start(e, &r);
+	f->call = c;
+	c->priv = f;
+	c->priv_free = free;
+	c->priv_end = follow_end;
+	buf_release(&p);
+	return c;
+}
+
 int engine_copy_in(struct engine *e, const char *id, const char *dir,
                    const void *tar, size_t len)
 {
@@ -2324,10 +2464,16 @@ static void exec_step(struct engine_call *c, void *ud)
 
 	if (c->result && !(x->stage == EXEC_START && c->result == ORCH_EINTR &&
 	                   x->demux.failed)) {
-		char *msg = xstrdup(c->error);
+		char *msg;
 		int rc = c->result;
 
-		/* a stream timeout means the command is still running */
+		if (x->stage == EXEC_START && rc == ORCH_ETIMEOUT)
+			msg = xasprintf("%s: '%s' still running after the "
+			                "timeout (the engine does not stop it)",
+			                c->error,
+			                x->argv.n ? x->argv.v[0] : "");
+		else
+			msg = xstrdup(c->error);
 		exec_finish(x, rc, -1, msg);
 		free(msg);
 		return;

@@ -274,22 +274,43 @@ out:
 	return rc;
 }
 
-static void dotenv_set(struct dotenv *d, char *key, char *value, int line)
+static void dotenv_add(struct dotenv *d, char *key, char *value, int line)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		if (!strcmp(d->items[i].key, key)) {
-			free(d->items[i].value);
-			free(key);
-			d->items[i].value = value;
-			d->items[i].line = line;
-			return;
-		}
-	}
 	ALLOC_GROW(d->items, d->n + 1, d->alloc);
 	d->items[d->n].key = key;
 	d->items[d->n].value = value;
 	d->items[d->n].line = line;
 	d->n++;
+}
+
+static int by_key_then_line(const void *a, const void *b)
+{
+	const struct dotenv_entry *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * Sort by key and keep the last line of each: later lines win, lookups
+ * can bisect, and a file of many lines costs n log n, not n^2.
+ */
+static void dotenv_finish(struct dotenv *d)
+{
+	size_t out = 0;
+
+	if (d->n > 1)
+		qsort(d->items, d->n, sizeof(*d->items), by_key_then_line);
+	for (size_t i = 0; i < d->n; i++) {
+		if (i + 1 < d->n &&
+		    !strcmp(d->items[i].key, d->items[i + 1].key)) {
+			free(d->items[i].key);
+			free(d->items[i].value);
+			continue;
+		}
+		d->items[out++] = d->items[i];
+	}
+	d->n = out;
 }
 
 /* One line without its newline; 0 or ORCH_EINVALID. */
@@ -320,7 +341,7 @@ static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
 	while (eq < end && (*eq == ' ' || *eq == '\t'))
 		eq++;
 	if (eq == end) {
-		dotenv_set(d, xstrndup(k, (size_t)(s - k)), NULL, line);
+		dotenv_add(d, xstrndup(k, (size_t)(s - k)), NULL, line);
 		return 0;
 	}
 	if (*eq != '=')
@@ -364,7 +385,7 @@ static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
 			vend--;
 		buf_add(&v, p, (size_t)(vend - p));
 	}
-	dotenv_set(d, key, buf_detach(&v, NULL), line);
+	dotenv_add(d, key, buf_detach(&v, NULL), line);
 	return 0;
 }
 
@@ -393,17 +414,27 @@ int dotenv_parse(const char *text, size_t len, struct dotenv *out, int *line)
 		}
 		p += l + (nl ? 1 : 0);
 	}
+	dotenv_finish(out);
 	return 0;
 }
 
 const char *dotenv_get(const struct dotenv *d, const char *key, int *found)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		if (!strcmp(d->items[i].key, key)) {
+	size_t lo = 0, hi = d->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(d->items[mid].key, key);
+
+		if (!c) {
 			if (found)
 				*found = 1;
-			return d->items[i].value;
+			return d->items[mid].value;
 		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	if (found)
 		*found = 0;

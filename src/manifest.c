@@ -42,6 +42,7 @@
 #define LIMIT_NAME    63
 #define LIMIT_REGEX   1024
 #define ENV_FILE_MAX  (1024 * 1024)
+#define MAX_WARNINGS  100
 
 /* ---- the YAML tree ---------------------------------------------------- */
 
@@ -66,8 +67,8 @@ struct anchor {
 
 struct loader {
 	const char *origin;
-	struct ynode **nodes; /* every node, owned here; shared in the tree */
-	size_t nnodes, anodes;
+	struct ynode **blocks; /* every node, owned here; shared in the tree */
+	size_t nblocks, ablocks, nnodes;
 	struct anchor *anchors;
 	size_t nanchors, aanchors;
 	struct ynode *stack[LIMIT_DEPTH + 1];
@@ -118,28 +119,38 @@ static int err_mark(struct loader *L, yaml_mark_t mark, const char *fmt, ...)
 	return rc;
 }
 
+/* Nodes come in blocks: a manifest has thousands, all freed together. */
+#define NODE_BLOCK 512
+
 static struct ynode *node_new(struct loader *L, enum ykind kind,
                               yaml_mark_t mark)
 {
-	struct ynode *n = xcalloc(1, sizeof(*n));
+	struct ynode *n;
 
+	if (L->nnodes % NODE_BLOCK == 0) {
+		ALLOC_GROW(L->blocks, L->nblocks + 1, L->ablocks);
+		L->blocks[L->nblocks++] = xcalloc(NODE_BLOCK, sizeof(*n));
+	}
+	n = &L->blocks[L->nnodes / NODE_BLOCK][L->nnodes % NODE_BLOCK];
+	L->nnodes++;
 	n->kind = kind;
 	n->line = (int)mark.line + 1;
 	n->col = (int)mark.column + 1;
 	n->weight = 1;
-	ALLOC_GROW(L->nodes, L->nnodes + 1, L->anodes);
-	L->nodes[L->nnodes++] = n;
 	return n;
 }
 
 static void loader_release(struct loader *L)
 {
 	for (size_t i = 0; i < L->nnodes; i++) {
-		free(L->nodes[i]->str);
-		free(L->nodes[i]->items);
-		free(L->nodes[i]);
+		struct ynode *n = &L->blocks[i / NODE_BLOCK][i % NODE_BLOCK];
+
+		free(n->str);
+		free(n->items);
 	}
-	free(L->nodes);
+	for (size_t i = 0; i < L->nblocks; i++)
+		free(L->blocks[i]);
+	free(L->blocks);
 	for (size_t i = 0; i < L->nanchors; i++)
 		free(L->anchors[i].name);
 	free(L->anchors);
@@ -264,6 +275,63 @@ static struct ynode *keyset_add(struct keyset *ks, struct ynode *key)
 	}
 	ks->slots[i] = key;
 	return NULL;
+}
+
+/*
+ * Names to indexes (services, volumes), so references resolve in linear
+ * time however many a hostile manifest holds. The first name wins.
+ */
+struct strindex {
+	const char **keys;
+	size_t *vals;
+	size_t mask;
+};
+
+static void strindex_init(struct strindex *ix, size_t n)
+{
+	size_t size = 16;
+
+	while (size < n * 2)
+		size *= 2;
+	ix->keys = xcalloc(size, sizeof(*ix->keys));
+	ix->vals = xcalloc(size, sizeof(*ix->vals));
+	ix->mask = size - 1;
+}
+
+static void strindex_release(struct strindex *ix)
+{
+	free(ix->keys);
+	free(ix->vals);
+	ix->keys = NULL;
+	ix->vals = NULL;
+}
+
+static long strindex_get(const struct strindex *ix, const char *key)
+{
+	size_t i;
+
+	if (!ix->keys)
+		return -1;
+	i = hash_bytes(key, strlen(key)) & ix->mask;
+	while (ix->keys[i]) {
+		if (!strcmp(ix->keys[i], key))
+			return (long)ix->vals[i];
+		i = (i + 1) & ix->mask;
+	}
+	return -1;
+}
+
+static void strindex_put(struct strindex *ix, const char *key, size_t val)
+{
+	size_t i = hash_bytes(key, strlen(key)) & ix->mask;
+
+	while (ix->keys[i]) {
+		if (!strcmp(ix->keys[i], key))
+			return;
+		i = (i + 1) & ix->mask;
+	}
+	ix->keys[i] = key;
+	ix->vals[i] = val;
 }
 
 static int is_merge_key(const struct ynode *k)
@@ -462,6 +530,12 @@ static int check_encoding(const char *origin, const unsigned char *s,
 	int line = 1, col = 1;
 	size_t i = 0;
 
+	/* the common all-ASCII file: one pass, positions only on a problem */
+	while (i < len && s[i] && s[i] < 0x80)
+		i++;
+	if (i == len)
+		return 0;
+	i = 0;
 	while (i < len) {
 		unsigned char c = s[i];
 		size_t need = 0;
@@ -559,6 +633,11 @@ struct conv {
 	struct strvec *warnings;
 	struct manifest *m;
 	struct ynode *volumes; /* top-level volumes: (for mount checks) */
+	struct strvec warned;  /* ignored keys already warned about */
+	size_t nwarnings;      /* given so far (capped) */
+	struct strindex service_ix, volume_ix;
+	size_t *stamp; /* per service: == stamp_gen when seen in this suite */
+	size_t stamp_gen;
 };
 
 static int err(struct conv *c, const struct ynode *n, const char *fmt, ...)
@@ -582,8 +661,16 @@ static void warn(struct conv *c, const struct ynode *n, const char *fmt, ...)
 	va_list ap;
 	char *msg;
 
-	if (!c->warnings)
+	if (!c->warnings || c->nwarnings > MAX_WARNINGS)
 		return;
+	/* a flood of warnings hides the one that matters, and costs n^2 */
+	if (c->nwarnings++ == MAX_WARNINGS) {
+		strvec_pushf(c->warnings,
+		             "%s: more than %d warnings, the rest "
+		             "are not shown",
+		             c->origin, MAX_WARNINGS);
+		return;
+	}
 	buf_addf(&b, "%s:%d:%d: ", c->origin, n->line, n->col);
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
@@ -676,6 +763,9 @@ static int get_int(struct conv *c, const struct ynode *n, const char *what,
 		return rc;
 	if (parse_int(s, LONG_MIN, LONG_MAX, out))
 		rc = err(c, n, "'%s' must be an integer, not '%s'", what, s);
+	else if ((*out < min || *out > max) && max == INT_MAX)
+		rc = err(c, n, "'%s' must be %ld or more, not %ld", what, min,
+		         *out);
 	else if (*out < min || *out > max)
 		rc = err(c, n, "'%s' must be between %ld and %ld, not %ld",
 		         what, min, max, *out);
@@ -781,19 +871,65 @@ static int get_command(struct conv *c, const struct ynode *n, const char *what,
 	return rc;
 }
 
-static void kvs_set(struct mf_kvs *kv, const char *key, char *value)
+static void kvs_add(struct mf_kvs *kv, const char *key, char *value)
 {
-	for (size_t i = 0; i < kv->n; i++) {
-		if (!strcmp(kv->items[i].key, key)) {
-			free(kv->items[i].value);
-			kv->items[i].value = value;
-			return;
-		}
-	}
 	ALLOC_GROW(kv->items, kv->n + 1, kv->alloc);
 	kv->items[kv->n].key = xstrdup(key);
 	kv->items[kv->n].value = value;
 	kv->n++;
+}
+
+static const struct mf_kvs *sort_kvs;
+
+static int by_key_then_pos(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sort_kvs->items[x].key, sort_kvs->items[y].key);
+
+	return c ? c : (x > y) - (x < y);
+}
+
+/*
+ * One entry per key: the place of the first, the value of the last (an
+ * environment: entry overrides an env_file line). Sorting keeps it
+ * n log n where a lookup per insertion would be n^2 on hostile input.
+ */
+static void kvs_dedupe(struct mf_kvs *kv)
+{
+	size_t *ix, out = 0;
+	char *drop;
+
+	if (kv->n < 2)
+		return;
+	ix = xcalloc(kv->n, sizeof(*ix));
+	drop = xcalloc(kv->n, 1);
+	for (size_t i = 0; i < kv->n; i++)
+		ix[i] = i;
+	sort_kvs = kv;
+	qsort(ix, kv->n, sizeof(*ix), by_key_then_pos);
+	for (size_t i = 0; i + 1 < kv->n; i++) {
+		struct mf_kv *first = &kv->items[ix[i]];
+		size_t j = i + 1;
+
+		while (j < kv->n && !strcmp(first->key, kv->items[ix[j]].key)) {
+			free(first->value);
+			first->value = kv->items[ix[j]].value;
+			kv->items[ix[j]].value = NULL;
+			drop[ix[j]] = 1;
+			j++;
+		}
+		i = j - 1;
+	}
+	for (size_t i = 0; i < kv->n; i++) {
+		if (drop[i]) {
+			free(kv->items[i].key);
+			continue;
+		}
+		kv->items[out++] = kv->items[i];
+	}
+	kv->n = out;
+	free(ix);
+	free(drop);
 }
 
 static void kvs_release(struct mf_kvs *kv)
@@ -828,7 +964,7 @@ static int get_kvs(struct conv *c, const struct ynode *n, const char *what,
 			if (!k->len)
 				return err(c, k, "empty key in '%s'", what);
 			if (is_null(v)) {
-				kvs_set(out, k->str,
+				kvs_add(out, k->str,
 				        bare_value ? xstrdup(bare_value)
 				                   : NULL);
 				continue;
@@ -839,8 +975,9 @@ static int get_kvs(struct conv *c, const struct ynode *n, const char *what,
 			rc = scalar(c, v, what, &s);
 			if (rc)
 				return rc;
-			kvs_set(out, k->str, s);
+			kvs_add(out, k->str, s);
 		}
+		kvs_dedupe(out);
 		return 0;
 	}
 	for (size_t i = 0; i < n->n; i++) {
@@ -861,13 +998,14 @@ static int get_kvs(struct conv *c, const struct ynode *n, const char *what,
 		}
 		if (eq) {
 			*eq = '\0';
-			kvs_set(out, s, xstrdup(eq + 1));
+			kvs_add(out, s, xstrdup(eq + 1));
 		} else {
-			kvs_set(out, s,
+			kvs_add(out, s,
 			        bare_value ? xstrdup(bare_value) : NULL);
 		}
 		free(s);
 	}
+	kvs_dedupe(out);
 	return 0;
 }
 
@@ -1056,6 +1194,14 @@ static int walk(struct conv *c, const struct ynode *map,
 		if (e->use == SU_QUIET)
 			continue;
 		if (e->use == SU_WARN) {
+			char *id = xasprintf("%d:%s", (int)sec, e->key);
+
+			/* once per key: twenty 'restart:' lines help no one */
+			if (strvec_find(&c->warned, id) >= 0) {
+				free(id);
+				continue;
+			}
+			strvec_push_nodup(&c->warned, id);
 			if (e->help)
 				warn(c, k, "'%s' is ignored (%s)", e->key,
 				     e->help);
@@ -1207,6 +1353,16 @@ static int health_key(struct conv *c, void *obj, const char *key,
 	return 0;
 }
 
+/* The digits at p as a number (no sign, no overflow: it saturates). */
+static double rep_bound(const char *p)
+{
+	double v = 0;
+
+	while (*p >= '0' && *p <= '9' && v < 1e12)
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
 /* Rejects patterns whose compilation would blow up (a{1000}{1000}). */
 static int check_regex(struct conv *c, const struct ynode *v, const char *re)
 {
@@ -1222,11 +1378,11 @@ static int check_regex(struct conv *c, const struct ynode *v, const char *re)
 		if (*p == '\\' && p[1]) {
 			p++;
 		} else if (*p == '{') {
-			weight *= strtol(p + 1, NULL, 10) + 1;
 			const char *comma = p + 1 + strspn(p + 1, "0123456789");
 
+			weight *= rep_bound(p + 1) + 1;
 			if (*comma == ',')
-				weight *= strtol(comma + 1, NULL, 10) + 1;
+				weight *= rep_bound(comma + 1) + 1;
 		}
 	}
 	if (weight > 10000)
@@ -1437,12 +1593,36 @@ static int get_port_entry(struct conv *c, const struct ynode *v,
 
 static int declared_volume(struct conv *c, const char *name)
 {
-	if (!c->volumes)
-		return 0;
-	for (size_t i = 0; i + 1 < c->volumes->n; i += 2)
-		if (!strcmp(c->volumes->items[i]->str, name))
-			return 1;
-	return 0;
+	return strindex_get(&c->volume_ix, name) >= 0;
+}
+
+/*
+ * Binds that hand a container the host (reference §d.5): allowed, since
+ * a test may need them, but never silently.
+ */
+static void warn_dangerous_bind(struct conv *c, const struct ynode *v,
+                                const char *src)
+{
+	static const char *const paths[] = { "/",    "/etc",  "/var/run",
+		                             "/run", "/proc", "/sys",
+		                             "/dev" };
+	const char *home = getenv("HOME");
+
+	if (strstr(src, "docker.sock")) {
+		warn(c, v,
+		     "bind mount of '%s' gives the container control of the "
+		     "engine",
+		     src);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (!strcmp(src, paths[i])) {
+			warn(c, v, "bind mount of the host's '%s'", src);
+			return;
+		}
+	}
+	if (home && *home && !strcmp(src, home))
+		warn(c, v, "bind mount of the home directory '%s'", src);
 }
 
 static int check_mount(struct conv *c, const struct ynode *v,
@@ -1470,6 +1650,7 @@ static int check_mount(struct conv *c, const struct ynode *v,
 		abs = resolve_path(c, mt->source);
 		free(mt->source);
 		mt->source = abs;
+		warn_dangerous_bind(c, v, abs);
 	}
 	return 0;
 }
@@ -1629,7 +1810,7 @@ static int read_env_file(struct conv *c, const struct ynode *v,
 		goto out;
 	}
 	for (size_t i = 0; i < d.n; i++)
-		kvs_set(kv, d.items[i].key,
+		kvs_add(kv, d.items[i].key,
 		        d.items[i].value ? xstrdup(d.items[i].value) : NULL);
 out:
 	dotenv_release(&d);
@@ -1668,12 +1849,9 @@ static int add_dep(struct conv *c, struct mf_service *s, const struct ynode *k,
 {
 	struct mf_dep *d;
 
-	for (size_t i = 0; i < s->ndeps; i++)
-		if (!strcmp(s->deps[i].name, k->str))
-			return err(c, k, "duplicate dependency '%s'", k->str);
-	s->deps = xrealloc(s->deps, (s->ndeps + 1) * sizeof(*s->deps));
+	(void)c;
+	/* duplicates are found once names resolve (resolve_deps) */
 	d = &s->deps[s->ndeps++];
-	memset(d, 0, sizeof(*d));
 	d->name = xstrdup(k->str);
 	d->condition = cond;
 	d->line = k->line;
@@ -1714,6 +1892,7 @@ static int get_depends(struct conv *c, struct mf_service *s,
 {
 	int rc;
 
+	s->deps = xcalloc(v->n, sizeof(*s->deps));
 	if (v->kind == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->items[i]->kind != Y_SCALAR)
@@ -1763,8 +1942,12 @@ static int service_key(struct conv *c, void *obj, const char *key,
 	int rc;
 	long l;
 
-	if (!strcmp(key, "image"))
-		return get_string(c, v, key, &ct->image);
+	if (!strcmp(key, "image")) {
+		rc = get_string(c, v, key, &ct->image);
+		if (!rc && !*ct->image)
+			rc = err(c, v, "'image' is empty");
+		return rc;
+	}
 	if (!strcmp(key, "build"))
 		return get_build(c, v, &ct->build);
 	if (!strcmp(key, "command"))
@@ -1781,12 +1964,10 @@ static int service_key(struct conv *c, void *obj, const char *key,
 		sv->env_file = v;
 		return 0;
 	}
+	/* each key appears once in a mapping: size the arrays at once */
 	if (!strcmp(key, "ports")) {
+		ct->ports = xcalloc(v->n, sizeof(*ct->ports));
 		for (size_t i = 0; i < v->n; i++) {
-			ct->ports =
-			        xrealloc(ct->ports,
-			                 (ct->nports + 1) * sizeof(*ct->ports));
-			memset(&ct->ports[ct->nports], 0, sizeof(*ct->ports));
 			rc = get_port_entry(c, v->items[i],
 			                    &ct->ports[ct->nports++]);
 			if (rc)
@@ -1795,12 +1976,8 @@ static int service_key(struct conv *c, void *obj, const char *key,
 		return 0;
 	}
 	if (!strcmp(key, "volumes")) {
+		ct->mounts = xcalloc(v->n, sizeof(*ct->mounts));
 		for (size_t i = 0; i < v->n; i++) {
-			ct->mounts = xrealloc(ct->mounts,
-			                      (ct->nmounts + 1) *
-			                              sizeof(*ct->mounts));
-			memset(&ct->mounts[ct->nmounts], 0,
-			       sizeof(*ct->mounts));
 			rc = get_mount(c, v->items[i],
 			               &ct->mounts[ct->nmounts++]);
 			if (rc)
@@ -1906,6 +2083,7 @@ static int walk_container(struct conv *c, struct svc *sv,
 		rc = apply_env_files(c, sv->env_file, env);
 	if (!rc && sv->env)
 		rc = get_kvs(c, sv->env, "environment", NULL, env);
+	kvs_dedupe(env);
 	/* with both, Compose builds and tags; the image is built here */
 	if (!rc && sv->ct->build && sv->ct->image) {
 		free(sv->ct->image);
@@ -2007,9 +2185,10 @@ static int load_suite(struct conv *c, const struct ynode *k,
 		goto out;
 	}
 	su->target_index = xcalloc(su->targets.n, sizeof(*su->target_index));
+	c->stamp_gen++;
 	for (size_t i = 0; i < su->targets.n; i++) {
 		const struct ynode *t = targets->items[i];
-		int idx = manifest_service_index(c->m, su->targets.v[i]);
+		long idx = strindex_get(&c->service_ix, su->targets.v[i]);
 
 		if (idx < 0) {
 			const char **names =
@@ -2032,14 +2211,12 @@ static int load_suite(struct conv *c, const struct ynode *k,
 			free(names);
 			goto out;
 		}
-		for (size_t j = 0; j < i; j++) {
-			if (su->target_index[j] == (size_t)idx) {
-				rc = err(c, t,
-				         "suite '%s' names target '%s' twice",
-				         su->name, su->targets.v[i]);
-				goto out;
-			}
+		if (c->stamp[idx] == c->stamp_gen) {
+			rc = err(c, t, "suite '%s' names target '%s' twice",
+			         su->name, su->targets.v[i]);
+			goto out;
 		}
+		c->stamp[idx] = c->stamp_gen;
 		su->target_index[i] = (size_t)idx;
 	}
 out:
@@ -2064,6 +2241,7 @@ static int load_volumes(struct conv *c, const struct ynode *map)
 	int rc;
 
 	m->volumes = xcalloc(map->n / 2 + 1, sizeof(*m->volumes));
+	strindex_init(&c->volume_ix, map->n / 2);
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
 		const struct ynode *k = map->items[i], *v = map->items[i + 1];
 
@@ -2075,7 +2253,10 @@ static int load_volumes(struct conv *c, const struct ynode *map)
 			          NULL);
 		if (rc)
 			return rc;
-		m->volumes[m->nvolumes++].name = xstrdup(k->str);
+		m->volumes[m->nvolumes].name = xstrdup(k->str);
+		strindex_put(&c->volume_ix, m->volumes[m->nvolumes].name,
+		             m->nvolumes);
+		m->nvolumes++;
 	}
 	return 0;
 }
@@ -2148,6 +2329,9 @@ static int resolve_deps(struct conv *c)
 	struct buf cycle = BUF_INIT;
 	int rc = 0;
 
+	/* stamp[j] == i + 1: service i already depends on j */
+	size_t *stamp = xcalloc(m->nservices + 1, sizeof(*stamp));
+
 	for (size_t i = 0; i < m->nservices; i++)
 		names[i] = m->services[i].name;
 	for (size_t i = 0; i < m->nservices && !rc; i++) {
@@ -2155,10 +2339,17 @@ static int resolve_deps(struct conv *c)
 
 		for (size_t d = 0; d < s->ndeps && !rc; d++) {
 			struct mf_dep *dep = &s->deps[d];
-			int idx = manifest_service_index(m, dep->name);
+			long idx = strindex_get(&c->service_ix, dep->name);
 			const char *sug;
 
+			if (idx >= 0 && stamp[idx] == i + 1) {
+				rc = err_at(c->origin, dep->line, dep->col,
+				            "duplicate dependency '%s'",
+				            dep->name);
+				continue;
+			}
 			if (idx >= 0) {
+				stamp[idx] = i + 1;
 				dep->index = (size_t)idx;
 				continue;
 			}
@@ -2189,6 +2380,7 @@ static int resolve_deps(struct conv *c)
 	}
 	buf_release(&cycle);
 	free(names);
+	free(stamp);
 	return rc;
 }
 
@@ -2225,10 +2417,14 @@ static int convert(struct conv *c, const struct ynode *root)
 	}
 	if (!m->nservices)
 		return err(c, t.services, "'services' is empty");
+	strindex_init(&c->service_ix, m->nservices);
+	for (size_t i = 0; i < m->nservices; i++)
+		strindex_put(&c->service_ix, m->services[i].name, i);
 	rc = resolve_deps(c);
 	if (rc || !t.suites)
 		return rc;
 	m->suites = xcalloc(t.suites->n / 2 + 1, sizeof(*m->suites));
+	c->stamp = xcalloc(m->nservices, sizeof(*c->stamp));
 	for (size_t i = 0; i + 1 < t.suites->n; i += 2) {
 		const struct ynode *k = t.suites->items[i];
 
@@ -2296,6 +2492,10 @@ static int load(const char *origin, const char *data, size_t len,
 	c.warnings = warnings;
 	c.m = m;
 	rc = convert(&c, L.root);
+	strvec_clear(&c.warned);
+	strindex_release(&c.service_ix);
+	strindex_release(&c.volume_ix);
+	free(c.stamp);
 	if (rc)
 		goto out;
 	*out = m;

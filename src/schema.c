@@ -284,9 +284,23 @@ const struct schema_key *schema_find(enum schema_section section,
                                      const char *key)
 {
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
-		if (table[i].section == section && !strcmp(table[i].key, key))
+		if (table[i].section == section && table[i].key[0] == key[0] &&
+		    !strcmp(table[i].key, key))
 			return &table[i];
 	return NULL;
+}
+
+/* One adjacent transposition ("tpc" for "tcp") is one typo, not two. */
+static int swapped(const char *a, const char *b)
+{
+	size_t i = 0;
+
+	if (strlen(a) != strlen(b))
+		return 0;
+	while (a[i] && a[i] == b[i])
+		i++;
+	return a[i] && a[i + 1] && a[i] == b[i + 1] && a[i + 1] == b[i] &&
+	       !strcmp(a + i + 2, b + i + 2);
 }
 
 const char *schema_suggest(enum schema_section section, const char *key)
@@ -307,7 +321,8 @@ const char *schema_suggest(enum schema_section section, const char *key)
 
 		if (table[i].section != section || table[i].use == SU_REJECT)
 			continue;
-		d = levenshtein(key, table[i].key);
+		d = swapped(key, table[i].key) ? 1
+		                               : levenshtein(key, table[i].key);
 		if (d < best) {
 			best = d;
 			found = table[i].key;

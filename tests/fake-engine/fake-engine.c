@@ -209,6 +209,12 @@ static int answer(int fd, const char *method, const char *path)
 		stream_head(fd, "application/octet-stream");
 		puts_fd(fd, "raw tty output\r\n");
 		return 1;
+	} else if (starts(path, "/containers/slow/exec")) {
+		reply(fd, 201, "Created", "{\"Id\":\"exec2\"}");
+	} else if (starts(path, "/exec/exec2/start")) {
+		stream_head(fd, "application/vnd.docker.raw-stream");
+		frame(fd, 1, "started\n", 8);
+		never_answer(fd);
 	} else if (starts(path, "/containers/") && strstr(path, "/exec")) {
 		reply(fd, 201, "Created", "{\"Id\":\"exec1\"}");
 	} else if (starts(path, "/exec/exec1/start")) {

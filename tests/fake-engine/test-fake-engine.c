@@ -186,6 +186,43 @@ TEST(logs_demuxed_raw_and_truncated)
 	engine_free(e);
 }
 
+static void on_log(int stream, const char *data, size_t len, void *ud)
+{
+	buf_addf(ud, "%d:%.*s", stream, (int)len, data);
+}
+
+TEST(logs_follow)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct buf got = BUF_INIT;
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_logs_start(e, "good", 0, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_STR(buf_cstr(&got), "1:out 1\n2:err 1\n1:out 2\n");
+	engine_call_free(c);
+	buf_reset(&got);
+	c = engine_logs_start(e, "trunc", 0, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), ORCH_EENGINE);
+	ASSERT_CONTAINS(engine_call_error(c), "90 bytes missing");
+	ASSERT_EQ_STR(buf_cstr(&got), "1:first line\n1:0123456789");
+	engine_call_free(c);
+	buf_reset(&got);
+	c = engine_logs_start(e, "tty", 1, -1, 0, on_log, &got);
+	while (!engine_call_done(c))
+		engine_wait(e, NULL, 0, -1);
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_STR(buf_cstr(&got), "1:raw tty output\r\n");
+	engine_call_free(c);
+	buf_release(&got);
+	engine_free(e);
+}
+
 TEST(exec_exit_code_from_inspect)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -199,6 +236,55 @@ TEST(exec_exit_code_from_inspect)
 	ASSERT_EQ_STR(buf_cstr(&out), "partial output\n"
 	                              "error: OCI runtime exec failed\n");
 	buf_release(&out);
+	engine_free(e);
+}
+
+TEST(free_engine_with_calls_running)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET", .path = "/info" };
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_call_start(e, &r);
+	engine_wait(e, NULL, 0, 50);
+	engine_free(e);
+	ASSERT(engine_call_done(c));
+	ASSERT_EQ_INT(engine_call_result(c), ORCH_EINTR);
+	engine_call_free(c);
+}
+
+TEST(exec_timeout)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "sleep", "1000", NULL };
+	struct buf out = BUF_INIT;
+	int64_t t0 = now_ms(), took;
+	int code = 0;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_exec(e, "slow", argv, NULL, 300, &code, &out),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 250 && took < 3000);
+	ASSERT_EQ_INT(code, -1);
+	ASSERT_EQ_STR(buf_cstr(&out), "started\n");
+	ASSERT_CONTAINS(orch_error_last(), "/exec/exec2/start");
+	buf_release(&out);
+	engine_free(e);
+}
+
+TEST(body_cap)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET",
+		                    .path = "/version",
+		                    .body_cap = 10 };
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_request_sync(e, &r, NULL, NULL), ORCH_ETOOBIG);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/version: response "
+	                                   "larger than 10 bytes");
 	engine_free(e);
 }
 
@@ -221,6 +307,7 @@ TEST(request_timeout)
 }
 
 struct seen {
+	struct engine_call *self; /* cancelled from the callback when set */
 	int n;
 	char actions[4][32];
 	char exit_code[8];
@@ -237,6 +324,8 @@ static void on_event(const struct engine_event *ev, void *ud)
 	if (ev->exit_code)
 		snprintf(s->exit_code, sizeof(s->exit_code), "%s",
 		         ev->exit_code);
+	if (s->self && !strcmp(ev->action, "die"))
+		engine_call_cancel(s->self);
 	if (engine_event_attr(ev, "orch.run"))
 		snprintf(s->run, sizeof(s->run), "%s",
 		         engine_event_attr(ev, "orch.run"));
@@ -306,6 +395,23 @@ TEST(events_while_other_calls_run)
 	ASSERT_EQ_INT(engine_running(e), 0);
 	engine_call_free(h);
 	engine_call_free(ev);
+	engine_free(e);
+}
+
+TEST(events_cancelled_from_callback)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	s.self = engine_events_start(e, NULL, 0, NULL, 0, on_event, &s);
+	while (!engine_call_done(s.self) && now_ms() - t0 < 3000)
+		engine_wait(e, NULL, 0, 200);
+	ASSERT(engine_call_done(s.self));
+	ASSERT_EQ_INT(s.n, 2);
+	ASSERT_EQ_INT(engine_call_result(s.self), ORCH_EINTR);
+	engine_call_free(s.self);
 	engine_free(e);
 }
 
@@ -483,9 +589,14 @@ int main(int argc, char **argv)
 	RUN(client_too_old);
 	RUN(error_inside_pull_stream);
 	RUN(logs_demuxed_raw_and_truncated);
+	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
+	RUN(free_engine_with_calls_running);
+	RUN(exec_timeout);
+	RUN(body_cap);
 	RUN(request_timeout);
 	RUN(events_while_other_calls_run);
+	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);

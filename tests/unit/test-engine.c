@@ -317,6 +317,80 @@ TEST(request_paths)
 	buf_release(&b);
 }
 
+TEST(container_body)
+{
+	char *cmd[] = { "serve", "--port", "8080", NULL };
+	char *env[] = { "A=1", NULL };
+	char *aliases[] = { "api", NULL };
+	char *test[] = { "CMD", "true", NULL };
+	char *none[] = { NULL };
+	struct engine_label l[] = { { "orch.run", "r1" } };
+	struct engine_port ports[] = { { .container_port = 8080 },
+		                       { .container_port = 53,
+		                         .protocol = "udp",
+		                         .host_ip = "0.0.0.0",
+		                         .host_port = 5353 } };
+	struct engine_mount m = { .type = "volume",
+		                  .source = "data",
+		                  .target = "/data",
+		                  .read_only = 1 };
+	struct engine_health h = {
+		.set = 1, .test = test, .interval_ns = 1000000000, .retries = 3
+	};
+	struct engine_container_spec s = {
+		.image = "img",
+		.cmd = cmd,
+		.entrypoint = none,
+		.env = env,
+		.user = "1000:1000",
+		.working_dir = "/w",
+		.init = 1,
+		.labels = l,
+		.nlabels = 1,
+		.ports = ports,
+		.nports = 2,
+		.mounts = &m,
+		.nmounts = 1,
+		.health = &h,
+		.network = "net1",
+		.aliases = aliases,
+		.stop_timeout_s = 5,
+	};
+	char *j = engine_container_json(&s);
+
+	ASSERT_CONTAINS(j, "\"Image\":\"img\"");
+	ASSERT_CONTAINS(j, "\"Cmd\":[\"serve\",\"--port\",\"8080\"]");
+	ASSERT_CONTAINS(j, "\"Entrypoint\":[\"\"]");
+	ASSERT_CONTAINS(j, "\"Env\":[\"A=1\"]");
+	ASSERT_CONTAINS(j, "\"User\":\"1000:1000\"");
+	ASSERT_CONTAINS(j, "\"WorkingDir\":\"/w\"");
+	ASSERT_CONTAINS(j, "\"Labels\":{\"orch.run\":\"r1\"}");
+	ASSERT_CONTAINS(j, "\"StopTimeout\":5");
+	ASSERT_CONTAINS(j, "\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"],"
+	                   "\"Interval\":1000000000");
+	ASSERT_CONTAINS(j, "\"ExposedPorts\":{\"8080/tcp\":{},\"53/udp\":{}}");
+	ASSERT_CONTAINS(j, "\"8080/tcp\":[{\"HostIp\":\"127.0.0.1\","
+	                   "\"HostPort\":\"\"}]");
+	ASSERT_CONTAINS(j, "\"53/udp\":[{\"HostIp\":\"0.0.0.0\","
+	                   "\"HostPort\":\"5353\"}]");
+	ASSERT_CONTAINS(j, "\"Mounts\":[{\"Type\":\"volume\",\"Source\":"
+	                   "\"data\",\"Target\":\"/data\",\"ReadOnly\":"
+	                   "true}]");
+	ASSERT_CONTAINS(j, "\"Init\":true");
+	ASSERT_CONTAINS(j, "\"NetworkMode\":\"net1\"");
+	ASSERT_CONTAINS(j, "\"EndpointsConfig\":{\"net1\":{\"Aliases\":"
+	                   "[\"api\"]}}");
+	free(j);
+	s.stop_timeout_s = -1;
+	s.entrypoint = NULL;
+	s.health = NULL;
+	j = engine_container_json(&s);
+	ASSERT(!strstr(j, "StopTimeout"));
+	ASSERT(!strstr(j, "Entrypoint"));
+	ASSERT(!strstr(j, "Healthcheck"));
+	free(j);
+}
+
 TEST(call_before_connect)
 {
 	struct engine_opts o = { .host = "unix:///nonexistent/x.sock" };
@@ -354,6 +428,7 @@ int main(void)
 	RUN(address_tcp_needs_tls);
 	RUN(address_unsupported);
 	RUN(request_paths);
+	RUN(container_body);
 	RUN(call_before_connect);
 	return harness_done();
 }
