@@ -1377,6 +1377,13 @@ static void fail_start(struct env *env, struct svc *s, struct engine_call *c)
 	buf_release(&ports);
 }
 
+static int64_t ready_timeout_ns(const struct svc *s)
+{
+	return s->spec->ready.timeout_ns > 0
+	               ? s->spec->ready.timeout_ns
+	               : (int64_t)DEFAULT_READY_TIMEOUT_MS * 1000000;
+}
+
 static void check_started(struct env *env, struct svc *s, int64_t t)
 {
 	if (s->died) {
@@ -1400,7 +1407,20 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 	if (s->pub.state == ENV_READY)
 		return;
 	if (s->wanted_completed) {
-		/* only its exit counts; wait for it without a deadline */
+		/* only its exit counts, within the same timeout */
+		if (t >= s->deadline) {
+			struct buf d = BUF_INIT;
+
+			format_duration(&d,
+			                (s->deadline - s->t_start) * 1000000);
+			svc_fail(s,
+			         "did not complete after %s (a dependent waits "
+			         "for it to exit 0)",
+			         buf_cstr(&d));
+			buf_release(&d);
+		} else {
+			wake_at(env, s->deadline);
+		}
 		return;
 	}
 	if (s->unhealthy && !s->hc_ok) {
@@ -1463,11 +1483,7 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 	if (t >= s->deadline) {
 		struct buf d = BUF_INIT;
 
-		format_duration(&d,
-		                s->spec->ready.timeout_ns > 0
-		                        ? s->spec->ready.timeout_ns
-		                        : (int64_t)DEFAULT_READY_TIMEOUT_MS *
-		                                  1000000);
+		format_duration(&d, ready_timeout_ns(s));
 		if (s->why.len)
 			svc_fail(s, "not ready after %s: %s", buf_cstr(&d),
 			         buf_cstr(&s->why));
