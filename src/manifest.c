@@ -1353,45 +1353,138 @@ static int health_key(struct conv *c, void *obj, const char *key,
 	return 0;
 }
 
-/* The digits at p as a number (no sign, no overflow: it saturates). */
-static double rep_bound(const char *p)
+/* The digits at *p as a number, saturating; *p moves past them. */
+static double rep_bound(const char **p)
 {
 	double v = 0;
 
-	while (*p >= '0' && *p <= '9' && v < 1e12)
-		v = v * 10 + (*p++ - '0');
+	while (**p >= '0' && **p <= '9') {
+		if (v < 1e12)
+			v = v * 10 + (**p - '0');
+		(*p)++;
+	}
 	return v;
 }
 
-/* Rejects patterns whose compilation would blow up (a{1000}{1000}). */
+#define REGEX_MAX_GROUPS 32
+#define REGEX_MAX_COST   10000
+
+/*
+ * An upper bound of the automaton glibc's regcomp() builds: it copies the
+ * repeated atom for '+' (x+ is xx*) and for intervals (x{3} is xxx), so
+ * nested repetitions multiply, and "a++++" or "((a+)+)+" double with
+ * each '+': 60 of them would take all memory. Adjacent repetition
+ * operators are undefined in POSIX EREs anyway and rejected here.
+ * Returns the cost, or -1 for adjacent repetitions.
+ */
+static double regex_cost(const char *p)
+{
+	double sum[REGEX_MAX_GROUPS + 1] = { 0 }, last = 0, mult;
+	int depth = 0, after_rep = 0;
+
+	for (; *p; p++) {
+		int rep = 1;
+
+		switch (*p) {
+		case '*':
+		case '?':
+			break;
+		case '+':
+			sum[depth] += last;
+			last *= 2;
+			break;
+		case '{':
+			if (p[1] < '0' || p[1] > '9') {
+				rep = 0;
+				sum[depth] += 1;
+				last = 1;
+				break;
+			}
+			p++;
+			mult = rep_bound(&p);
+			if (*p == ',') {
+				p++;
+				if (*p >= '0' && *p <= '9')
+					mult = rep_bound(&p);
+			}
+			if (mult < 1)
+				mult = 1;
+			sum[depth] += last * (mult - 1);
+			last *= mult;
+			while (*p && *p != '}')
+				p++;
+			if (!*p)
+				p--;
+			break;
+		default:
+			rep = 0;
+			if (*p == '\\' && p[1]) {
+				p++;
+			} else if (*p == '[') {
+				/* a bracket is one atom; ']' first is literal */
+				const char *q = p + 1;
+
+				if (*q == '^')
+					q++;
+				if (*q == ']')
+					q++;
+				while (*q && *q != ']')
+					q++;
+				if (!*q)
+					return sum[depth] + 1;
+				p = q;
+			} else if (*p == '(') {
+				if (depth == REGEX_MAX_GROUPS)
+					return REGEX_MAX_COST + 1;
+				sum[++depth] = 0;
+				last = 0;
+				after_rep = 0;
+				continue;
+			} else if (*p == ')' && depth) {
+				last = sum[depth--] + 1;
+				sum[depth] += last;
+				after_rep = 0;
+				continue;
+			} else if (*p == '|') {
+				last = 0;
+				after_rep = 0;
+				continue;
+			}
+			sum[depth] += 1;
+			last = 1;
+		}
+		if (rep && after_rep)
+			return -1;
+		after_rep = rep;
+	}
+	/* unclosed groups: regcomp() refuses them; count them anyway */
+	for (; depth > 0; depth--)
+		sum[depth - 1] += sum[depth];
+	return sum[0];
+}
+
 static int check_regex(struct conv *c, const struct ynode *v, const char *re)
 {
 	char msg[256];
-	double weight = 1;
 	regex_t rx;
+	double cost;
 	int rc;
 
 	if (strlen(re) > LIMIT_REGEX)
 		return err(c, v, "regular expression longer than %d bytes",
 		           LIMIT_REGEX);
-	for (const char *p = re; *p; p++) {
-		if (*p == '\\' && p[1]) {
-			p++;
-		} else if (*p == '{') {
-			const char *comma = p + 1 + strspn(p + 1, "0123456789");
-
-			weight *= rep_bound(p + 1) + 1;
-			if (*comma == ',')
-				weight *= rep_bound(comma + 1) + 1;
-		}
-	}
-	if (weight > 10000)
+	cost = regex_cost(re);
+	if (cost < 0)
+		return err(c, v,
+		           "regular expression '%.80s' has adjacent repetition "
+		           "operators",
+		           re);
+	if (cost > REGEX_MAX_COST)
 		return err(c, v, "regular expression '%.80s' repeats too much",
 		           re);
 	rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
 		regerror(rc, &rx, msg, sizeof(msg));
-		regfree(&rx);
 		return err(c, v, "invalid regular expression '%.80s': %s", re,
 		           msg);
 	}

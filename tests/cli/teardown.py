@@ -176,8 +176,8 @@ def run(orch, sock, *args):
         p = subprocess.run([orch] + list(args), cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=60)
     print("# orchestrate %s: exit %d: %s %s" % (
-        " ".join(args), p.returncode, p.stdout.strip(),
-        p.stderr.strip()[:600]))
+        " ".join(args), p.returncode, p.stdout.strip().replace("\n", " | "),
+        p.stderr.strip()[:600].replace("\n", " | ")))
     return p
 
 

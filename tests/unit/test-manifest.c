@@ -625,6 +625,25 @@ TEST(hostile_inputs)
 	check_fast("NUL", "a: b\0c\n", 7, "1:5: NUL byte in input");
 	check_fast("bad UTF-8", "a: \xc3\x28\n", 6, "1:4: invalid UTF-8");
 	check_fast("overlong UTF-8", "a: \xc0\xaf\n", 6, "invalid UTF-8");
+	/* glibc's regcomp() copies x for x+: nested '+' double its memory */
+	buf_reset(&b);
+	buf_addstr(&b, "services: {a: {image: x, ready: {log: '");
+	for (int i = 0; i < 40; i++)
+		buf_addch(&b, '(');
+	buf_addch(&b, 'a');
+	for (int i = 0; i < 40; i++)
+		buf_addstr(&b, ")+");
+	buf_addstr(&b, "'}}}\n");
+	check_fast("nested '+' regex", b.data, b.len, "repeats too much");
+	buf_reset(&b);
+	buf_addstr(&b, "services: {a: {image: x, ready: {log: 'e+++++++++++"
+	               "+++++++++++++++++++++++++++++'}}}\n");
+	check_fast("adjacent '+' regex", b.data, b.len,
+	           "adjacent repetition operators");
+	check_fast("interval regex",
+	           "services: {a: {image: x, ready: {log: "
+	           "'((a{100}){100}){100}'}}}\n",
+	           64, "repeats too much");
 	check_fast("empty", "", 0, "empty manifest");
 	check_fast("two documents", "a: 1\n---\nb: 2\n", 14,
 	           "2:1: multiple documents are not supported");
