@@ -53,8 +53,10 @@ struct engine_opts {
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
- * their on_done, and stay the caller's to engine_call_free(). The last
- * engine_free() also releases curl's global state.
+ * their on_done, and stay the caller's to engine_call_free(). Execs from
+ * engine_exec_start() still running are freed without their done: drop
+ * their handles first. The last engine_free() also releases curl's
+ * global state.
  */
 void engine_free(struct engine *e);
 
@@ -156,6 +158,15 @@ int engine_running(const struct engine *e);
 /* Make a blocked engine_wait() return (async-signal-safe: it sets a flag
    and writes to curl's wakeup pipe). */
 void engine_wakeup(struct engine *e);
+/*
+ * Added: stop the synchronous operations running now (engine_request_sync,
+ * engine_image_pull/build, engine_exec, ...): each cancels its request and
+ * returns ORCH_EINTR ("METHOD PATH: interrupted"); a pull or build is
+ * cancelled by the engine when its connection drops. Calls submitted with
+ * engine_call_start() are left alone (cancel them yourself), and later
+ * operations are not affected. Async-signal-safe, like engine_wakeup().
+ */
+void engine_interrupt(struct engine *e);
 
 /* ---- labels and filters ------------------------------------------------ */
 

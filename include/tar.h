@@ -10,9 +10,11 @@
  *   tar_add_file(&out, "a/b", 0644, 0, data, len);
  *   tar_finish(&out);                   the two zero blocks
  *
- * Entries are normalised: relative names with '/' separators, uid/gid 0,
- * no user or group names. Names longer than ustar allows get a PAX
- * "path"/"linkpath" record.
+ * Entries are normalised: relative names with '/' separators (a leading
+ * '/', "." and empty elements dropped; ".." refused with ORCH_EINVALID),
+ * uid/gid 0, no user or group names. Names longer than ustar allows get a
+ * PAX "path"/"linkpath" record; files of 8 GiB or more are refused
+ * (ORCH_ETOOBIG). Symlink targets are stored as given.
  */
 #ifndef ORCH_TAR_H
 #define ORCH_TAR_H
@@ -56,5 +58,15 @@ void tar_ignore_release(struct tar_ignore *ig);
  * the docker CLI does. Entries are sorted, so the archive is stable.
  */
 int tar_context(const char *dir, const char *keep, struct buf *out);
+
+/*
+ * Added: resolve the Dockerfile path (relative to dir) as the docker CLI
+ * does: symlinks are followed, and the result must be a regular file
+ * inside dir. *rel (free() it) receives its path relative to dir, to send
+ * as the build's `dockerfile` and to pass to tar_context() as keep.
+ * ORCH_ENOTFOUND when missing; ORCH_EINVALID when absolute, outside the
+ * context (also through a symlink) or not a regular file.
+ */
+int tar_dockerfile(const char *dir, const char *dockerfile, char **rel);
 
 #endif

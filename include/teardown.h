@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 struct engine;
+struct buf;
 
 struct teardown_stats {
 	size_t containers;
@@ -35,7 +36,11 @@ struct teardown_opts {
  * Remove every object labelled with the project (and run id when set).
  * Returns 0 when everything is gone (stats say how many were removed, all
  * zero when there was nothing), ORCH_ERROR when some object remains (its
- * name and the engine's message in orch_error_last()).
+ * name and the engine's message in orch_error_last(); stats->failed > 0),
+ * ORCH_EUNREACHABLE when the engine stopped answering (the listing's or
+ * every failed removal's error), ORCH_EINVALID without a project.
+ * deadline_ms bounds the removals (a stop grace period is shortened to
+ * fit); each listing is bounded by the engine's request timeout.
  */
 int teardown_run(struct engine *e, const struct teardown_opts *o,
                  struct teardown_stats *stats);
@@ -47,5 +52,39 @@ int teardown_run(struct engine *e, const struct teardown_opts *o,
  */
 int teardown_stale(struct engine *e, const char *project, size_t *runs,
                    struct teardown_stats *stats);
+
+/* "5 containers, 1 network, 1 volume": the kinds that occur; "" if none. */
+void teardown_stats_format(struct buf *out, const struct teardown_stats *st);
+
+/* ---- gc: teardown_stale with a report --------------------------------- */
+
+struct teardown_gc_run {
+	char *project;
+	char *run_id;
+	char *owner_host;
+	long owner_pid;
+	int kept; /* removed although kept (include_kept) */
+	struct teardown_stats stats;
+	int rc;      /* 0, or teardown_run's failure ... */
+	char *error; /* ... and its message */
+};
+
+struct teardown_gc_result {
+	struct teardown_gc_run *items; /* the stale runs, removed or not */
+	size_t n;
+	size_t alloc;
+	size_t live, kept, unowned; /* runs left alone, by reason */
+};
+
+/*
+ * The stale runs of project (NULL: every project) removed one by one;
+ * include_kept also removes runs kept on purpose whose owner is gone
+ * (`gc --all`); a run whose owner may be alive is never removed. Returns
+ * 0 when every stale run is gone, ORCH_ERROR when some run could not be
+ * removed completely (see the items), or the listing's error.
+ */
+int teardown_gc(struct engine *e, const char *project, int include_kept,
+                struct teardown_gc_result *out);
+void teardown_gc_result_release(struct teardown_gc_result *r);
 
 #endif

@@ -17,11 +17,32 @@
 #ifndef ORCH_WATCHDOG_H
 #define ORCH_WATCHDOG_H
 
+#include <sys/types.h>
+
 struct watchdog;
 
+/*
+ * When it returns 0 the watchdog is armed: it holds the lease, has left
+ * our session and process group, holds none of our other descriptors
+ * (stdin, stdout and stderr are /dev/null, or stderr goes to the log:
+ * ORCHESTRATE_WATCHDOG_LOG, else $XDG_RUNTIME_DIR/orchestrate-watchdog.log
+ * when XDG_RUNTIME_DIR is set) and ignores SIGINT, SIGHUP, SIGTERM and
+ * SIGQUIT. After our death it retries the teardown for up to 60 s while
+ * the engine does not answer, then exits; `gc` or the next `up` of the
+ * project removes what is still left.
+ *
+ * The watchdog connects to the engine the environment names
+ * (DOCKER_HOST, else the default socket), as the commands do.
+ *
+ * The write end of the lease is close-on-exec: programs we spawn do not
+ * hold it, but a child we fork without exec does until it exits.
+ */
 int watchdog_start(const char *project, const char *run_id,
                    struct watchdog **out);
-/* Tell the watchdog to exit without removing anything; frees w. */
+/* Tell the watchdog to exit without removing anything; frees w. Accepts
+ * NULL. */
 void watchdog_release(struct watchdog *w);
+/* The watchdog's process id (for messages and tests). */
+pid_t watchdog_pid(const struct watchdog *w);
 
 #endif

@@ -1,11 +1,127 @@
-/* cmd_gc.c: placeholder until the command lands. */
+/*
+ * cmd_gc.c: `orchestrate gc [--project P] [--all]` removes the runs that
+ * crashed or killed processes left behind: runs whose owner process (the
+ * owner labels: host, pid, start time) is gone and that were not kept on
+ * purpose. --all also removes kept runs (an `up` that succeeded and
+ * exited) whose owner is gone. A run whose owner may be alive -- or runs
+ * on another host, where we cannot tell -- is never touched; `down` is the
+ * command for removing a project unconditionally.
+ */
+#include <getopt.h>
+#include <stdio.h>
+
 #include "cmd.h"
+#include "engine.h"
 #include "error.h"
+#include "teardown.h"
+#include "util.h"
+
+static const char gc_usage[] =
+        "usage: orchestrate gc [--project P] [--all]\n"
+        "  --project P  only runs of project P (default: every project)\n"
+        "  --all        also kept runs (a finished `up`) whose owner is "
+        "gone\n";
+
+static void print_left_alone(const struct teardown_gc_result *r)
+{
+	struct buf b = BUF_INIT;
+	const char *sep = "";
+
+	if (r->live) {
+		buf_addf(&b, "%zu run%s with a live owner", r->live,
+		         r->live == 1 ? "" : "s");
+		sep = ", ";
+	}
+	if (r->kept) {
+		buf_addf(&b, "%s%zu kept run%s (gc --all removes %s)", sep,
+		         r->kept, r->kept == 1 ? "" : "s",
+		         r->kept == 1 ? "it" : "them");
+		sep = ", ";
+	}
+	if (r->unowned)
+		buf_addf(&b, "%s%zu run%s without owner labels", sep,
+		         r->unowned, r->unowned == 1 ? "" : "s");
+	if (b.len)
+		printf("left alone: %s\n", buf_cstr(&b));
+	buf_release(&b);
+}
 
 int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	return cmd_error(ORCH_EXIT_USAGE, "'gc' is not implemented yet");
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "project", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct teardown_gc_result r = { 0 };
+	const char *project = ctx->project;
+	int c, rc, all = 0, code = ORCH_EXIT_OK;
+	size_t removed = 0;
+
+	while ((c = getopt_long(argc, argv, "ahp:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			all = 1;
+			break;
+		case 'h':
+			fputs(gc_usage, stdout);
+			return ORCH_EXIT_OK;
+		case 'p':
+			project = optarg;
+			break;
+		default:
+			fputs(gc_usage, stderr);
+			return ORCH_EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(gc_usage, "unexpected argument '%s'",
+		                       argv[optind]);
+	if (project && !*project)
+		return cmd_usage_error(gc_usage, "empty project name");
+	if (!ctx->engine) {
+		/* connected here when main.c did not: say that nothing was
+		 * verified */
+		rc = engine_new(&ctx->engine, NULL);
+		if (rc == 0)
+			rc = engine_connect(ctx->engine);
+		if (rc)
+			return cmd_error(cmd_exit_for(rc),
+			                 "%s; cleanup NOT verified",
+			                 orch_error_last());
+	}
+
+	rc = teardown_gc(ctx->engine, project, all, &r);
+	for (size_t i = 0; i < r.n; i++) {
+		const struct teardown_gc_run *g = &r.items[i];
+		struct buf what = BUF_INIT;
+
+		teardown_stats_format(&what, &g->stats);
+		if (g->rc == 0) {
+			printf("removed run '%s' of project '%s' (%sowner pid "
+			       "%ld gone)%s%s\n",
+			       g->run_id, g->project, g->kept ? "kept, " : "",
+			       g->owner_pid, what.len ? ": " : "",
+			       buf_cstr(&what));
+			removed++;
+		} else {
+			if (what.len)
+				printf("run '%s' of project '%s': removed %s\n",
+				       g->run_id, g->project, buf_cstr(&what));
+			cmd_error(0, "run '%s' of project '%s': %s", g->run_id,
+			          g->project, g->error);
+		}
+		buf_release(&what);
+	}
+	if (rc == 0 && !removed)
+		printf("nothing to remove\n");
+	print_left_alone(&r);
+	if (rc == ORCH_ERROR)
+		code = ORCH_EXIT_TEARDOWN;
+	else if (rc)
+		code = cmd_error(cmd_exit_for(rc), "%s; cleanup NOT verified",
+		                 orch_error_last());
+	teardown_gc_result_release(&r);
+	return code;
 }

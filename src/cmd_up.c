@@ -1,11 +1,235 @@
-/* cmd_up.c: placeholder until the command lands. */
+/*
+ * cmd_up.c: `up [--service NAME...]` -- bring the environment up in a new
+ * run, wait until every service is ready, print the endpoints and leave
+ * the run in place (README.md, "Lifecycle"). The work is env.c's; this
+ * file chooses the services, prints, and maps failures to exit statuses:
+ * 3 when the environment cannot come up (the run is torn down first),
+ * 130/143 when interrupted (likewise).
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "engine.h"
+#include "env.h"
 #include "error.h"
+#include "manifest.h"
+#include "teardown.h"
+#include "util.h"
+
+static const char up_usage[] = "usage: orchestrate up [--service NAME...]\n";
+
+struct progress {
+	int width;
+};
+
+static void on_progress(void *ud, const struct env_service *s,
+                        enum env_note what)
+{
+	const struct progress *p = ud;
+
+	switch (what) {
+	case ENV_NOTE_STARTED:
+		fprintf(stderr, "%-*s  started  %.2fs\n", p->width, s->name,
+		        (double)s->started_ms / 1000);
+		break;
+	case ENV_NOTE_READY:
+		fprintf(stderr, "%-*s  ready    %.2fs\n", p->width, s->name,
+		        (double)s->ready_ms / 1000);
+		break;
+	case ENV_NOTE_COMPLETED:
+		fprintf(stderr, "%-*s  completed %.2fs\n", p->width, s->name,
+		        (double)s->ready_ms / 1000);
+		break;
+	}
+}
+
+/* NAME and, transitively, what it depends on. */
+static void select_service(const struct manifest *m, size_t i,
+                           enum env_mode *modes)
+{
+	const struct mf_service *s = &m->services[i];
+
+	if (modes[i] != ENV_ABSENT)
+		return;
+	modes[i] = mf_service_external(s) ? ENV_STUB : ENV_REAL;
+	for (size_t k = 0; k < s->ndeps; k++)
+		select_service(m, s->deps[k].index, modes);
+}
+
+static void print_logs(const char *service, const char *logs)
+{
+	const char *p = logs;
+
+	fprintf(stderr, "orchestrate: last log lines of '%s':\n", service);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+
+		fprintf(stderr, "%s | %.*s\n", service, (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+}
+
+static void print_ready(const struct env *env, int width)
+{
+	for (size_t i = 0; i < env_nservices(env); i++) {
+		const struct env_service *s = env_service(env, i);
+
+		if (s->mode == ENV_ABSENT)
+			continue;
+		printf("%-*s  %s in %.2fs", width, s->name,
+		       s->state == ENV_COMPLETED ? "completed" : "ready",
+		       (double)s->ready_ms / 1000);
+		if (s->mode == ENV_STUB)
+			printf("  (stub)");
+		for (size_t k = 0; k < s->nendpoints; k++) {
+			const struct env_endpoint *ep = &s->endpoints[k];
+
+			printf("%s%s%s:%d -> %d/%s", k ? ", " : "  ",
+			       ep->http ? "http://" : "", ep->host_ip,
+			       ep->host_port, ep->container_port, ep->protocol);
+		}
+		putchar('\n');
+	}
+}
+
+/*
+ * The next run removes what killed runs left (DESIGN.md): after ours is
+ * ready, so it costs no time-to-ready. Failures only warn: gc exists.
+ */
+static void remove_stale(struct cmd_ctx *ctx)
+{
+	struct teardown_stats st = { 0 };
+	size_t runs = 0;
+
+	if (teardown_stale(ctx->engine, ctx->project, &runs, &st))
+		fprintf(stderr,
+		        "orchestrate: warning: removing stale runs: %s\n",
+		        orch_error_last());
+	else if (runs)
+		fprintf(stderr,
+		        "orchestrate: removed %zu stale run%s of project "
+		        "'%s'\n",
+		        runs, runs == 1 ? "" : "s", ctx->project);
+}
 
 int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	(void)ctx;
-	(void)argc;
-	(void)argv;
-	return cmd_error(ORCH_EXIT_USAGE, "'up' is not implemented yet");
+	static const struct option opts[] = {
+		{ "service", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct manifest *m = ctx->manifest;
+	struct env_opts eo = { 0 };
+	struct progress prog = { 4 };
+	struct strvec names = STRVEC_INIT;
+	enum env_mode *modes = NULL;
+	struct env *env = NULL;
+	int c, rc, sigfd, ret = ORCH_EXIT_OK;
+	int64_t t0 = now_ms();
+
+	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			strvec_push(&names, optarg);
+			break;
+		case 'h':
+			fputs(up_usage, stdout);
+			goto out;
+		default:
+			ret = cmd_usage_error(up_usage, "bad option");
+			goto out;
+		}
+	}
+	/* `--service a b` reads naturally: extra words are names too */
+	for (int i = optind; i < argc; i++)
+		strvec_push(&names, argv[i]);
+
+	modes = xcalloc(m->nservices ? m->nservices : 1, sizeof(*modes));
+	if (names.n) {
+		for (size_t i = 0; i < names.n; i++) {
+			int idx = manifest_service_index(m, names.v[i]);
+
+			if (idx < 0) {
+				ret = cmd_usage_error(up_usage,
+				                      "no service '%s' in '%s'",
+				                      names.v[i], m->path);
+				goto out;
+			}
+			select_service(m, (size_t)idx, modes);
+		}
+	} else {
+		env_modes_all(m, modes);
+	}
+	for (size_t i = 0; i < m->nservices; i++) {
+		int w = (int)strlen(m->services[i].name);
+
+		if (w > prog.width)
+			prog.width = w;
+	}
+
+	sigfd = env_signals_install(ctx->engine);
+	if (sigfd < 0) {
+		ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
+		goto out;
+	}
+	eo.project = ctx->project;
+	eo.signal_fd = sigfd;
+	eo.progress = on_progress;
+	eo.ud = &prog;
+	env_new(&env, ctx->engine, m, &eo);
+	fprintf(stderr, "orchestrate: project '%s', run %s\n", ctx->project,
+	        env_run_id(env));
+
+	rc = env_up(env, modes);
+	if (rc == 0) {
+		rc = env_keep(env);
+		if (rc) {
+			ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
+			env_teardown(env, 1, NULL);
+			goto out;
+		}
+		printf("project '%s' run %s ready in %.2fs (network %s)\n",
+		       ctx->project, env_run_id(env),
+		       (double)(now_ms() - t0) / 1000, env_network_name(env));
+		print_ready(env, prog.width);
+		fflush(stdout);
+		remove_stale(ctx);
+		goto out;
+	}
+
+	if (rc == ORCH_EINTR) {
+		int sig = env_signal();
+
+		fprintf(stderr,
+		        "orchestrate: interrupted by %s: removing run %s "
+		        "(again to exit at once)\n",
+		        sig == SIGINT   ? "SIGINT"
+		        : sig == SIGHUP ? "SIGHUP"
+		                        : "SIGTERM",
+		        env_run_id(env));
+		ret = env_signal_exit(sig);
+	} else {
+		ret = rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV;
+		cmd_error(ret, "%s", orch_error_last());
+		if (env_failure_logs(env))
+			print_logs(env_failed_service(env),
+			           env_failure_logs(env));
+	}
+	if (env_teardown(env, rc == ORCH_EINTR, NULL))
+		cmd_error(ret,
+		          "removing run %s: %s (the watchdog or "
+		          "'orchestrate gc' will finish)",
+		          env_run_id(env), orch_error_last());
+out:
+	env_free(env);
+	free(modes);
+	strvec_clear(&names);
+	return ret;
 }

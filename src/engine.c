@@ -14,6 +14,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 #define STREAM_LINE_CAP   (1u << 20)
 #define PENDING_CAP       (64u << 20)
 #define EXEC_OUTPUT_CAP   (64u << 10)
+#define EXEC_SETTLE_MS    2000
 #define DEFAULT_FRAME_CAP (1u << 20)
 
 struct engine {
@@ -50,9 +52,11 @@ struct engine {
 	char api[16];
 	int connected;
 	CURLM *multi;
-	struct engine_call *active; /* submitted and not yet finished */
-	struct engine_call *failed; /* finished at submission, not reported */
+	struct engine_call *active;  /* submitted and not yet finished */
+	struct engine_call *failed;  /* finished at submission, not reported */
+	struct engine_call *delayed; /* submitted once start_at has come */
 	volatile sig_atomic_t woken;
+	volatile sig_atomic_t interrupts; /* engine_interrupt() count */
 };
 
 struct engine_call {
@@ -63,11 +67,13 @@ struct engine_call {
 	char *path; /* versioned, without the query: for messages */
 	char *url;
 	char *req_body;
+	int body_borrowed; /* req_body is the caller's: not copied, not freed */
 	size_t req_len;
 	struct buf body;    /* buffered body, or the error body of a stream */
 	struct buf pending; /* stream data not yet given to on_data */
 	long status;
 	long timeout_ms;
+	int64_t start_at; /* on e->delayed: when to hand it to curl */
 	int done, result, delivering, aborted, streaming, deferred;
 	int abort_code; /* why on_data stopped the call, with abort_msg */
 	char *abort_msg;
@@ -185,11 +191,22 @@ static char *jdup(const cJSON *o, const char *key)
 	return s ? xstrdup(s) : NULL;
 }
 
-static long jint(const cJSON *o, const char *key, long dflt)
+/* A number in [lo, hi], or dflt: casting NaN or an out-of-range double
+   to an integer is undefined behaviour, and the engine's JSON is input. */
+static double jnum(const cJSON *o, const char *key, double lo, double hi,
+                   double dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
 
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : dflt;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo) ||
+	    !(v->valuedouble <= hi))
+		return dflt;
+	return v->valuedouble;
+}
+
+static int jint(const cJSON *o, const char *key, int dflt)
+{
+	return (int)jnum(o, key, INT_MIN, INT_MAX, dflt);
 }
 
 static int jbool(const cJSON *o, const char *key)
@@ -493,12 +510,14 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 
 	if (len > 12 && !strncasecmp(data, "Api-Version:", 12)) {
-		const char *v = data + 12;
-		size_t n;
+		/* curl's header data is not NUL-terminated: stay within len */
+		const char *v = data + 12, *end = data + len;
+		size_t n = 0;
 
-		while (*v == ' ' || *v == '\t')
+		while (v < end && (*v == ' ' || *v == '\t'))
 			v++;
-		n = strcspn(v, " \t\r\n");
+		while (v + n < end && !strchr(" \t\r\n", v[n]))
+			n++;
 		if (n >= sizeof(c->api_header))
 			n = sizeof(c->api_header) - 1;
 		memcpy(c->api_header, v, n);
@@ -676,13 +695,16 @@ static void finish(struct engine_call *c, CURLcode cc)
 		c->deferred_cc = cc;
 		return;
 	}
-	if ((cc == CURLE_OK || cc == CURLE_PARTIAL_FILE) && deliver(c))
+	/* data that came in with an error is delivered too: a daemon going
+	   down sends its last events (die, stop) just before the stream
+	   breaks */
+	if (deliver(c))
 		return;
 	complete(c, cc);
 }
 
 static struct engine_call *call_new(struct engine *e,
-                                    const struct engine_request *r)
+                                    const struct engine_request *r, int borrow)
 {
 	struct engine_call *c = xcalloc(1, sizeof(*c));
 	struct buf p = BUF_INIT;
@@ -705,8 +727,14 @@ static struct engine_call *call_new(struct engine *e,
 	c->timeout_ms =
 	        r->timeout_ms == 0 ? e->request_timeout_ms : r->timeout_ms;
 	if (r->body) {
-		c->req_body = xmalloc(r->body_len + 1);
-		memcpy(c->req_body, r->body, r->body_len);
+		if (borrow) {
+			/* const only for the caller: curl never writes it */
+			c->req_body = (char *)r->body;
+			c->body_borrowed = 1;
+		} else {
+			c->req_body = xmalloc(r->body_len + 1);
+			memcpy(c->req_body, r->body, r->body_len);
+		}
 		c->req_len = r->body_len;
 	}
 	return c;
@@ -726,10 +754,16 @@ static void fail_at_submit(struct engine *e, struct engine_call *c, int code,
 	link_call(&e->failed, c);
 }
 
-struct engine_call *engine_call_start(struct engine *e,
-                                      const struct engine_request *r)
+/*
+ * engine_call_start(), handing the call to curl after delay_ms; with
+ * borrow the request body is used in place (the caller keeps it alive
+ * until the call is freed: a build context can be 512 MiB).
+ */
+static struct engine_call *call_start(struct engine *e,
+                                      const struct engine_request *r,
+                                      long delay_ms, int borrow)
 {
-	struct engine_call *c = call_new(e, r);
+	struct engine_call *c = call_new(e, r, borrow);
 	struct buf h = BUF_INIT;
 	CURL *k;
 
@@ -799,6 +833,11 @@ struct engine_call *engine_call_start(struct engine *e,
 	curl_easy_setopt(k, CURLOPT_HTTPHEADER, c->headers);
 	buf_release(&h);
 
+	if (delay_ms > 0) {
+		c->start_at = now_ms() + delay_ms;
+		link_call(&e->delayed, c);
+		return c;
+	}
 	if (curl_multi_add_handle(e->multi, k) != CURLM_OK) {
 		fail_at_submit(e, c, ORCH_ERROR,
 		               "curl_multi_add_handle failed");
@@ -806,6 +845,47 @@ struct engine_call *engine_call_start(struct engine *e,
 	}
 	link_call(&e->active, c);
 	return c;
+}
+
+struct engine_call *engine_call_start(struct engine *e,
+                                      const struct engine_request *r)
+{
+	return call_start(e, r, 0, 0);
+}
+
+/* Hand delayed calls whose time has come to curl. */
+static void start_delayed(struct engine *e)
+{
+	int64_t now = now_ms();
+	struct engine_call *c, *next;
+
+	for (c = e->delayed; c; c = next) {
+		next = c->next;
+		if (c->start_at > now)
+			continue;
+		unlink_call(c);
+		if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK)
+			fail_at_submit(e, c, ORCH_ERROR,
+			               "curl_multi_add_handle failed");
+		else
+			link_call(&e->active, c);
+	}
+}
+
+/* Milliseconds until the first delayed call is due, capped at ms. */
+static int until_delayed(const struct engine *e, int ms)
+{
+	int64_t now = now_ms();
+
+	for (const struct engine_call *c = e->delayed; c; c = c->next) {
+		int64_t left = c->start_at - now;
+
+		if (left < 0)
+			left = 0;
+		if (ms < 0 || left < ms)
+			ms = (int)left;
+	}
+	return ms;
 }
 
 int engine_call_done(const struct engine_call *c)
@@ -870,7 +950,8 @@ void engine_call_free(struct engine_call *c)
 	free(c->method);
 	free(c->path);
 	free(c->url);
-	free(c->req_body);
+	if (!c->body_borrowed)
+		free(c->req_body);
 	free(c->error);
 	free(c->abort_msg);
 	free(c);
@@ -884,6 +965,8 @@ int engine_running(const struct engine *e)
 		n++;
 	for (struct engine_call *c = e->failed; c; c = c->next)
 		n++;
+	for (struct engine_call *c = e->delayed; c; c = c->next)
+		n++;
 	return n;
 }
 
@@ -895,6 +978,7 @@ static int process(struct engine *e)
 	CURLMsg *m;
 	int left;
 
+	start_delayed(e);
 	while (e->failed) {
 		struct engine_call *c = e->failed;
 
@@ -980,7 +1064,8 @@ int engine_wait(struct engine *e, struct engine_pollfd *fds, unsigned nfds,
 			slice = (int)(deadline - now_ms());
 		if (slice < 0)
 			slice = 0;
-		if (!e->active && !nfds && !events) {
+		slice = until_delayed(e, slice);
+		if (!e->active && !e->delayed && !nfds && !events) {
 			/* nothing can ever wake us: do not sleep forever */
 			break;
 		}
@@ -1028,9 +1113,17 @@ void engine_wakeup(struct engine *e)
 	curl_multi_wakeup(e->multi);
 }
 
+void engine_interrupt(struct engine *e)
+{
+	e->interrupts++; /* only signal handlers and this thread write it */
+	engine_wakeup(e);
+}
+
 /* Run one call to completion; other calls progress meanwhile. */
 static int run(struct engine *e, struct engine_call *c)
 {
+	sig_atomic_t gen = e->interrupts;
+
 	while (!c->done) {
 		int rc = engine_wait(e, NULL, 0, -1);
 
@@ -1038,6 +1131,12 @@ static int run(struct engine *e, struct engine_call *c)
 			engine_call_cancel(c);
 			set_call_error(c, rc, "%s", orch_error_last());
 			return rc;
+		}
+		if (e->interrupts != gen && !c->done) {
+			engine_call_cancel(c);
+			set_call_error(c, ORCH_EINTR, "%s %s: interrupted",
+			               c->method, c->path);
+			return orch_error_code(ORCH_EINTR, "%s", c->error);
 		}
 	}
 	if (c->result)
@@ -1089,14 +1188,19 @@ static int parse_body(const char *what, const struct buf *b, cJSON **out)
 	return 0;
 }
 
+static void exec_step(struct engine_call *c, void *ud);
+static void exec_free(struct engine_exec *x);
+
 void engine_free(struct engine *e)
 {
 	if (!e)
 		return;
 	/* calls still running are abandoned: they stay the caller's to
 	   free, finished with ORCH_EINTR, but their on_done does not run */
-	while (e->active || e->failed) {
-		struct engine_call *c = e->active ? e->active : e->failed;
+	while (e->active || e->failed || e->delayed) {
+		struct engine_call *c = e->active   ? e->active
+		                        : e->failed ? e->failed
+		                                    : e->delayed;
 
 		if (c->easy) {
 			/* before curl_global_cleanup() below */
@@ -1109,6 +1213,10 @@ void engine_free(struct engine *e)
 		               c->path);
 		c->done = 1;
 		c->e = NULL;
+		/* an exec's calls are its own, not the caller's: nobody
+		   else could free it (or the call) any more */
+		if (c->on_done == exec_step)
+			exec_free(c->ud);
 	}
 	if (e->multi) {
 		curl_multi_cleanup(e->multi);
@@ -1296,6 +1404,15 @@ int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
 			d->errlen = 0;
 			if (size == 0)
 				d->hdr_len = 0;
+			if (size == 0 && d->stream == 3) {
+				/* a systemerr ends the stream, text or not */
+				d->failed = 1;
+				snprintf(d->errmsg, sizeof(d->errmsg),
+				         "the engine reported an error "
+				         "(no message)");
+				return orch_error_code(ORCH_ERROR, "%s",
+				                       d->errmsg);
+			}
 			continue;
 		}
 		size_t n = d->remaining < len ? d->remaining : len;
@@ -1358,12 +1475,18 @@ int engine_demux_finish(const struct engine_demux *d)
 	return 0;
 }
 
-int engine_progress_line(const char *line, size_t len, struct buf *out)
+/*
+ * engine_progress_line(), leaving the parsed line in *jp (NULL for a
+ * blank line) so that a caller wanting more from it (the build's aux ID)
+ * does not parse it again.
+ */
+static int progress_parse(const char *line, size_t len, struct buf *out,
+                          cJSON **jp)
 {
 	cJSON *j, *ed;
 	const char *msg = NULL, *s;
-	int rc = 0;
 
+	*jp = NULL;
 	while (len && isspace((unsigned char)*line)) {
 		line++;
 		len--;
@@ -1378,20 +1501,26 @@ int engine_progress_line(const char *line, size_t len, struct buf *out)
 		                       "engine: %.*s",
 		                       (int)(len > 100 ? 100 : len), line);
 	}
+	*jp = j;
 	ed = jobj(j, "errorDetail");
 	if (cJSON_IsObject(ed))
 		msg = jstr(ed, "message");
 	if (!msg)
 		msg = jstr(j, "error");
-	if (msg || cJSON_IsObject(ed)) {
-		rc = orch_error_code(ORCH_EENGINE, "%s",
-		                     msg ? msg : "error without a message");
-		goto out;
-	}
+	if (msg || cJSON_IsObject(ed))
+		return orch_error_code(ORCH_EENGINE, "%s",
+		                       msg ? msg : "error without a message");
 	s = jstr(j, "stream");
 	if (s && out)
 		buf_addstr(out, s);
-out:
+	return 0;
+}
+
+int engine_progress_line(const char *line, size_t len, struct buf *out)
+{
+	cJSON *j;
+	int rc = progress_parse(line, len, out, &j);
+
 	cJSON_Delete(j);
 	return rc;
 }
@@ -1406,6 +1535,10 @@ struct lines {
 	void *ud;
 	int rc;
 	char *msg;
+	/* events: drop a line over the cap instead of failing, since a
+	   reconnect with since= would only meet it again */
+	int skip_long;
+	int skipping; /* inside a dropped line, until its newline */
 };
 
 static int lines_feed(void *ud, const char *data, size_t len)
@@ -1416,6 +1549,14 @@ static int lines_feed(void *ud, const char *data, size_t len)
 		const char *nl = memchr(data, '\n', len);
 		size_t n = nl ? (size_t)(nl - data) : len;
 
+		if (l->skipping ||
+		    (l->skip_long && l->partial.len + n > l->partial.cap)) {
+			buf_reset(&l->partial);
+			l->skipping = !nl;
+			data += nl ? n + 1 : n;
+			len -= nl ? n + 1 : n;
+			continue;
+		}
 		if (buf_add(&l->partial, data, n)) {
 			l->rc = orch_error_code(ORCH_ETOOBIG,
 			                        "a line of the engine's stream "
@@ -1461,16 +1602,16 @@ struct progress {
 static int progress_line(void *ud, const char *s, size_t n)
 {
 	struct progress *p = ud;
-	int rc = engine_progress_line(s, n, p->out);
+	cJSON *j;
+	int rc = progress_parse(s, n, p->out, &j);
 
-	if (rc == 0 && !p->aux_id) {
-		cJSON *j = cJSON_ParseWithLength(s, n);
-		const char *id = j ? jstr(jobj(j, "aux"), "ID") : NULL;
+	if (rc == 0 && j && !p->aux_id) {
+		const char *id = jstr(jobj(j, "aux"), "ID");
 
 		if (id)
 			p->aux_id = xstrdup(id);
-		cJSON_Delete(j);
 	}
+	cJSON_Delete(j);
 	return rc;
 }
 
@@ -1494,7 +1635,7 @@ static int run_progress(struct engine *e, const char *path, const void *body,
 	int rc;
 
 	buf_init(&l.partial, STREAM_LINE_CAP);
-	c = engine_call_start(e, &r);
+	c = call_start(e, &r, 0, 1); /* body lives until engine_call_free */
 	rc = run(e, c);
 	if (l.rc || (rc == 0 && lines_end(&l)))
 		rc = orch_error_code(l.rc, "%s %s: %ld stream: %s", c->method,
@@ -1588,12 +1729,17 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
                        char **image_id)
 {
 	struct buf tar = BUF_INIT, p = BUF_INIT;
-	const char *df = o->dockerfile ? o->dockerfile : "Dockerfile";
-	char *id = NULL;
+	char *id = NULL, *df = NULL;
 	int rc;
 
 	if (image_id)
 		*image_id = NULL;
+	/* a Dockerfile outside the context, also through a symlink, is
+	   refused; a symlink inside it is sent as its target's path */
+	rc = tar_dockerfile(o->context_dir,
+	                    o->dockerfile ? o->dockerfile : "Dockerfile", &df);
+	if (rc)
+		goto out;
 	buf_init(&tar, o->context_cap ? o->context_cap : (size_t)512 << 20);
 	rc = tar_context(o->context_dir, df, &tar);
 	if (rc)
@@ -1626,6 +1772,7 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
 	}
 out:
 	free(id);
+	free(df);
 	buf_release(&tar);
 	buf_release(&p);
 	return rc;
@@ -2050,7 +2197,7 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 	if (rc == 0)
 		rc = parse_body(p.data, &b, &j);
 	if (rc == 0 && status)
-		*status = (int)jint(j, "StatusCode", -1);
+		*status = jint(j, "StatusCode", -1);
 	cJSON_Delete(j);
 	buf_release(&b);
 	buf_release(&p);
@@ -2082,7 +2229,7 @@ int engine_container_inspect(struct engine *e, const char *id,
 	info->image = jdup(config, "Image");
 	info->status = jdup(state, "Status");
 	info->running = jbool(state, "Running");
-	info->exit_code = (int)jint(state, "ExitCode", 0);
+	info->exit_code = jint(state, "ExitCode", 0);
 	info->oom_killed = jbool(state, "OOMKilled");
 	info->tty = jbool(config, "Tty");
 	health = jobj(state, "Health");
@@ -2175,12 +2322,15 @@ static int demux_data(void *ud, const char *data, size_t len)
 	if (s->raw) {
 		if (buf_add(s->out, data, len))
 			s->d.truncated = 1;
-		return 0;
+	} else {
+		s->rc = engine_demux_feed(&s->d, data, len, s->out, NULL);
+		if (s->rc) {
+			s->msg = xstrdup(orch_error_last());
+			return 1;
+		}
 	}
-	s->rc = engine_demux_feed(&s->d, data, len, s->out, NULL);
-	if (s->rc)
-		s->msg = xstrdup(orch_error_last());
-	return s->rc != 0;
+	/* the caller's buffer is full: reading on would only discard */
+	return s->d.truncated;
 }
 
 int engine_container_logs(struct engine *e, const char *id, int tail,
@@ -2214,13 +2364,13 @@ int engine_container_logs(struct engine *e, const char *id, int tail,
 	if (s.rc)
 		rc = orch_error_code(ORCH_EENGINE, "%s %s: %s", c->method,
 		                     c->path, s.msg);
-	else if (rc == 0 && !s.raw && engine_demux_finish(&s.d))
-		rc = orch_error_prefix(ORCH_EENGINE, "%s %s", c->method,
-		                       c->path);
-	else if (rc == 0 && s.d.truncated)
+	else if (s.d.truncated)
 		rc = orch_error_code(ORCH_ETOOBIG,
 		                     "%s %s: logs exceed %zu bytes", c->method,
 		                     c->path, out->cap);
+	else if (rc == 0 && !s.raw && engine_demux_finish(&s.d))
+		rc = orch_error_prefix(ORCH_EENGINE, "%s %s", c->method,
+		                       c->path);
 	free(s.msg);
 	engine_call_free(c);
 	buf_release(&p);
@@ -2374,6 +2524,8 @@ struct engine_exec {
 	void *ud;
 	int in_done;
 	int finished;
+	int64_t ended_ms; /* when inspect first said Running after EOF */
+	long poll_ms;     /* the next inspect's delay */
 	/* for the synchronous wrapper */
 	int rc, exit_code;
 	char *msg;
@@ -2426,6 +2578,26 @@ static long exec_remaining(struct engine_exec *x)
 
 static void exec_step(struct engine_call *c, void *ud);
 
+/*
+ * After the output closed, inspect may say Running for a moment: 1 while
+ * it is still worth asking again (within EXEC_SETTLE_MS and the exec's
+ * own deadline), with x->poll_ms set to the next delay.
+ */
+static int exec_settling(struct engine_exec *x)
+{
+	int64_t now = now_ms();
+
+	if (!x->ended_ms)
+		x->ended_ms = now;
+	if (now - x->ended_ms >= EXEC_SETTLE_MS ||
+	    (x->deadline_ms && now >= x->deadline_ms))
+		return 0;
+	x->poll_ms = x->poll_ms ? x->poll_ms * 2 : 10;
+	if (x->poll_ms > 200)
+		x->poll_ms = 200;
+	return 1;
+}
+
 static int exec_data(void *ud, const char *data, size_t len)
 {
 	struct engine_exec *x = ud;
@@ -2438,7 +2610,7 @@ static int exec_data(void *ud, const char *data, size_t len)
 
 static void exec_submit(struct engine_exec *x, const char *method,
                         const char *path, const char *json, long timeout_ms,
-                        int stream)
+                        int stream, long delay_ms)
 {
 	struct engine_request r = {
 		.method = method,
@@ -2453,7 +2625,7 @@ static void exec_submit(struct engine_exec *x, const char *method,
 
 	engine_call_free(x->call);
 	x->call = NULL;
-	x->call = engine_call_start(x->e, &r);
+	x->call = call_start(x->e, &r, delay_ms, 0);
 }
 
 static void exec_step(struct engine_call *c, void *ud)
@@ -2493,14 +2665,14 @@ static void exec_step(struct engine_call *c, void *ud)
 		buf_addstr(&p, "/start");
 		exec_submit(x, "POST", p.data,
 		            "{\"Detach\":false,\"Tty\":false}",
-		            x->deadline_ms ? exec_remaining(x) : -1, 1);
+		            x->deadline_ms ? exec_remaining(x) : -1, 1, 0);
 		break;
 	case EXEC_START:
 		x->stage = EXEC_INSPECT;
 		buf_addstr(&p, "/exec/");
 		engine_url_escape(&p, x->exec_id);
 		buf_addstr(&p, "/json");
-		exec_submit(x, "GET", p.data, NULL, 0, 0);
+		exec_submit(x, "GET", p.data, NULL, exec_remaining(x), 0, 0);
 		break;
 	case EXEC_INSPECT:
 		j = cJSON_ParseWithLength(c->body.data, c->body.len);
@@ -2508,6 +2680,16 @@ static void exec_step(struct engine_call *c, void *ud)
 			exec_finish(
 			        x, ORCH_EENGINE, -1,
 			        "GET exec: the engine's answer is not JSON");
+			break;
+		}
+		if (jbool(j, "Running") && exec_settling(x)) {
+			/* the engine records the exit a moment after the
+			   output closes: ask again shortly */
+			buf_addstr(&p, "/exec/");
+			engine_url_escape(&p, x->exec_id);
+			buf_addstr(&p, "/json");
+			exec_submit(x, "GET", p.data, NULL, exec_remaining(x),
+			            0, x->poll_ms);
 			break;
 		}
 		if (jbool(j, "Running")) {
@@ -2518,7 +2700,7 @@ static void exec_step(struct engine_call *c, void *ud)
 			            "still running");
 			break;
 		}
-		exec_finish(x, 0, (int)jint(j, "ExitCode", -1), NULL);
+		exec_finish(x, 0, jint(j, "ExitCode", -1), NULL);
 		break;
 	}
 	cJSON_Delete(j);
@@ -2556,7 +2738,7 @@ static struct engine_exec *exec_new(struct engine *e, const char *id,
 	engine_url_escape(&p, id);
 	buf_addstr(&p, "/exec");
 	x->stage = EXEC_CREATE;
-	exec_submit(x, "POST", p.data, json, 0, 0);
+	exec_submit(x, "POST", p.data, json, exec_remaining(x), 0, 0);
 	cJSON_free(json);
 	cJSON_Delete(o);
 	buf_release(&p);
@@ -2592,11 +2774,17 @@ int engine_exec(struct engine *e, const char *id, char *const *argv,
 	        exec_new(e, id, argv, user, timeout_ms,
 	                 output && output->cap ? output->cap : DEFAULT_BODY_CAP,
 	                 NULL, NULL);
+	sig_atomic_t gen = e->interrupts;
 	int rc;
 
 	while (!x->finished) {
 		rc = engine_wait(e, NULL, 0, -1);
 		if (rc < 0) {
+			engine_call_cancel(x->call);
+			break;
+		}
+		if (e->interrupts != gen && !x->finished) {
+			/* finishes the exec with ORCH_EINTR */
 			engine_call_cancel(x->call);
 			break;
 		}
@@ -2644,12 +2832,21 @@ static int event_line(void *ud, const char *s, size_t n)
 		ev.id = jstr(j, "id");
 	ev.name = jstr(attrs, "name");
 	ev.exit_code = jstr(attrs, "exitCode");
-	ev.time_ns = (int64_t)cJSON_GetNumberValue(jobj(j, "timeNano"));
+	/* 9.2e18 is below INT64_MAX and exact as a double */
+	ev.time_ns = (int64_t)jnum(j, "timeNano", 0, 9.2e18, 0);
 	ev.attrs_ = attrs;
 	if (ev.type && ev.action)
 		st->fn(&ev, st->ud);
 	cJSON_Delete(j);
 	return 0;
+}
+
+/* The engine may close the stream after a last line without '\n'. */
+static void events_end(struct engine_call *c)
+{
+	struct events *st = c->priv;
+
+	lines_end(&st->lines);
 }
 
 static void events_free(void *p)
@@ -2679,6 +2876,7 @@ struct engine_call *engine_events_start(struct engine *e,
 	st->ud = ud;
 	st->lines.line = event_line;
 	st->lines.ud = st;
+	st->lines.skip_long = 1;
 	buf_init(&st->lines.partial, STREAM_LINE_CAP);
 	buf_addstr(&p, "/events?filters=");
 	engine_url_escape(&p, json);
@@ -2688,6 +2886,7 @@ struct engine_call *engine_events_start(struct engine *e,
 	c = engine_call_start(e, &r);
 	c->priv = st;
 	c->priv_free = events_free;
+	c->priv_end = events_end;
 	cJSON_free(json);
 	buf_release(&p);
 	return c;

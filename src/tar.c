@@ -20,6 +20,8 @@
 #include "error.h"
 
 #define BLOCK 512
+/* the largest value 11 octal digits hold: ustar's size and mtime */
+#define OCTAL_MAX 077777777777ULL
 
 static void put_octal(char *field, size_t width, uint64_t v)
 {
@@ -73,6 +75,11 @@ static int header(struct buf *out, const char *name, char type, mode_t mode,
 	size_t nlen = strlen(name), llen = link ? strlen(link) : 0;
 	int rc;
 
+	if (size > OCTAL_MAX)
+		return orch_error_code(ORCH_ETOOBIG,
+		                       "'%s' is too large for the archive "
+		                       "(8 GiB or more)",
+		                       name);
 	if (nlen >= 100 || llen >= 100) {
 		struct buf pax = BUF_INIT;
 
@@ -97,7 +104,10 @@ static int header(struct buf *out, const char *name, char type, mode_t mode,
 	put_octal(h + 108, 8, 0);
 	put_octal(h + 116, 8, 0);
 	put_octal(h + 124, 12, size);
-	put_octal(h + 136, 12, mtime < 0 ? 0 : (uint64_t)mtime);
+	put_octal(h + 136, 12,
+	          mtime < 0                     ? 0
+	          : (uint64_t)mtime > OCTAL_MAX ? OCTAL_MAX
+	                                        : (uint64_t)mtime);
 	memset(h + 148, ' ', 8);
 	h[156] = type;
 	if (link)
@@ -112,27 +122,65 @@ static int header(struct buf *out, const char *name, char type, mode_t mode,
 	return 0;
 }
 
+/*
+ * An entry name made relative: a leading '/', "." and empty elements
+ * dropped. ".." is refused rather than resolved: an archive that climbs
+ * out of the directory it is extracted into is never what a caller meant.
+ */
+static int norm_name(const char *name, struct buf *out)
+{
+	const char *s = name;
+
+	while (*s) {
+		size_t n = strcspn(s, "/");
+
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			buf_release(out);
+			return orch_error_code(ORCH_EINVALID,
+			                       "tar entry '%s': '..' would "
+			                       "leave the archive's root",
+			                       name);
+		}
+		if (n && !(n == 1 && s[0] == '.')) {
+			if (out->len)
+				buf_addch(out, '/');
+			buf_add(out, s, n);
+		}
+		s += n;
+		if (*s)
+			s++;
+	}
+	if (!out->len)
+		return orch_error_code(ORCH_EINVALID,
+		                       "tar entry '%s': empty name", name);
+	return 0;
+}
+
 int tar_add_file(struct buf *out, const char *name, mode_t mode, int64_t mtime,
                  const void *data, size_t len)
 {
-	int rc = header(out, name, '0', mode, mtime, len, NULL);
+	struct buf n = BUF_INIT;
+	int rc = norm_name(name, &n);
 
-	if (rc)
-		return rc;
-	if (buf_add(out, data, len))
-		return too_big(out);
-	return pad(out, len);
+	if (rc == 0)
+		rc = header(out, n.data, '0', mode, mtime, len, NULL);
+	if (rc == 0 && buf_add(out, data, len))
+		rc = too_big(out);
+	if (rc == 0)
+		rc = pad(out, len);
+	buf_release(&n);
+	return rc;
 }
 
 int tar_add_dir(struct buf *out, const char *name, mode_t mode, int64_t mtime)
 {
 	struct buf n = BUF_INIT;
-	int rc;
+	int rc = norm_name(name, &n);
 
-	buf_addstr(&n, name);
-	if (n.len && n.data[n.len - 1] != '/')
+	if (rc == 0) {
 		buf_addch(&n, '/');
-	rc = header(out, n.data, '5', mode, mtime, 0, NULL);
+		rc = header(out, n.data, '5', mode, mtime, 0, NULL);
+	}
 	buf_release(&n);
 	return rc;
 }
@@ -140,7 +188,13 @@ int tar_add_dir(struct buf *out, const char *name, mode_t mode, int64_t mtime)
 int tar_add_symlink(struct buf *out, const char *name, const char *target,
                     int64_t mtime)
 {
-	return header(out, name, '2', 0777, mtime, 0, target);
+	struct buf n = BUF_INIT;
+	int rc = norm_name(name, &n);
+
+	if (rc == 0)
+		rc = header(out, n.data, '2', 0777, mtime, 0, target);
+	buf_release(&n);
+	return rc;
 }
 
 int tar_finish(struct buf *out)
@@ -311,19 +365,28 @@ struct walk {
 	const char *keep;
 	struct tar_ignore ig;
 	struct buf *out;
+	int huge; /* a file too large for tar, not the cap, failed it */
 };
 
 static int add_regular(struct walk *w, int dirfd, const char *ent,
                        const char *rel, const struct stat *st)
 {
-	int fd = openat(dirfd, ent, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: if the entry became a fifo since fstatat(), the open
+	   must not wait for a writer */
+	int fd = openat(dirfd, ent,
+	                O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	size_t size = (size_t)st->st_size, got = 0;
+	struct stat now;
 	int rc;
 
 	if (fd < 0)
 		return orch_error_code(
 		        errno == EACCES ? ORCH_EPERM : ORCH_ERROR, "%s/%s: %s",
 		        w->dir, rel, strerror(errno));
+	if (fstat(fd, &now) || !S_ISREG(now.st_mode)) {
+		close(fd); /* replaced by a special file: skipped like one */
+		return 0;
+	}
 	if (w->out->cap && size > w->out->cap) {
 		close(fd);
 		return orch_error_code(
@@ -331,6 +394,15 @@ static int add_regular(struct walk *w, int dirfd, const char *ent,
 		        "build context '%s' exceeds the limit of "
 		        "%zu bytes ('%s' alone is %zu)",
 		        w->dir, w->out->cap, rel, size);
+	}
+	if ((uint64_t)st->st_size > OCTAL_MAX) {
+		close(fd);
+		w->huge = 1;
+		return orch_error_code(ORCH_ETOOBIG,
+		                       "build context '%s': '%s' is too "
+		                       "large for a tar archive (8 GiB or "
+		                       "more)",
+		                       w->dir, rel);
 	}
 	rc = header(w->out, rel, '0', st->st_mode, st->st_mtime, size, NULL);
 	while (rc == 0 && got < size) {
@@ -360,6 +432,55 @@ static int add_regular(struct walk *w, int dirfd, const char *ent,
 		rc = pad(w->out, size);
 	close(fd);
 	return rc;
+}
+
+/* Is keep (the Dockerfile) below the directory rel? */
+static int keep_below(const char *keep, const char *rel)
+{
+	size_t n = strlen(rel);
+
+	return keep && !strncmp(keep, rel, n) && keep[n] == '/';
+}
+
+/*
+ * Can a '!' pattern re-include something below the excluded directory
+ * rel? Its leading elements must match rel's (or reach a "**"), and it
+ * must be longer than rel. Like moby's walker this avoids reading a whole
+ * node_modules because some unrelated '!' pattern exists, but it also
+ * honours wildcards, which moby's literal prefix check misses.
+ */
+static int may_reinclude(const struct tar_ignore *ig, const char *rel)
+{
+	char *x = xstrdup(rel), **xe;
+	size_t nx = split(x, &xe);
+	int may = 0;
+
+	for (size_t i = 0; i < ig->patterns.n && !may; i++) {
+		char *p, **pe;
+		size_t np, k;
+
+		if (!ig->negate[i])
+			continue;
+		p = xstrdup(ig->patterns.v[i]);
+		np = split(p, &pe);
+		for (k = 0; k < nx && k < np; k++) {
+			if (!strcmp(pe[k], "**")) {
+				may = 1;
+				break;
+			}
+			if (fnmatch(pe[k], xe[k], 0))
+				break;
+		}
+		if (!may && k == nx && np > nx)
+			may = 1;
+		if (!may && k < np && !strcmp(pe[k], "**"))
+			may = 1;
+		free(pe);
+		free(p);
+	}
+	free(xe);
+	free(x);
+	return may;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -407,9 +528,13 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 			rc = orch_error_set("%s/%s: %s", w->dir, rel,
 			                    strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			/* an excluded directory is still walked when a '!'
-			   pattern may bring something below it back */
-			if (!excluded || w->ig.has_negation) {
+			/* an excluded directory is still walked when it
+			   holds the Dockerfile or a '!' pattern may bring
+			   something below it back (the CLI adds
+			   "!Dockerfile" to the patterns to the same end) */
+			if (!excluded || keep_below(w->keep, rel) ||
+			    (w->ig.has_negation &&
+			     may_reinclude(&w->ig, rel))) {
 				int sub =
 				        openat(dirfd, name,
 				               O_RDONLY | O_DIRECTORY |
@@ -453,11 +578,75 @@ static int walk_dir(struct walk *w, int dirfd, const char *prefix)
 	return rc;
 }
 
+/*
+ * Resolve name (relative to dir) with symlinks followed; it must be a
+ * regular file inside dir. what names it in messages ("dockerfile").
+ */
+static int resolve_inside(const char *what, const char *dir,
+                          const char *dockerfile, char **rel)
+{
+	char *root = NULL, *joined = NULL, *real = NULL;
+	size_t n;
+	struct stat st;
+	int rc = 0;
+
+	*rel = NULL;
+	if (dockerfile[0] == '/') {
+		rc = orch_error_code(ORCH_EINVALID,
+		                     "%s '%s' must be a path relative "
+		                     "to the build context '%s'",
+		                     what, dockerfile, dir);
+		goto out;
+	}
+	root = realpath(dir, NULL);
+	if (!root) {
+		rc = orch_error_code(
+		        errno == ENOENT ? ORCH_ENOTFOUND : ORCH_ERROR,
+		        "build context '%s': %s", dir, strerror(errno));
+		goto out;
+	}
+	joined = xasprintf("%s/%s", root, dockerfile);
+	real = realpath(joined, NULL);
+	if (!real) {
+		rc = orch_error_code(errno == ENOENT ? ORCH_ENOTFOUND
+		                                     : ORCH_ERROR,
+		                     "%s '%s' in '%s': %s", what, dockerfile,
+		                     dir, strerror(errno));
+		goto out;
+	}
+	n = strlen(root);
+	if (strncmp(real, root, n) || (n > 1 && real[n] != '/') || !real[n]) {
+		rc = orch_error_code(ORCH_EINVALID,
+		                     "%s '%s' resolves to '%s', "
+		                     "outside the build context '%s'",
+		                     what, dockerfile, real, dir);
+		goto out;
+	}
+	if (stat(real, &st) || !S_ISREG(st.st_mode)) {
+		rc = orch_error_code(ORCH_EINVALID,
+		                     "%s '%s' in '%s' is not a "
+		                     "regular file",
+		                     what, dockerfile, dir);
+		goto out;
+	}
+	*rel = xstrdup(real + n + (n > 1));
+out:
+	free(root);
+	free(joined);
+	free(real);
+	return rc;
+}
+
+int tar_dockerfile(const char *dir, const char *dockerfile, char **rel)
+{
+	return resolve_inside("dockerfile", dir, dockerfile, rel);
+}
+
 int tar_context(const char *dir, const char *keep, struct buf *out)
 {
 	struct walk w = { .dir = dir, .keep = keep, .out = out };
 	struct buf ignore = BUF_INIT;
-	char *path = NULL;
+	char *path = NULL, *rel = NULL;
 	int rc;
 
 	tar_ignore_init(&w.ig);
@@ -468,16 +657,23 @@ int tar_context(const char *dir, const char *keep, struct buf *out)
 		        "build context '%s': %s", dir, strerror(errno));
 		goto out;
 	}
-	path = xasprintf("%s/.dockerignore", dir);
-	rc = read_file(path, &ignore, 1 << 20);
-	if (rc == 0)
-		tar_ignore_parse(&w.ig, buf_cstr(&ignore));
-	else if (access(path, F_OK) == 0)
+	/* read through a symlink only when it stays inside the context */
+	rc = resolve_inside(".dockerignore", dir, ".dockerignore", &rel);
+	if (rc == ORCH_ENOTFOUND) {
+		rc = 0;
+	} else if (rc) {
 		goto out;
+	} else {
+		path = xasprintf("%s/%s", dir, rel);
+		rc = read_file(path, &ignore, 1 << 20);
+		if (rc)
+			goto out;
+		tar_ignore_parse(&w.ig, buf_cstr(&ignore));
+	}
 	rc = walk_dir(&w, w.rootfd, "");
 	if (rc == 0)
 		rc = tar_finish(out);
-	if (rc == ORCH_ETOOBIG)
+	if (rc == ORCH_ETOOBIG && !w.huge)
 		rc = orch_error_code(ORCH_ETOOBIG,
 		                     "build context '%s' exceeds the limit of "
 		                     "%zu bytes (list large files in "
@@ -489,5 +685,6 @@ out:
 	tar_ignore_release(&w.ig);
 	buf_release(&ignore);
 	free(path);
+	free(rel);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -29,6 +30,9 @@
 #include <unistd.h>
 
 static const char *scenario;
+/* shared by every connection's process: counts exec inspects and
+   accepted connections (GET /_conns answers the latter) */
+static unsigned *inspects, *conns;
 
 static void put(int fd, const void *p, size_t n)
 {
@@ -115,6 +119,74 @@ static int starts(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* A chunked streaming response head, as /events sends. */
+static void chunked_head(int fd)
+{
+	puts_fd(fd, "HTTP/1.1 200 OK\r\nApi-Version: 1.41\r\n"
+	            "Content-Type: application/json\r\n"
+	            "Transfer-Encoding: chunked\r\n\r\n");
+}
+
+static void chunk(int fd, const char *s, size_t n)
+{
+	char h[32];
+
+	snprintf(h, sizeof(h), "%zx\r\n", n);
+	puts_fd(fd, h);
+	put(fd, s, n);
+	puts_fd(fd, "\r\n");
+}
+
+#define DIE_EVENT                                                              \
+	"{\"Type\":\"container\",\"Action\":\"die\",\"Actor\":{\"ID\":"        \
+	"\"c1\",\"Attributes\":{\"exitCode\":\"137\"}},\"timeNano\":5}\n"
+
+/*
+ * Variants of /events chosen by the since= the client sends:
+ *   7  a die event, then a corrupt chunk in the same write (the engine
+ *      going away mid-stream): the event must still be delivered
+ *   8  a 2 MiB line, then a die event: the long line is skipped
+ *   9  an event without timeNano and without a final newline, then EOF
+ */
+static int events_variant(int fd, const char *path)
+{
+	if (strstr(path, "since=7")) {
+		char b[512];
+		int n = snprintf(b, sizeof(b), "%zx\r\n%s\r\nzz\r\n",
+		                 strlen(DIE_EVENT), DIE_EVENT);
+
+		chunked_head(fd);
+		put(fd, b, (size_t)n);
+		return 1;
+	}
+	if (strstr(path, "since=8")) {
+		size_t n = (size_t)2 << 20;
+		char *big = malloc(n);
+
+		if (!big)
+			_exit(1);
+		memset(big, 'x', n);
+		big[0] = '{';
+		chunked_head(fd);
+		chunk(fd, big, n);
+		chunk(fd, "\n", 1);
+		free(big);
+		chunk(fd, DIE_EVENT, strlen(DIE_EVENT));
+		never_answer(fd);
+	}
+	if (strstr(path, "since=9")) {
+		static const char ev[] =
+		        "{\"Type\":\"container\",\"Action\":\"oom\","
+		        "\"Actor\":{\"ID\":\"c1\",\"Attributes\":{}}}";
+
+		chunked_head(fd);
+		chunk(fd, ev, strlen(ev));
+		puts_fd(fd, "0\r\n\r\n");
+		return 1;
+	}
+	return -1;
+}
+
 /* Returns 0 to keep the connection, 1 to close it. */
 static int answer(int fd, const char *method, const char *path)
 {
@@ -132,6 +204,14 @@ static int answer(int fd, const char *method, const char *path)
 		         "Content-Length: 2\r\n\r\nOK",
 		         v);
 		puts_fd(fd, h);
+		return 0;
+	}
+	if (strstr(path, "/_conns")) {
+		char b[32];
+
+		snprintf(b, sizeof(b), "{\"n\":%u}",
+		         __atomic_load_n(conns, __ATOMIC_SEQ_CST));
+		reply(fd, 200, "OK", b);
 		return 0;
 	}
 	if (!strcmp(scenario, "too-old") && starts(path, "/v1.")) {
@@ -170,6 +250,15 @@ static int answer(int fd, const char *method, const char *path)
 		reply(fd, 304, "Not Modified", NULL);
 	} else if (strstr(path, "/stop") && starts(path, "/containers/")) {
 		reply(fd, 304, "Not Modified", NULL);
+	} else if (starts(path, "/images/create?fromImage=split")) {
+		/* an "error" without errorDetail, split mid-string across
+		   writes, and no final newline */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"status\":\"Pulling\"}\n{\"error\":\"manifest "
+		            "for split:1 not ");
+		nap(50);
+		puts_fd(fd, "found\"}");
+		return 1;
 	} else if (starts(path, "/images/create")) {
 		stream_head(fd, "application/json");
 		puts_fd(fd, "{\"status\":\"Pulling from library/x\",\"id\":"
@@ -198,6 +287,15 @@ static int answer(int fd, const char *method, const char *path)
 		put(fd, "\1\0\0\0\0\0\0\144", 8);
 		put(fd, "0123456789", 10);
 		return 1;
+	} else if (starts(path, "/containers/big/logs")) {
+		/* more output than the reader wants, then it keeps going */
+		char line[1024];
+
+		memset(line, 'y', sizeof(line));
+		stream_head(fd, "application/octet-stream");
+		for (int i = 0; i < 64; i++)
+			frame(fd, 1, line, sizeof(line));
+		never_answer(fd);
 	} else if (starts(path, "/containers/good/logs")) {
 		stream_head(fd, "application/octet-stream");
 		frame(fd, 1, "out 1\n", 6);
@@ -215,6 +313,20 @@ static int answer(int fd, const char *method, const char *path)
 		stream_head(fd, "application/vnd.docker.raw-stream");
 		frame(fd, 1, "started\n", 8);
 		never_answer(fd);
+	} else if (starts(path, "/containers/settle/exec")) {
+		reply(fd, 201, "Created", "{\"Id\":\"exec4\"}");
+	} else if (starts(path, "/exec/exec4/start")) {
+		/* the output closes before the engine records the exit */
+		stream_head(fd, "application/vnd.docker.raw-stream");
+		frame(fd, 1, "done\n", 5);
+		return 1;
+	} else if (starts(path, "/exec/exec4/json")) {
+		if (__atomic_add_fetch(inspects, 1, __ATOMIC_SEQ_CST) <= 3)
+			reply(fd, 200, "OK",
+			      "{\"ExitCode\":null,\"Running\":true}");
+		else
+			reply(fd, 200, "OK",
+			      "{\"ExitCode\":7,\"Running\":false}");
 	} else if (starts(path, "/containers/") && strstr(path, "/exec")) {
 		reply(fd, 201, "Created", "{\"Id\":\"exec1\"}");
 	} else if (starts(path, "/exec/exec1/start")) {
@@ -225,6 +337,8 @@ static int answer(int fd, const char *method, const char *path)
 		return 1;
 	} else if (starts(path, "/exec/exec1/json")) {
 		reply(fd, 200, "OK", "{\"ExitCode\":3,\"Running\":false}");
+	} else if (starts(path, "/events") && events_variant(fd, path) > 0) {
+		return 1;
 	} else if (starts(path, "/events")) {
 		stream_head(fd, "application/json");
 		/* one event split across writes, then another */
@@ -306,6 +420,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scenario = argv[2];
+	inspects = mmap(NULL, 2 * sizeof(*inspects), PROT_READ | PROT_WRITE,
+	                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (inspects == MAP_FAILED)
+		return 1;
+	conns = inspects + 1;
 	signal(SIGCHLD, SIG_IGN); /* no zombies */
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -325,6 +444,7 @@ int main(int argc, char **argv)
 				continue;
 			return 1;
 		}
+		__atomic_add_fetch(conns, 1, __ATOMIC_SEQ_CST);
 		if (fork() == 0) {
 			close(lfd);
 			serve(fd);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,6 +167,17 @@ TEST(error_inside_pull_stream)
 	engine_free(e);
 }
 
+TEST(pull_error_split_across_reads)
+{
+	struct engine *e = connect_fake("ok", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "split:1"), ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "200 stream: manifest for split:1 "
+	                                   "not found");
+	engine_free(e);
+}
+
 TEST(logs_demuxed_raw_and_truncated)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -182,6 +194,24 @@ TEST(logs_demuxed_raw_and_truncated)
 	              ORCH_EENGINE);
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/containers/trunc/logs");
 	ASSERT_CONTAINS(orch_error_last(), "90 bytes missing");
+	buf_release(&out);
+	engine_free(e);
+}
+
+/* Past the caller's cap the read stops: the rest is not downloaded. */
+TEST(logs_stop_at_cap)
+{
+	struct engine *e = connect_fake("ok", 5000);
+	struct buf out = BUF_INIT;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	buf_init(&out, 3000);
+	ASSERT_EQ_INT(engine_container_logs(e, "big", -1, &out), ORCH_ETOOBIG);
+	ASSERT(now_ms() - t0 < 2000);
+	ASSERT_CONTAINS(orch_error_last(), "logs exceed 3000 bytes");
+	ASSERT(out.len > 0 && out.len <= 3000);
+	ASSERT(out.data[0] == 'y');
 	buf_release(&out);
 	engine_free(e);
 }
@@ -312,6 +342,7 @@ struct seen {
 	char actions[4][32];
 	char exit_code[8];
 	char run[8];
+	int64_t time_ns;
 };
 
 static void on_event(const struct engine_event *ev, void *ud)
@@ -326,6 +357,7 @@ static void on_event(const struct engine_event *ev, void *ud)
 		         ev->exit_code);
 	if (s->self && !strcmp(ev->action, "die"))
 		engine_call_cancel(s->self);
+	s->time_ns = ev->time_ns;
 	if (engine_event_attr(ev, "orch.run"))
 		snprintf(s->run, sizeof(s->run), "%s",
 		         engine_event_attr(ev, "orch.run"));
@@ -415,6 +447,172 @@ TEST(events_cancelled_from_callback)
 	engine_free(e);
 }
 
+/* Wait for c to finish, at most ms; 1 when it did. */
+static int wait_done(struct engine *e, struct engine_call *c, int ms)
+{
+	int64_t t0 = now_ms();
+
+	while (!engine_call_done(c) && now_ms() - t0 < ms)
+		engine_wait(e, NULL, 0, 100);
+	return engine_call_done(c);
+}
+
+/* Events that arrived with the stream's error are still delivered. */
+TEST(events_before_stream_error)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+
+	ASSERT(e);
+	c = engine_events_start(e, NULL, 0, NULL, 7, on_event, &s);
+	ASSERT(wait_done(e, c, 3000));
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "die");
+	ASSERT_EQ_STR(s.exit_code, "137");
+	ASSERT(engine_call_result(c) != 0);
+	ASSERT(engine_call_result(c) != ORCH_EINTR);
+	ASSERT_CONTAINS(engine_call_error(c), "GET /v1.41/events");
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* A line over the cap is skipped; the stream goes on. */
+TEST(events_long_line_skipped)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	c = engine_events_start(e, NULL, 0, NULL, 8, on_event, &s);
+	while (s.n < 1 && !engine_call_done(c) && now_ms() - t0 < 5000)
+		engine_wait(e, NULL, 0, 100);
+	ASSERT(!engine_call_done(c));
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "die");
+	engine_call_cancel(c);
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* The last line needs no newline; a missing timeNano reads as 0. */
+TEST(events_last_line_without_newline)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct seen s = { 0 };
+	struct engine_call *c;
+
+	ASSERT(e);
+	s.time_ns = -1;
+	c = engine_events_start(e, NULL, 0, NULL, 9, on_event, &s);
+	ASSERT(wait_done(e, c, 3000));
+	ASSERT_EQ_INT(engine_call_result(c), 0);
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT_EQ_STR(s.actions[0], "oom");
+	ASSERT_EQ_INT(s.time_ns, 0);
+	engine_call_free(c);
+	engine_free(e);
+}
+
+/* Inspect says Running just after the output closed: poll, briefly. */
+TEST(exec_running_when_stream_ends)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "true", NULL };
+	struct buf out = BUF_INIT;
+	int code = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_exec(e, "settle", argv, NULL, 5000, &code, &out),
+	              0);
+	ASSERT_EQ_INT(code, 7);
+	ASSERT_EQ_STR(buf_cstr(&out), "done\n");
+	buf_release(&out);
+	engine_free(e);
+}
+
+/* Checked before anything is sent: no Dockerfile from outside. */
+TEST(build_dockerfile_outside_context)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_build_opts o = { .context_dir = tmpdir,
+		                       .dockerfile = "../../etc/passwd" };
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_build(e, &o, NULL), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "outside the build context");
+	engine_free(e);
+}
+
+static long fake_conns(struct engine *e)
+{
+	struct engine_request r = { .method = "GET", .path = "/_conns" };
+	struct buf b = BUF_INIT;
+	long n = -1;
+
+	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
+	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
+		n = strtol(b.data + 5, NULL, 10);
+	buf_release(&b);
+	return n;
+}
+
+/* The hot path (inspect, start) reuses one connection over the socket. */
+TEST(connection_reuse)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_container_info info;
+	long before, after;
+
+	ASSERT(e);
+	before = fake_conns(e);
+	ASSERT(before > 0);
+	for (int i = 0; i < 50; i++) {
+		ASSERT_EQ_INT(engine_container_inspect(e, "c1", &info), 0);
+		engine_container_info_release(&info);
+		ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
+	}
+	after = fake_conns(e);
+	printf("# 100 calls opened %ld connection(s)\n", after - before);
+	ASSERT(after - before <= 1);
+	engine_free(e);
+}
+
+static struct engine *alarm_engine;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	engine_interrupt(alarm_engine);
+}
+
+/* A signal handler can stop a synchronous call that never answers. */
+TEST(interrupt_sync_call)
+{
+	struct engine *e = connect_fake("ok", 0);
+	struct engine_request r = { .method = "GET",
+		                    .path = "/info",
+		                    .timeout_ms = 10000 };
+	struct itimerval it = { .it_value = { 0, 200000 } };
+	struct engine_version v;
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	alarm_engine = e;
+	signal(SIGALRM, on_alarm);
+	ASSERT_EQ_INT(setitimer(ITIMER_REAL, &it, NULL), 0);
+	ASSERT_EQ_INT(engine_request_sync(e, &r, NULL, NULL), ORCH_EINTR);
+	ASSERT(now_ms() - t0 < 2000);
+	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: interrupted");
+	/* only the calls running then: the next one works */
+	ASSERT_EQ_INT(engine_version(e, &v), 0);
+	engine_version_release(&v);
+	signal(SIGALRM, SIG_DFL);
+	engine_free(e);
+}
+
 struct exec_result {
 	int called, rc, code;
 	char out[64];
@@ -449,6 +647,27 @@ TEST(async_exec)
 	ASSERT_EQ_INT(r2.called, 1);
 	ASSERT_EQ_INT(r2.rc, ORCH_EINTR);
 	engine_free(e);
+}
+
+/*
+ * engine_free() with an exec still running frees it without calling done
+ * (the ASan build's leak check is what sees the difference).
+ */
+TEST(free_engine_with_exec_running)
+{
+	struct engine *e = connect_fake("ok", 0);
+	char *argv[] = { "sleep", "1000", NULL };
+	struct exec_result r = { 0 };
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	engine_exec_start(e, "slow", argv, 0, exec_done, &r);
+	/* until the start stream is open and blocked */
+	while (now_ms() - t0 < 300)
+		engine_wait(e, NULL, 0, 50);
+	ASSERT_EQ_INT(r.called, 0);
+	engine_free(e);
+	ASSERT_EQ_INT(r.called, 0);
 }
 
 static int run_version(const char *host, int *status, int64_t *ms,
@@ -588,7 +807,9 @@ int main(int argc, char **argv)
 	RUN(not_modified_is_success);
 	RUN(client_too_old);
 	RUN(error_inside_pull_stream);
+	RUN(pull_error_split_across_reads);
 	RUN(logs_demuxed_raw_and_truncated);
+	RUN(logs_stop_at_cap);
 	RUN(logs_follow);
 	RUN(exec_exit_code_from_inspect);
 	RUN(free_engine_with_calls_running);
@@ -598,6 +819,14 @@ int main(int argc, char **argv)
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
+	RUN(free_engine_with_exec_running);
+	RUN(events_before_stream_error);
+	RUN(events_long_line_skipped);
+	RUN(events_last_line_without_newline);
+	RUN(exec_running_when_stream_ends);
+	RUN(interrupt_sync_call);
+	RUN(build_dockerfile_outside_context);
+	RUN(connection_reuse);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
 	RUN(version_against_fake);

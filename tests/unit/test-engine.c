@@ -190,6 +190,24 @@ TEST(demux_output_cap)
 	buf_release(&out);
 }
 
+/* A systemerr frame is an error even when it carries no text. */
+TEST(demux_empty_systemerr)
+{
+	struct buf s = BUF_INIT, out = BUF_INIT;
+	struct engine_demux d;
+
+	frame(&s, 1, "ok\n", 3);
+	frame(&s, 3, "", 0);
+	frame(&s, 1, "never\n", 6);
+	engine_demux_init(&d);
+	ASSERT(engine_demux_feed(&d, s.data, s.len, &out, NULL) < 0);
+	ASSERT_CONTAINS(orch_error_last(), "the engine reported an error");
+	ASSERT_EQ_STR(buf_cstr(&out), "ok\n");
+	ASSERT(engine_demux_finish(&d) < 0);
+	buf_release(&s);
+	buf_release(&out);
+}
+
 TEST(url_escape)
 {
 	struct buf b = BUF_INIT;
@@ -211,6 +229,13 @@ TEST(label_filter)
 	ASSERT_EQ_STR(buf_cstr(&b),
 	              "%7B%22label%22%3A%5B%22orch.run%3Dr1%22%2C%22orch."
 	              "project%3Da%20b%26c%22%2C%22orch.owner%22%5D%7D");
+	/* '=', quotes and UTF-8 in a value: JSON-escaped, then URL-escaped */
+	buf_reset(&b);
+	l[0].key = "k";
+	l[0].value = "a=b \"q\" \xc3\xa9";
+	engine_label_filter(&b, l, 1);
+	ASSERT_EQ_STR(buf_cstr(&b), "%7B%22label%22%3A%5B%22k%3Da%3Db%20%5C%22q"
+	                            "%5C%22%20%C3%A9%22%5D%7D");
 	buf_reset(&b);
 	engine_label_filter(&b, NULL, 0);
 	ASSERT_EQ_STR(buf_cstr(&b), "%7B%7D");
@@ -424,6 +449,7 @@ int main(void)
 	RUN(url_escape);
 	RUN(label_filter);
 	RUN(progress_lines);
+	RUN(demux_empty_systemerr);
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
 	RUN(address_unsupported);

@@ -3,10 +3,14 @@
  * (names, PAX long names, symlinks stored not followed, ownership), the
  * .dockerignore matcher and the build-context walk with its size cap.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -295,11 +299,204 @@ TEST(context_walk)
 	}
 }
 
+/* Remove a test directory tree (no symlink following: lstat only). */
+static void rm_tree(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, ".."))
+				continue;
+			char *c = xasprintf("%s/%s", path, de->d_name);
+			rm_tree(c);
+			free(c);
+		}
+		if (d)
+			closedir(d);
+		rmdir(path);
+	} else {
+		unlink(path);
+	}
+}
+
+/* Names given to tar_add_* are made relative; ".." is refused. */
+TEST(names_normalised)
+{
+	struct buf b = BUF_INIT;
+	struct entry e[8];
+	size_t len;
+	int n;
+
+	ASSERT_EQ_INT(tar_add_file(&b, "/abs/./x", 0644, 0, "1", 1), 0);
+	ASSERT_EQ_INT(tar_add_dir(&b, "//d//e/", 0755, 0), 0);
+	ASSERT_EQ_INT(tar_add_symlink(&b, "./l", "../up", 0), 0);
+	len = b.len;
+	ASSERT_EQ_INT(tar_add_file(&b, "a/../../etc/passwd", 0644, 0, "x", 1),
+	              ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "a/../../etc/passwd");
+	ASSERT_EQ_INT(tar_add_file(&b, "..", 0644, 0, "x", 1), ORCH_EINVALID);
+	ASSERT_EQ_INT(tar_add_dir(&b, "/", 0755, 0), ORCH_EINVALID);
+	ASSERT_EQ_INT(b.len, len);
+	ASSERT_EQ_INT(tar_finish(&b), 0);
+	n = parse(&b, e, 8);
+	ASSERT_EQ_INT(n, 3);
+	ASSERT_EQ_STR(e[0].name, "abs/x");
+	ASSERT_EQ_STR(e[1].name, "d/e/");
+	ASSERT_EQ_STR(e[2].name, "l");
+	ASSERT_EQ_STR(e[2].link, "../up"); /* link targets are kept */
+	buf_release(&b);
+}
+
+/*
+ * The Dockerfile is always sent, even inside an excluded directory, and
+ * must resolve (symlinks followed, as the docker CLI does) to a regular
+ * file inside the context.
+ */
+TEST(dockerfile_in_context)
+{
+	char tmpl[] = "/tmp/orch-tar-XXXXXX";
+	char *dir = mkdtemp(tmpl), *p, *rel = NULL;
+	struct buf b = BUF_INIT;
+	struct entry e[32];
+	int n;
+
+	ASSERT(dir != NULL);
+	put(dir, ".dockerignore", "docker\nbig\n!big/keep\n");
+	mkd(dir, "docker");
+	put(dir, "docker/Dockerfile", "FROM scratch\n");
+	put(dir, "docker/other", "o");
+	mkd(dir, "big");
+	mkd(dir, "big/deep");
+	put(dir, "big/deep/junk", "j");
+	put(dir, "big/keep", "k");
+	p = xasprintf("%s/escape", dir);
+	ASSERT_EQ_INT(symlink("/etc/passwd", p), 0);
+	free(p);
+	p = xasprintf("%s/inside", dir);
+	ASSERT_EQ_INT(symlink("docker/Dockerfile", p), 0);
+	free(p);
+
+	/* no '!' pattern at all: the excluded directory is still entered */
+	put(dir, ".dockerignore", "docker\n");
+	ASSERT_EQ_INT(tar_context(dir, "docker/Dockerfile", &b), 0);
+	n = parse(&b, e, 32);
+	ASSERT(find(e, n, "docker/Dockerfile"));
+	ASSERT(!find(e, n, "docker/other"));
+	buf_reset(&b);
+	put(dir, ".dockerignore", "docker\nbig\n!big/keep\n");
+	ASSERT_EQ_INT(tar_context(dir, "docker/Dockerfile", &b), 0);
+	n = parse(&b, e, 32);
+	ASSERT(n > 0);
+	ASSERT(find(e, n, "docker/Dockerfile"));
+	ASSERT(!find(e, n, "docker/other"));
+	ASSERT(!find(e, n, "big/deep/junk"));
+	ASSERT(find(e, n, "big/keep"));
+	buf_release(&b);
+
+	ASSERT_EQ_INT(tar_dockerfile(dir, "docker/Dockerfile", &rel), 0);
+	ASSERT_EQ_STR(rel, "docker/Dockerfile");
+	free(rel);
+	ASSERT_EQ_INT(tar_dockerfile(dir, "inside", &rel), 0);
+	ASSERT_EQ_STR(rel, "docker/Dockerfile");
+	free(rel);
+	rel = NULL;
+	ASSERT_EQ_INT(tar_dockerfile(dir, "escape", &rel), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "outside the build context");
+	ASSERT(rel == NULL);
+	ASSERT_EQ_INT(tar_dockerfile(dir, "../../etc/passwd", &rel),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(tar_dockerfile(dir, "/etc/passwd", &rel), ORCH_EINVALID);
+	ASSERT_EQ_INT(tar_dockerfile(dir, "docker", &rel), ORCH_EINVALID);
+	ASSERT_EQ_INT(tar_dockerfile(dir, "missing", &rel), ORCH_ENOTFOUND);
+	ASSERT(rel == NULL);
+	rm_tree(dir);
+}
+
+/* A .dockerignore that is a symlink out of the context is refused. */
+TEST(dockerignore_symlink_escape)
+{
+	char tmpl[] = "/tmp/orch-tar-XXXXXX";
+	char *dir = mkdtemp(tmpl), *p;
+	struct buf b = BUF_INIT;
+	struct entry e[8];
+	int n;
+
+	ASSERT(dir != NULL);
+	put(dir, "Dockerfile", "FROM scratch\n");
+	put(dir, "ignore-me", "x");
+	put(dir, "patterns", "ignore-me\n");
+	p = xasprintf("%s/.dockerignore", dir);
+	ASSERT_EQ_INT(symlink("patterns", p), 0); /* inside: fine */
+	ASSERT_EQ_INT(tar_context(dir, "Dockerfile", &b), 0);
+	n = parse(&b, e, 8);
+	ASSERT(!find(e, n, "ignore-me"));
+	ASSERT_EQ_INT(find(e, n, ".dockerignore")->type, '2');
+	buf_reset(&b);
+	unlink(p);
+	ASSERT_EQ_INT(symlink("/etc/hostname", p), 0);
+	ASSERT_EQ_INT(tar_context(dir, "Dockerfile", &b), ORCH_EINVALID);
+	ASSERT_CONTAINS(orch_error_last(), "outside the build context");
+	free(p);
+	buf_release(&b);
+	rm_tree(dir);
+}
+
+/* ustar's 11 octal digits hold sizes below 8 GiB: refuse, not wrap. */
+TEST(size_field_overflow)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	printf("# skipped under ASan (needs an address-space limit)\n");
+#else
+	char tmpl[] = "/tmp/orch-tar-XXXXXX";
+	char *dir = mkdtemp(tmpl), *p;
+	pid_t pid;
+	int st, fd;
+
+	ASSERT(dir != NULL);
+	p = xasprintf("%s/huge", dir);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	ASSERT(fd >= 0);
+	ASSERT_EQ_INT(ftruncate(fd, (off_t)9 << 30), 0); /* sparse */
+	close(fd);
+	free(p);
+	/* before the fix this read 9 GiB into memory: bound the child */
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { (rlim_t)1 << 30, (rlim_t)1 << 30 };
+		struct buf b = BUF_INIT;
+		int rc;
+
+		setrlimit(RLIMIT_AS, &rl);
+		buf_init(&b, (size_t)16 << 30);
+		rc = tar_context(dir, NULL, &b);
+		_exit(rc == ORCH_ETOOBIG && b.len < 4096 &&
+		                      strstr(orch_error_last(), "huge")
+		              ? 0
+		              : 1);
+	}
+	ASSERT(pid > 0);
+	waitpid(pid, &st, 0);
+	rm_tree(dir);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+#endif
+}
+
 int main(void)
 {
 	RUN(write_and_read_back);
 	RUN(cap);
 	RUN(ignore_patterns);
 	RUN(context_walk);
+	RUN(names_normalised);
+	RUN(dockerfile_in_context);
+	RUN(dockerignore_symlink_escape);
+	RUN(size_field_overflow);
 	return harness_done();
 }

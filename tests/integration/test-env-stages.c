@@ -1,0 +1,145 @@
+/*
+ * test-env-stages.c: the env API as a later `test` command uses it,
+ * against the real engine: bring up a stage with a service as its stub,
+ * then the next stage with the real service under the same alias, and
+ * check that the caller reaches whichever is current by name; then tear
+ * the run down and check that nothing of the project remains.
+ *
+ * Skips (77) with ORCHESTRATE_NO_ENGINE=1; fails without an engine.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "env.h"
+#include "error.h"
+#include "harness.h"
+#include "labels.h"
+#include "manifest.h"
+#include "teardown.h"
+#include "util.h"
+
+static const char yaml[] =
+        "services:\n"
+        "  api:\n"
+        "    image: local/busybox\n"
+        "    command: [sh, -c, 'mkdir -p /www && echo real > /www/index.html"
+        " && exec httpd -f -p 8080 -h /www']\n"
+        "    ready: {http: {port: 8080}}\n"
+        "    stub:\n"
+        "      image: local/busybox\n"
+        "      command: [sh, -c, 'mkdir -p /www && echo stub > "
+        "/www/index.html && exec httpd -f -p 8080 -h /www']\n"
+        "      ready: {http: {port: 8080}}\n"
+        "  client:\n"
+        "    image: local/busybox\n"
+        "    command: [sleep, '3600']\n"
+        "    depends_on: {api: {condition: service_healthy}}\n";
+
+static struct engine *eng;
+static struct manifest *man;
+static struct env *env;
+static char project[64];
+
+/* What the client gets from http://api:8080/ inside the run network. */
+static int client_sees(const char *want)
+{
+	const struct env_service *c = env_service(env, 1);
+	char *argv[] = { "wget", "-q", "-O", "-", "http://api:8080/", NULL };
+	struct buf out = BUF_INIT;
+	int code = -1, ok;
+
+	buf_init(&out, 1 << 16);
+	ok = engine_exec(eng, c->container_id, argv, NULL, 20000, &code,
+	                 &out) == 0 &&
+	     code == 0 && strstr(buf_cstr(&out), want) != NULL;
+	if (!ok)
+		printf("# client got exit %d: %s\n", code, buf_cstr(&out));
+	buf_release(&out);
+	return ok;
+}
+
+TEST(stub_stage)
+{
+	enum env_mode modes[2] = { ENV_STUB, ENV_REAL };
+	int rc = env_up(env, modes);
+
+	if (rc)
+		printf("# %s\n", orch_error_last());
+	ASSERT_EQ_INT(rc, 0);
+	ASSERT_EQ_INT(env_service(env, 0)->state, ENV_READY);
+	ASSERT_EQ_INT(env_service(env, 0)->mode, ENV_STUB);
+	ASSERT_CONTAINS(env_service(env, 0)->container_name, "-api-stub");
+	ASSERT(client_sees("stub"));
+}
+
+TEST(real_replaces_stub)
+{
+	enum env_mode modes[2] = { ENV_REAL, ENV_REAL };
+	const char *client_id = env_service(env, 1)->container_id;
+	char *before = xstrdup(client_id ? client_id : "");
+	int rc = env_up(env, modes);
+
+	if (rc)
+		printf("# %s\n", orch_error_last());
+	ASSERT_EQ_INT(rc, 0);
+	ASSERT_EQ_INT(env_service(env, 0)->mode, ENV_REAL);
+	ASSERT_EQ_INT(env_service(env, 0)->state, ENV_READY);
+	/* the caller was not touched */
+	ASSERT_EQ_STR(env_service(env, 1)->container_id, before);
+	free(before);
+	ASSERT(client_sees("real"));
+}
+
+TEST(teardown_leaves_nothing)
+{
+	struct engine_label f = { LABEL_PROJECT, project };
+	struct engine_object_list l = { 0 };
+	struct teardown_stats st = { 0 };
+
+	ASSERT_EQ_INT(env_teardown(env, 1, &st), 0);
+	ASSERT_EQ_INT(engine_container_list(eng, &f, 1, &l), 0);
+	ASSERT_EQ_INT(l.n, 0);
+	engine_object_list_release(&l);
+	ASSERT_EQ_INT(engine_network_list(eng, &f, 1, &l), 0);
+	ASSERT_EQ_INT(l.n, 0);
+	engine_object_list_release(&l);
+	ASSERT_EQ_INT(engine_volume_list(eng, &f, 1, &l), 0);
+	ASSERT_EQ_INT(l.n, 0);
+	engine_object_list_release(&l);
+}
+
+int main(void)
+{
+	struct env_opts o = { 0 };
+	int rc;
+
+	if (getenv("ORCHESTRATE_NO_ENGINE") &&
+	    !strcmp(getenv("ORCHESTRATE_NO_ENGINE"), "1")) {
+		printf("1..0 # SKIP ORCHESTRATE_NO_ENGINE=1\n");
+		return 77;
+	}
+	if (engine_new(&eng, NULL) || engine_connect(eng)) {
+		printf("Bail out! no engine: %s\n", orch_error_last());
+		return 1;
+	}
+	rc = manifest_load_buffer("/tmp/stages.yaml", yaml, sizeof(yaml) - 1,
+	                          NULL, NULL, &man);
+	if (rc) {
+		printf("Bail out! %s\n", orch_error_last());
+		return 1;
+	}
+	snprintf(project, sizeof(project), "lt-env-stages-%ld", (long)getpid());
+	o.project = project;
+	o.signal_fd = -1;
+	env_new(&env, eng, man, &o);
+	RUN(stub_stage);
+	RUN(real_replaces_stub);
+	RUN(teardown_leaves_nothing);
+	env_free(env);
+	manifest_free(man);
+	engine_free(eng);
+	return harness_done();
+}
