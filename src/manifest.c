@@ -339,9 +339,8 @@ static int is_merge_key(const struct ynode *k)
 	return k->kind == Y_SCALAR && k->plain && !strcmp(k->str, "<<");
 }
 
-static int merge_from(struct loader *L, struct ynode *map, struct ynode *src,
-                      struct keyset *ks, struct ynode ***items, size_t *n,
-                      size_t *alloc)
+static int merge_from(struct loader *L, struct ynode *src, struct keyset *ks,
+                      struct ynode ***items, size_t *n, size_t *alloc)
 {
 	if (src->kind != Y_MAP)
 		return err_at(L->origin, src->line, src->col,
@@ -353,7 +352,6 @@ static int merge_from(struct loader *L, struct ynode *map, struct ynode *src,
 		(*items)[(*n)++] = src->items[i];
 		(*items)[(*n)++] = src->items[i + 1];
 	}
-	(void)map;
 	return 0;
 }
 
@@ -399,10 +397,10 @@ static int finish_map(struct loader *L, struct ynode *map)
 	}
 	if (merge->kind == Y_SEQ) {
 		for (size_t i = 0; i < merge->n && !rc; i++)
-			rc = merge_from(L, map, merge->items[i], &ks, &items,
-			                &n, &alloc);
+			rc = merge_from(L, merge->items[i], &ks, &items, &n,
+			                &alloc);
 	} else {
-		rc = merge_from(L, map, merge, &ks, &items, &n, &alloc);
+		rc = merge_from(L, merge, &ks, &items, &n, &alloc);
 	}
 	if (rc)
 		goto out;
