@@ -582,6 +582,23 @@ static int check_encoding(const char *origin, const unsigned char *s,
 	return 0;
 }
 
+/* The character at a libyaml mark (line and column from 0, in characters). */
+static int char_at(const char *data, size_t len, size_t line, size_t col)
+{
+	size_t i = 0;
+
+	for (; i < len && line; i++)
+		if (data[i] == '\n')
+			line--;
+	for (; i < len && data[i] != '\n'; i++) {
+		if (((unsigned char)data[i] & 0xc0) == 0x80)
+			continue;
+		if (!col--)
+			return (unsigned char)data[i];
+	}
+	return -1;
+}
+
 static int parse_tree(struct loader *L, const char *data, size_t len)
 {
 	yaml_parser_t parser;
@@ -597,7 +614,15 @@ static int parse_tree(struct loader *L, const char *data, size_t len)
 			const char *problem = parser.problem ? parser.problem
 			                                     : "invalid YAML";
 
-			if (parser.context)
+			/* libyaml's own words for a tab do not say "tab" */
+			if (char_at(data, len, parser.problem_mark.line,
+			            parser.problem_mark.column) == '\t')
+				rc = err_at(L->origin,
+				            (int)parser.problem_mark.line + 1,
+				            (int)parser.problem_mark.column + 1,
+				            "tab character: YAML indents with "
+				            "spaces only");
+			else if (parser.context)
 				rc = err_at(L->origin,
 				            (int)parser.problem_mark.line + 1,
 				            (int)parser.problem_mark.column + 1,
