@@ -5,7 +5,8 @@
  * check that the caller reaches whichever is current by name; then tear
  * the run down and check that nothing of the project remains.
  *
- * Skips (77) with ORCHESTRATE_NO_ENGINE=1; fails without an engine.
+ * Skips (TAP "1..0 # SKIP") with ORCHESTRATE_NO_ENGINE=1; fails without
+ * an engine.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,8 +119,10 @@ int main(void)
 
 	if (getenv("ORCHESTRATE_NO_ENGINE") &&
 	    !strcmp(getenv("ORCHESTRATE_NO_ENGINE"), "1")) {
+		/* a TAP skip: meson's tap protocol reads the plan, and an
+		 * exit status of 77 would be an error */
 		printf("1..0 # SKIP ORCHESTRATE_NO_ENGINE=1\n");
-		return 77;
+		return 0;
 	}
 	if (engine_new(&eng, NULL) || engine_connect(eng)) {
 		printf("Bail out! no engine: %s\n", orch_error_last());
