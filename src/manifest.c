@@ -2224,9 +2224,16 @@ static int load_service(struct conv *c, const struct ynode *k,
 	rc = check_name(c, k, "service");
 	if (rc)
 		goto out;
+	if (is_null(v)) {
+		/* most often its keys were not indented below it */
+		rc = err(c, k,
+		         "service '%s' is empty (are its keys indented "
+		         "below it?)",
+		         s->name);
+		goto out;
+	}
 	if (v->kind != Y_MAP) {
-		rc = err(c, is_null(v) ? k : v,
-		         "service '%s' must be a mapping", s->name);
+		rc = err(c, v, "service '%s' must be a mapping", s->name);
 		goto out;
 	}
 	sv.service = s;
@@ -2260,9 +2267,15 @@ static int load_suite(struct conv *c, const struct ynode *k,
 	rc = check_name(c, k, "suite");
 	if (rc)
 		goto out;
-	if (v->kind != Y_MAP) {
-		rc = err(c, is_null(v) ? k : v, "suite '%s' must be a mapping",
+	if (is_null(v)) {
+		rc = err(c, k,
+		         "suite '%s' is empty (are its keys indented below "
+		         "it?)",
 		         su->name);
+		goto out;
+	}
+	if (v->kind != Y_MAP) {
+		rc = err(c, v, "suite '%s' must be a mapping", su->name);
 		goto out;
 	}
 	for (size_t i = 0; i + 1 < v->n; i += 2)
