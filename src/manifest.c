@@ -48,16 +48,21 @@
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
+/*
+ * Small on purpose: a manifest has tens of thousands of nodes, and on a
+ * virtual machine every fresh page costs a fault. The limits above keep
+ * the 32-bit counts far from overflow.
+ */
 struct ynode {
-	enum ykind kind;
-	int line, col;
-	int plain; /* an untagged plain scalar: may be null, a bool, '<<' */
-	char *str; /* scalars */
-	size_t len;
+	char *str;            /* scalars */
 	struct ynode **items; /* sequences; mappings as key, value, ... */
-	size_t n, alloc;
-	size_t weight; /* nodes in the subtree, aliases expanded */
-	int open;      /* its end event is still to come */
+	uint32_t len;
+	uint32_t n, alloc;
+	uint32_t weight; /* nodes in the subtree, aliases expanded */
+	int line, col;
+	unsigned char kind;  /* enum ykind */
+	unsigned char plain; /* an untagged plain scalar: null, bool, '<<' */
+	unsigned char open;  /* its end event is still to come */
 };
 
 struct anchor {
