@@ -38,10 +38,9 @@ static const struct cmd_entry commands[] = {
 	  "services, state, readiness and host endpoints" },
 	{ "logs", cmd_logs, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
 	  "print the services' logs" },
-	{ "down", cmd_down, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
+	{ "down", cmd_down, CMD_WANTS_MANIFEST,
 	  "remove everything of the project" },
-	{ "gc", cmd_gc, CMD_NEEDS_ENGINE,
-	  "remove what crashed runs left behind" },
+	{ "gc", cmd_gc, 0, "remove what crashed runs left behind" },
 	{ "version", cmd_version, 0, "client, engine and API versions" },
 };
 
