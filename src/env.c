@@ -89,6 +89,7 @@ struct svc {
 
 	struct engine_call *create_call;
 	struct engine_call *start_call;
+	struct engine_call *inspect_call; /* ports after start */
 
 	/* from the events stream (or inspect) */
 	int died;
@@ -350,6 +351,11 @@ static void svc_quiesce(struct svc *s)
 		engine_call_cancel(s->log_call);
 		engine_call_free(s->log_call);
 		s->log_call = NULL;
+	}
+	if (s->inspect_call) {
+		engine_call_cancel(s->inspect_call);
+		engine_call_free(s->inspect_call);
+		s->inspect_call = NULL;
 	}
 	if (s->hc_exec) {
 		struct engine_exec *x = s->hc_exec;
@@ -1138,49 +1144,24 @@ static int host_port_of(struct svc *s, int cport)
 static int arm_probes(struct env *env, struct svc *s)
 {
 	const struct mf_ready *rd = &s->spec->ready;
-	struct engine_container_info info;
 	int64_t t = now_ms();
 	long to_ms;
 	int rc;
 
 	/*
-	 * Only published ports need an inspect (for their host side): it is a
-	 * synchronous call on the critical path. An early exit is seen by the
-	 * events stream either way.
+	 * Only published ports need an inspect (for their host side). It runs
+	 * asynchronously: the exec and log probes start meanwhile, tcp and
+	 * http ones when the ports are known (ports_known()).
 	 */
 	if (s->spec->nports || rd->tcp_port || rd->http_port) {
-		memset(&info, 0, sizeof(info));
-		rc = engine_container_inspect(env->e, s->id, &info);
-		if (rc) {
-			svc_fail(s, "inspect after start: %s",
-			         orch_error_last());
-			return rc;
-		}
-		s->eps =
-		        xcalloc(info.nports ? info.nports : 1, sizeof(*s->eps));
-		for (size_t i = 0; i < info.nports; i++) {
-			struct engine_port_binding *p = &info.ports[i];
-			struct env_endpoint *ep;
+		struct engine_request r = { 0 };
+		char *path = xasprintf("/containers/%s/json", s->id);
 
-			if (p->host_port <= 0)
-				continue;
-			ep = &s->eps[s->neps++];
-			ep->host_ip =
-			        xstrdup(p->host_ip ? p->host_ip : "127.0.0.1");
-			ep->host_port = p->host_port;
-			ep->container_port = p->container_port;
-			ep->protocol =
-			        xstrdup(p->protocol ? p->protocol : "tcp");
-			ep->http = rd->http_port == p->container_port;
-		}
-		s->pub.endpoints = s->eps;
-		s->pub.nendpoints = s->neps;
-		if (!info.running && !s->died) {
-			s->died = 1;
-			s->exit_code = info.exit_code;
-			s->oom = info.oom_killed;
-		}
-		engine_container_info_release(&info);
+		r.method = "GET";
+		r.path = path;
+		r.on_done = noop_done;
+		s->inspect_call = engine_call_start(env->e, &r);
+		free(path);
 	}
 
 	to_ms = rd->timeout_ns > 0 ? (long)(rd->timeout_ns / 1000000)
@@ -1189,37 +1170,6 @@ static int arm_probes(struct env *env, struct svc *s)
 	if (s->has_hc && s->hc_argv.n) {
 		health_backoff_init(&s->hc_bo);
 		s->hc_next = t;
-	}
-	if (rd->tcp_port) {
-		int hp = host_port_of(s, rd->tcp_port);
-
-		if (!hp) {
-			svc_fail(s,
-			         "port %d/tcp of the tcp probe is not "
-			         "published",
-			         rd->tcp_port);
-			return ORCH_EENGINE;
-		}
-		health_probe_init(&s->tcp, HEALTH_TCP, hp, NULL, 0);
-		health_backoff_init(&s->tcp_bo);
-		s->tcp_on = 1;
-		s->tcp_next = t;
-	}
-	if (rd->http_port) {
-		int hp = host_port_of(s, rd->http_port);
-
-		if (!hp) {
-			svc_fail(s,
-			         "port %d/tcp of the http probe is not "
-			         "published",
-			         rd->http_port);
-			return ORCH_EENGINE;
-		}
-		health_probe_init(&s->http, HEALTH_HTTP, hp, rd->http_path,
-		                  rd->http_status);
-		health_backoff_init(&s->http_bo);
-		s->http_on = 1;
-		s->http_next = t;
 	}
 	if (rd->exec.n) {
 		s->exec_on = 1;
@@ -1250,6 +1200,121 @@ static int arm_probes(struct env *env, struct svc *s)
 		free(path);
 	}
 	return 0;
+}
+
+/* The inspect after start answered: endpoints, then tcp/http probes. */
+static int ports_known(struct env *env, struct svc *s)
+{
+	const struct mf_ready *rd = &s->spec->ready;
+	struct engine_call *c = s->inspect_call;
+	const struct buf *body = engine_call_body(c);
+	const cJSON *ports, *it, *state;
+	cJSON *j = NULL;
+	int64_t t = now_ms();
+	size_t n = 0;
+	int rc = 0;
+
+	s->inspect_call = NULL;
+	if (engine_call_result(c)) {
+		svc_fail(s, "inspect after start: %s", engine_call_error(c));
+		rc = ORCH_EENGINE;
+		goto out;
+	}
+	j = cJSON_ParseWithLength(body->data ? body->data : "", body->len);
+	ports = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(j, "NetworkSettings"),
+	        "Ports");
+	cJSON_ArrayForEach(it, ports) if (cJSON_IsArray(it)) n +=
+	        (size_t)cJSON_GetArraySize(it);
+	s->eps = xcalloc(n ? n : 1, sizeof(*s->eps));
+	cJSON_ArrayForEach(it, ports)
+	{
+		const cJSON *b;
+		const char *slash = it->string ? strchr(it->string, '/') : NULL;
+		long cport = 0;
+		char *num;
+
+		if (!cJSON_IsArray(it) || !it->string)
+			continue;
+		num = xstrndup(it->string, slash ? (size_t)(slash - it->string)
+		                                 : strlen(it->string));
+		if (parse_int(num, 1, 65535, &cport))
+			cport = 0;
+		free(num);
+		cJSON_ArrayForEach(b, it)
+		{
+			const cJSON *ip =
+			        cJSON_GetObjectItemCaseSensitive(b, "HostIp");
+			const cJSON *hp =
+			        cJSON_GetObjectItemCaseSensitive(b, "HostPort");
+			struct env_endpoint *ep;
+			long port = 0;
+
+			if (!cport || !cJSON_IsString(hp) ||
+			    parse_int(hp->valuestring, 1, 65535, &port))
+				continue;
+			ep = &s->eps[s->neps++];
+			ep->host_ip =
+			        xstrdup(cJSON_IsString(ip) && *ip->valuestring
+			                        ? ip->valuestring
+			                        : "127.0.0.1");
+			ep->host_port = (int)port;
+			ep->container_port = (int)cport;
+			ep->protocol = xstrdup(slash ? slash + 1 : "tcp");
+			ep->http = rd->http_port == cport;
+		}
+	}
+	s->pub.endpoints = s->eps;
+	s->pub.nendpoints = s->neps;
+	state = cJSON_GetObjectItemCaseSensitive(j, "State");
+	if (state &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running")) &&
+	    !s->died) {
+		const cJSON *code =
+		        cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
+
+		s->died = 1;
+		s->exit_code = cJSON_IsNumber(code) ? code->valueint : -1;
+		s->oom = cJSON_IsTrue(
+		        cJSON_GetObjectItemCaseSensitive(state, "OOMKilled"));
+	}
+	if (rd->tcp_port) {
+		int hp = host_port_of(s, rd->tcp_port);
+
+		if (!hp) {
+			svc_fail(s,
+			         "port %d/tcp of the tcp probe is not "
+			         "published",
+			         rd->tcp_port);
+			rc = ORCH_EENGINE;
+			goto out;
+		}
+		health_probe_init(&s->tcp, HEALTH_TCP, hp, NULL, 0);
+		health_backoff_init(&s->tcp_bo);
+		s->tcp_on = 1;
+		s->tcp_next = t;
+	}
+	if (rd->http_port) {
+		int hp = host_port_of(s, rd->http_port);
+
+		if (!hp) {
+			svc_fail(s,
+			         "port %d/tcp of the http probe is not "
+			         "published",
+			         rd->http_port);
+			rc = ORCH_EENGINE;
+			goto out;
+		}
+		health_probe_init(&s->http, HEALTH_HTTP, hp, rd->http_path,
+		                  rd->http_status);
+		health_backoff_init(&s->http_bo);
+		s->http_on = 1;
+		s->http_next = t;
+	}
+out:
+	cJSON_Delete(j);
+	engine_call_free(c);
+	return rc;
 }
 
 static void run_probe(struct env *env, struct svc *s, struct health_probe *p,
@@ -1377,6 +1442,13 @@ static void fail_start(struct env *env, struct svc *s, struct engine_call *c)
 	buf_release(&ports);
 }
 
+static int64_t ready_timeout_ns(const struct svc *s)
+{
+	return s->spec->ready.timeout_ns > 0
+	               ? s->spec->ready.timeout_ns
+	               : (int64_t)DEFAULT_READY_TIMEOUT_MS * 1000000;
+}
+
 static void check_started(struct env *env, struct svc *s, int64_t t)
 {
 	if (s->died) {
@@ -1399,8 +1471,26 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 	}
 	if (s->pub.state == ENV_READY)
 		return;
+	if (s->inspect_call && engine_call_done(s->inspect_call)) {
+		if (ports_known(env, s) == 0)
+			wake_at(env, t); /* look again with the probes armed */
+		return;
+	}
 	if (s->wanted_completed) {
-		/* only its exit counts; wait for it without a deadline */
+		/* only its exit counts, within the same timeout */
+		if (t >= s->deadline) {
+			struct buf d = BUF_INIT;
+
+			format_duration(&d,
+			                (s->deadline - s->t_start) * 1000000);
+			svc_fail(s,
+			         "did not complete after %s (a dependent waits "
+			         "for it to exit 0)",
+			         buf_cstr(&d));
+			buf_release(&d);
+		} else {
+			wake_at(env, s->deadline);
+		}
 		return;
 	}
 	if (s->unhealthy && !s->hc_ok) {
@@ -1421,9 +1511,9 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 		engine_container_info_release(&info);
 		return;
 	}
-	if ((!s->has_hc || s->hc_ok) && (!s->tcp_on || s->tcp_ok) &&
-	    (!s->http_on || s->http_ok) && (!s->exec_on || s->exec_ok) &&
-	    (!s->log_on || s->log_ok)) {
+	if (!s->inspect_call && (!s->has_hc || s->hc_ok) &&
+	    (!s->tcp_on || s->tcp_ok) && (!s->http_on || s->http_ok) &&
+	    (!s->exec_on || s->exec_ok) && (!s->log_on || s->log_ok)) {
 		s->pub.state = ENV_READY;
 		s->pub.ready_ms = ms_since(env);
 		/* keep following events: a later death still fails the run */
@@ -1463,11 +1553,7 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 	if (t >= s->deadline) {
 		struct buf d = BUF_INIT;
 
-		format_duration(&d,
-		                s->spec->ready.timeout_ns > 0
-		                        ? s->spec->ready.timeout_ns
-		                        : (int64_t)DEFAULT_READY_TIMEOUT_MS *
-		                                  1000000);
+		format_duration(&d, ready_timeout_ns(s));
 		if (s->why.len)
 			svc_fail(s, "not ready after %s: %s", buf_cstr(&d),
 			         buf_cstr(&s->why));

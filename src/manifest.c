@@ -48,16 +48,21 @@
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
+/*
+ * Small on purpose: a manifest has tens of thousands of nodes, and on a
+ * virtual machine every fresh page costs a fault. The limits above keep
+ * the 32-bit counts far from overflow.
+ */
 struct ynode {
-	enum ykind kind;
-	int line, col;
-	int plain; /* an untagged plain scalar: may be null, a bool, '<<' */
-	char *str; /* scalars */
-	size_t len;
+	char *str;            /* scalars */
 	struct ynode **items; /* sequences; mappings as key, value, ... */
-	size_t n, alloc;
-	size_t weight; /* nodes in the subtree, aliases expanded */
-	int open;      /* its end event is still to come */
+	uint32_t len;
+	uint32_t n, alloc;
+	uint32_t weight; /* nodes in the subtree, aliases expanded */
+	int line, col;
+	unsigned char kind;  /* enum ykind */
+	unsigned char plain; /* an untagged plain scalar: null, bool, '<<' */
+	unsigned char open;  /* its end event is still to come */
 };
 
 struct anchor {
@@ -339,9 +344,8 @@ static int is_merge_key(const struct ynode *k)
 	return k->kind == Y_SCALAR && k->plain && !strcmp(k->str, "<<");
 }
 
-static int merge_from(struct loader *L, struct ynode *map, struct ynode *src,
-                      struct keyset *ks, struct ynode ***items, size_t *n,
-                      size_t *alloc)
+static int merge_from(struct loader *L, struct ynode *src, struct keyset *ks,
+                      struct ynode ***items, size_t *n, size_t *alloc)
 {
 	if (src->kind != Y_MAP)
 		return err_at(L->origin, src->line, src->col,
@@ -353,7 +357,6 @@ static int merge_from(struct loader *L, struct ynode *map, struct ynode *src,
 		(*items)[(*n)++] = src->items[i];
 		(*items)[(*n)++] = src->items[i + 1];
 	}
-	(void)map;
 	return 0;
 }
 
@@ -399,10 +402,10 @@ static int finish_map(struct loader *L, struct ynode *map)
 	}
 	if (merge->kind == Y_SEQ) {
 		for (size_t i = 0; i < merge->n && !rc; i++)
-			rc = merge_from(L, map, merge->items[i], &ks, &items,
-			                &n, &alloc);
+			rc = merge_from(L, merge->items[i], &ks, &items, &n,
+			                &alloc);
 	} else {
-		rc = merge_from(L, map, merge, &ks, &items, &n, &alloc);
+		rc = merge_from(L, merge, &ks, &items, &n, &alloc);
 	}
 	if (rc)
 		goto out;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A service that exits during start-up fails `up` at once -- long before
 # its 60 s readiness timeout -- with exit status 3, its exit code and its
-# last log lines; a dependent never starts; nothing is left behind.
+# last log lines; a dependent never starts; nothing is left behind. The
+# same for a service whose healthcheck turns unhealthy.
 . "$(dirname "$0")/life-lib.sh"
 
 cat >"$WORK/orchestrate.yaml" <<'YAML'
@@ -34,6 +35,30 @@ grep -q '^crash | first-words$' up.err && grep -q '^crash | last-words$' up.err 
 grep -q 'after  *started' up.err && fail "the dependent was started" || ok "dependent not started"
 [ "$FAILED" = 0 ] || { show up.out; show up.err; }
 assert_nothing_left "after the failed up"
+
+# a healthcheck that fails: unhealthy as soon as the engine says so (one
+# retry), with the check's output -- not at the 60 s timeout
+cat >"$WORK/orchestrate.yaml" <<'YAML'
+services:
+  sick:
+    image: local/busybox
+    command: ["sleep", "3600"]
+    healthcheck:
+      test: ["CMD-SHELL", "echo sick-output; exit 1"]
+      interval: 1s
+      retries: 1
+    ready: {timeout: 60s}
+YAML
+t0=$(now)
+"$ORCH" -p "$PROJECT" up >up2.out 2>up2.err
+rc=$?
+t1=$(now)
+[ $rc = 3 ] && ok "unhealthy: exit status 3" || fail "unhealthy: exit status $rc"
+check "$t1 - $t0 < 30" && ok "unhealthy: failed after $(calc "$t1 - $t0")s" ||
+	fail "unhealthy: took $(calc "$t1 - $t0")s"
+grep -q "service 'sick': unhealthy: sick-output" up2.err &&
+	ok "unhealthy: reason with the check's output" || { fail "unhealthy: reason"; show up2.err; }
+assert_nothing_left "after the unhealthy up"
 
 # OOM: a memory limit is not in the manifest, so the OOM case is covered
 # by the same path (the oom event marks it; see env.c check_started()).

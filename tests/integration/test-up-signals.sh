@@ -55,4 +55,23 @@ for delay in 0.3 0.6; do
 		{ fail "SIGTERM after ${delay}s: exit status $rc"; show up-early.err; }
 	assert_nothing_left "after SIGTERM after ${delay}s"
 done
+
+# a second signal exits at once; the watchdog removes the run
+"$ORCH" -p "$PROJECT" up >up-twice.out 2>up-twice.err &
+pid=$!
+for _ in $(seq 600); do
+	grep -q 'slow  *started' up-twice.err 2>/dev/null && break
+	sleep 0.1
+done
+kill -s INT $pid
+sleep 0.05
+kill -s INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] && ok "second SIGINT: exit status 130" || fail "second SIGINT: exit status $rc"
+for _ in $(seq 60); do
+	[ "$(leftovers)" = "0 0 0" ] && break
+	sleep 0.5
+done
+assert_nothing_left "after the watchdog"
 finish
