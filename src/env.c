@@ -1676,6 +1676,9 @@ static int step(struct env *env)
 				s->pub.started_ms = ms_since(env);
 				note(env, s, ENV_NOTE_STARTED);
 				arm_probes(env, s);
+				/* the first probes are due now, not at the
+				 * next unrelated wake-up of the loop */
+				wake_at(env, now_ms());
 			} else {
 				fail_start(env, s, c);
 			}
