@@ -303,8 +303,14 @@ int engine_container_stop(struct engine *e, const char *id, int timeout_s);
 int engine_container_kill(struct engine *e, const char *id, const char *signal);
 /* force + remove anonymous volumes; ORCH_ENOTFOUND when already gone. */
 int engine_container_remove(struct engine *e, const char *id, int force);
-/* Waits for not-running; the exit status into *status. */
-int engine_container_wait(struct engine *e, const char *id, int *status);
+/*
+ * Waits for not-running; the exit status into *status. timeout_ms <= 0
+ * means the request timeout (60 s by default): there is no "forever",
+ * so a hung engine cannot hold a caller (teardown, a suite) for good. On
+ * timeout ORCH_ETIMEOUT naming the container.
+ */
+int engine_container_wait(struct engine *e, const char *id, long timeout_ms,
+                          int *status);
 
 struct engine_port_binding {
 	int container_port;

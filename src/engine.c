@@ -2189,7 +2189,8 @@ int engine_container_remove(struct engine *e, const char *id, int force)
 	return remove_obj(e, "containers", id, force ? "?force=1&v=1" : "?v=1");
 }
 
-int engine_container_wait(struct engine *e, const char *id, int *status)
+int engine_container_wait(struct engine *e, const char *id, long timeout_ms,
+                          int *status)
 {
 	struct buf p = BUF_INIT, b = BUF_INIT;
 	cJSON *j = NULL;
@@ -2198,7 +2199,15 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 	buf_addstr(&p, "/containers/");
 	engine_url_escape(&p, id);
 	buf_addstr(&p, "/wait?condition=not-running");
-	rc = req(e, "POST", p.data, NULL, -1, NULL, &b);
+	/* never -1: the engine answers only when the container stops, and
+	   a hung engine would hold the caller for good */
+	rc = req(e, "POST", p.data, NULL,
+	         timeout_ms > 0 ? timeout_ms : e->request_timeout_ms, NULL, &b);
+	if (rc == ORCH_ETIMEOUT)
+		rc = orch_error_prefix(rc,
+		                       "container '%s' still running, or the "
+		                       "engine hangs",
+		                       id);
 	if (rc == 0)
 		rc = parse_body(p.data, &b, &j);
 	if (rc == 0 && status)

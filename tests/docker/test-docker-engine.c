@@ -443,7 +443,7 @@ static void scenario(void)
 
 	/* kill, wait, the die event */
 	check(engine_container_kill(e, cid, "KILL") == 0, "kill");
-	rc = engine_container_wait(e, cid, &status);
+	rc = engine_container_wait(e, cid, 30000, &status);
 	check(rc == 0 && status == 137, "wait gives 137 (got %d)", status);
 	t0 = now_ms();
 	while (!seen.die && now_ms() - t0 < 10000)

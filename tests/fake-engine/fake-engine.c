@@ -255,6 +255,11 @@ static int answer(int fd, const char *method, const char *path)
 		reply(fd, 304, "Not Modified", NULL);
 	} else if (strstr(path, "/stop") && starts(path, "/containers/")) {
 		reply(fd, 304, "Not Modified", NULL);
+	} else if (starts(path, "/containers/hung/wait")) {
+		/* a hung engine, or a container that runs on */
+		never_answer(fd);
+	} else if (strstr(path, "/wait") && starts(path, "/containers/")) {
+		reply(fd, 200, "OK", "{\"StatusCode\":3,\"Error\":null}");
 	} else if (starts(path, "/images/create?fromImage=split")) {
 		/* an "error" without errorDetail, split mid-string across
 		   writes, and no final newline */

@@ -3,8 +3,8 @@
  * against the fake engine (fake-engine.c) for the error paths: 404, 409,
  * 304, 400 "client version too old", an error inside a 200 pull stream,
  * a truncated multiplexed frame, requests that never answer, exec exit
- * codes taken from inspect, events split across reads, and the version
- * command's exit 3 without an engine.
+ * codes taken from inspect, events split across reads, a container wait
+ * that never returns, and the version command's exit 3 without an engine.
  *
  *   test-fake-engine FAKE_ENGINE ORCHESTRATE
  */
@@ -332,6 +332,40 @@ TEST(request_timeout)
 	ASSERT_EQ_INT(status, 0);
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: no answer from "
 	                                   "the Docker engine at unix://");
+	ASSERT_CONTAINS(orch_error_last(), "within 400ms");
+	engine_free(e);
+}
+
+/* The wait for a container's exit has a timeout like any other call. */
+TEST(container_wait_timeout)
+{
+	struct engine *e = connect_fake("ok", 0);
+	int64_t t0, took;
+	int status = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_wait(e, "c1", 2000, &status), 0);
+	ASSERT_EQ_INT(status, 3);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_container_wait(e, "hung", 300, &status),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 250 && took < 3000);
+	ASSERT_CONTAINS(orch_error_last(), "container 'hung' still running, "
+	                                   "or the engine hangs: POST "
+	                                   "/v1.41/containers/hung/wait: no "
+	                                   "answer");
+	ASSERT_CONTAINS(orch_error_last(), "within 300ms");
+	engine_free(e);
+
+	/* without a timeout of its own: the engine's request timeout */
+	e = connect_fake("ok", 400);
+	ASSERT(e);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_container_wait(e, "hung", 0, &status),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 350 && took < 3000);
 	ASSERT_CONTAINS(orch_error_last(), "within 400ms");
 	engine_free(e);
 }
@@ -835,6 +869,7 @@ int main(int argc, char **argv)
 	RUN(exec_timeout);
 	RUN(body_cap);
 	RUN(request_timeout);
+	RUN(container_wait_timeout);
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);
