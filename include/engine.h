@@ -69,6 +69,15 @@ const char *engine_address(const struct engine *e);
  * whole budget, so a socket that accepts but never answers fails in 3 s.
  * Fails with ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket
  * permission) or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
+ *
+ * Renegotiation: an engine upgraded or downgraded while we run answers
+ * 400 "client version X is too old" (or "too new"). Such a call is held
+ * back, /_ping is asked again (one ping for every call refused
+ * meanwhile), and the call is sent once more on the new version; if the
+ * version does not change, or the engine refuses the call again, it
+ * fails with ORCH_EUNSUPPORTED saying so. Not with DOCKER_API_VERSION
+ * set: the user pinned the version. The caller sees none of this but
+ * the time it takes (a ping) and engine_api_version() changing.
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */

@@ -51,10 +51,13 @@ struct engine {
 	int api_major, api_minor;
 	char api[16];
 	int connected;
+	int pinned; /* DOCKER_API_VERSION: never renegotiated */
 	CURLM *multi;
 	struct engine_call *active;  /* submitted and not yet finished */
 	struct engine_call *failed;  /* finished at submission, not reported */
 	struct engine_call *delayed; /* submitted once start_at has come */
+	struct engine_call *parked;  /* refused for their API version */
+	struct engine_call *reping;  /* the /_ping the parked calls wait for */
 	volatile sig_atomic_t woken;
 	volatile sig_atomic_t interrupts; /* engine_interrupt() count */
 };
@@ -65,7 +68,11 @@ struct engine_call {
 	struct curl_slist *headers;
 	char *method;
 	char *path; /* versioned, without the query: for messages */
+	char *rel;  /* unversioned, with the query: to send it again */
 	char *url;
+	char api_used[16];  /* the version in its path, "" for none */
+	int renegotiated;   /* refused for its version once already */
+	char *version_note; /* why renegotiating did not help */
 	char *req_body;
 	int body_borrowed; /* req_body is the caller's: not copied, not freed */
 	size_t req_len;
@@ -626,7 +633,15 @@ static void classify(struct engine_call *c, CURLcode cc)
 			code = ORCH_ECONFLICT;
 		else if (c->status == 400 && strstr(msg, "client version"))
 			code = ORCH_EUNSUPPORTED;
-		if (code == ORCH_EUNSUPPORTED)
+		if (code == ORCH_EUNSUPPORTED && c->version_note)
+			set_call_error(c, code,
+			               "%s %s: %ld: %s (orchestrate speaks "
+			               "Docker API %d.%d to %d.%d; %s)",
+			               c->method, c->path, c->status, msg,
+			               API_MIN_MAJOR, API_MIN_MINOR,
+			               API_MAX_MAJOR, API_MAX_MINOR,
+			               c->version_note);
+		else if (code == ORCH_EUNSUPPORTED)
 			set_call_error(
 			        c, code,
 			        "%s %s: %ld: %s (orchestrate speaks Docker "
@@ -634,7 +649,7 @@ static void classify(struct engine_call *c, CURLcode cc)
 			        "accept %s)",
 			        c->method, c->path, c->status, msg,
 			        API_MIN_MAJOR, API_MIN_MINOR, API_MAX_MAJOR,
-			        API_MAX_MINOR, e->api);
+			        API_MAX_MINOR, c->api_used);
 		else
 			set_call_error(c, code, "%s %s: %ld: %s", c->method,
 			               c->path, c->status, msg);
@@ -683,6 +698,8 @@ static int deliver(struct engine_call *c)
 	return 0;
 }
 
+static int renegotiate(struct engine_call *c);
+
 static void finish(struct engine_call *c, CURLcode cc)
 {
 	curl_multi_remove_handle(c->e->multi, c->easy);
@@ -695,6 +712,9 @@ static void finish(struct engine_call *c, CURLcode cc)
 		c->deferred_cc = cc;
 		return;
 	}
+	/* refused for its API version: held back, or sent again */
+	if (cc == CURLE_OK && !c->aborted && renegotiate(c))
+		return;
 	/* data that came in with an error is delivered too: a daemon going
 	   down sends its last events (die, stop) just before the stream
 	   breaks */
@@ -710,6 +730,9 @@ static struct engine_call *call_new(struct engine *e,
 	struct buf p = BUF_INIT;
 
 	engine_versioned_path(&p, e->connected ? e->api : NULL, r->path);
+	if (e->connected && strcmp(r->path, "/_ping"))
+		snprintf(c->api_used, sizeof(c->api_used), "%s", e->api);
+	c->rel = xstrdup(r->path);
 	c->e = e;
 	c->method = xstrdup(r->method);
 	/* messages name the path without the query (filters are long) */
@@ -853,6 +876,152 @@ struct engine_call *engine_call_start(struct engine *e,
 	return call_start(e, r, 0, 0);
 }
 
+/* ---- API version renegotiation ---------------------------------------- */
+
+/* 1 when c was answered 400 "client version X is too old/new". */
+static int version_refused(struct engine_call *c)
+{
+	long status = 0;
+	char *msg;
+	int refused;
+
+	if (!c->api_used[0] || !c->easy)
+		return 0;
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 400)
+		return 0;
+	msg = docker_message(&c->body);
+	refused = strstr(msg, "client version") &&
+	          (strstr(msg, "too old") || strstr(msg, "too new"));
+	free(msg);
+	return refused;
+}
+
+/* Send c again (once) on the version negotiated now. */
+static void reissue(struct engine_call *c)
+{
+	struct engine *e = c->e;
+	struct buf p = BUF_INIT;
+
+	engine_versioned_path(&p, e->api, c->rel);
+	free(c->path);
+	free(c->url);
+	c->path = xstrndup(p.data, strcspn(p.data, "?"));
+	c->url = xasprintf("%s%s", e->base_url, p.data);
+	buf_release(&p);
+	snprintf(c->api_used, sizeof(c->api_used), "%s", e->api);
+	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+	buf_reset(&c->body);
+	buf_reset(&c->pending);
+	c->status = 0;
+	c->api_header[0] = '\0';
+	c->errbuf[0] = '\0';
+	if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK) {
+		fail_at_submit(e, c, ORCH_ERROR,
+		               "curl_multi_add_handle failed");
+		return;
+	}
+	link_call(&e->active, c);
+}
+
+/* The second /_ping: settle every call parked meanwhile. */
+static void reping_done(struct engine_call *p, void *ud)
+{
+	struct engine *e = ud;
+	struct engine_call *batch = NULL, *c;
+	char *why = NULL;
+	int major, minor;
+
+	e->reping = NULL;
+	if (p->result) {
+		why = xasprintf("asking the engine again failed: %s", p->error);
+	} else if (parse_api(p->api_header, &major, &minor)) {
+		why = xasprintf("asked again, the engine at %s sent no "
+		                "Api-Version header",
+		                e->address);
+	} else {
+		if (api_cmp(major, minor, API_MAX_MAJOR, API_MAX_MINOR) > 0) {
+			major = API_MAX_MAJOR;
+			minor = API_MAX_MINOR;
+		}
+		if (api_cmp(major, minor, API_MIN_MAJOR, API_MIN_MINOR) < 0) {
+			why = xasprintf("asked again, the engine at %s now "
+			                "speaks API %d.%d",
+			                e->address, major, minor);
+		} else {
+			e->api_major = major;
+			e->api_minor = minor;
+			snprintf(e->api, sizeof(e->api), "%d.%d", major, minor);
+		}
+	}
+	/* set the batch aside: a callback below may park calls anew, for
+	   a ping of their own */
+	while ((c = e->parked)) {
+		unlink_call(c);
+		link_call(&batch, c);
+	}
+	while ((c = batch)) {
+		unlink_call(c);
+		if (!why && strcmp(c->api_used, e->api)) {
+			reissue(c);
+			continue;
+		}
+		c->version_note =
+		        why ? xstrdup(why)
+		            : xasprintf("asked again, the engine at %s still "
+		                        "offers %s: no version both accept",
+		                        e->address, e->api);
+		complete(c, CURLE_OK); /* may free any call but p */
+	}
+	free(why);
+	engine_call_free(p);
+}
+
+/*
+ * The engine refused c for its API version: it may have been upgraded or
+ * downgraded since we negotiated. Park c until /_ping says which version
+ * to speak now (one ping for every call refused meanwhile), then send it
+ * again -- once. 1 when c was parked or sent again; 0 when it fails as it
+ * is (not refused for its version, refused again, or a pinned version).
+ */
+static int renegotiate(struct engine_call *c)
+{
+	struct engine *e = c->e;
+	struct engine_request r = {
+		.method = "GET",
+		.path = "/_ping",
+		.timeout_ms = e->connect_timeout_ms,
+		.on_done = reping_done,
+		.ud = e,
+	};
+
+	if (!version_refused(c))
+		return 0;
+	if (c->renegotiated) {
+		free(c->version_note);
+		c->version_note = xasprintf("renegotiated with the engine at "
+		                            "%s, which then refused %s too",
+		                            e->address, c->api_used);
+		return 0;
+	}
+	c->renegotiated = 1;
+	if (e->pinned) {
+		c->version_note = xasprintf("DOCKER_API_VERSION pins %s: unset "
+		                            "it to let orchestrate negotiate",
+		                            e->api);
+		return 0;
+	}
+	if (strcmp(c->api_used, e->api)) {
+		/* renegotiated since c was sent */
+		reissue(c);
+		return 1;
+	}
+	link_call(&e->parked, c);
+	if (!e->reping)
+		e->reping = call_start(e, &r, 0, 0);
+	return 1;
+}
+
 /* Hand delayed calls whose time has come to curl. */
 static void start_delayed(struct engine *e)
 {
@@ -949,7 +1118,9 @@ void engine_call_free(struct engine_call *c)
 	buf_release(&c->pending);
 	free(c->method);
 	free(c->path);
+	free(c->rel);
 	free(c->url);
+	free(c->version_note);
 	if (!c->body_borrowed)
 		free(c->req_body);
 	free(c->error);
@@ -962,6 +1133,8 @@ int engine_running(const struct engine *e)
 	int n = 0;
 
 	for (struct engine_call *c = e->active; c; c = c->next)
+		n++;
+	for (struct engine_call *c = e->parked; c; c = c->next)
 		n++;
 	for (struct engine_call *c = e->failed; c; c = c->next)
 		n++;
@@ -1197,9 +1370,10 @@ void engine_free(struct engine *e)
 		return;
 	/* calls still running are abandoned: they stay the caller's to
 	   free, finished with ORCH_EINTR, but their on_done does not run */
-	while (e->active || e->failed || e->delayed) {
+	while (e->active || e->failed || e->delayed || e->parked) {
 		struct engine_call *c = e->active   ? e->active
 		                        : e->failed ? e->failed
+		                        : e->parked ? e->parked
 		                                    : e->delayed;
 
 		if (c->easy) {
@@ -1217,6 +1391,8 @@ void engine_free(struct engine *e)
 		   else could free it (or the call) any more */
 		if (c->on_done == exec_step)
 			exec_free(c->ud);
+		else if (c->on_done == reping_done)
+			engine_call_free(c); /* ours alone too */
 	}
 	if (e->multi) {
 		curl_multi_cleanup(e->multi);
@@ -1271,6 +1447,7 @@ int engine_connect(struct engine *e)
 	}
 	if (pinned && *pinned) {
 		/* DOCKER_API_VERSION pins the version: no negotiation */
+		e->pinned = 1;
 		if (parse_api(pinned, &major, &minor)) {
 			rc = orch_error_code(ORCH_EINVALID,
 			                     "DOCKER_API_VERSION '%s' is not a "

@@ -1,10 +1,11 @@
 /*
  * test-fake-engine.c: the engine client and `orchestrate version`
  * against the fake engine (fake-engine.c) for the error paths: 404, 409,
- * 304, 400 "client version too old", an error inside a 200 pull stream,
- * a truncated multiplexed frame, requests that never answer, exec exit
- * codes taken from inspect, events split across reads, a container wait
- * that never returns, and the version command's exit 3 without an engine.
+ * 304, 400 "client version too old/new" (renegotiated once), an error
+ * inside a 200 pull stream, a truncated multiplexed frame, requests that
+ * never answer, exec exit codes taken from inspect, events split across
+ * reads, a container wait that never returns, and the version command's
+ * exit 3 without an engine.
  *
  *   test-fake-engine FAKE_ENGINE ORCHESTRATE
  */
@@ -82,6 +83,30 @@ static struct engine *connect_fake(const char *scenario, long timeout_ms)
 	return e;
 }
 
+/* A counter of the fake engine's: "/_conns" (connections), "/_pings". */
+static long fake_count(struct engine *e, const char *what)
+{
+	struct engine_request r = { .method = "GET", .path = what };
+	struct buf b = BUF_INIT;
+	long n = -1;
+
+	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
+	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
+		n = strtol(b.data + 5, NULL, 10);
+	buf_release(&b);
+	return n;
+}
+
+/* Wait for c to finish, at most ms; 1 when it did. */
+static int wait_done(struct engine *e, struct engine_call *c, int ms)
+{
+	int64_t t0 = now_ms();
+
+	while (!engine_call_done(c) && now_ms() - t0 < ms)
+		engine_wait(e, NULL, 0, 100);
+	return engine_call_done(c);
+}
+
 TEST(negotiates_and_versions)
 {
 	struct engine *e = connect_fake("ok", 0);
@@ -139,6 +164,7 @@ TEST(not_modified_is_success)
 	engine_free(e);
 }
 
+/* Refused although /_ping still offers that version: no way out. */
 TEST(client_too_old)
 {
 	struct engine *e = connect_fake("too-old", 0);
@@ -149,8 +175,88 @@ TEST(client_too_old)
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/containers/json: 400: "
 	                                   "client version 1.41 is too old");
 	ASSERT_CONTAINS(orch_error_last(), "orchestrate speaks Docker API "
-	                                   "1.40 to 1.43");
+	                                   "1.40 to 1.43; asked again, the "
+	                                   "engine at unix://");
+	ASSERT_CONTAINS(orch_error_last(), "still offers 1.41: no version "
+	                                   "both accept)");
 	engine_object_list_release(&l);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2); /* connect, once more */
+	engine_free(e);
+
+	/* a version the user pinned is not renegotiated */
+	setenv("DOCKER_API_VERSION", "1.41", 1);
+	e = connect_fake("too-old", 0);
+	unsetenv("DOCKER_API_VERSION");
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_list(e, NULL, 0, &l), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "client version 1.41 is too old");
+	ASSERT_CONTAINS(orch_error_last(), "DOCKER_API_VERSION pins 1.41: "
+	                                   "unset it to let orchestrate "
+	                                   "negotiate");
+	engine_object_list_release(&l);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 1);
+	engine_free(e);
+}
+
+/*
+ * An engine replaced by an older one ("too new"): /_ping again, and the
+ * calls go once more on the version it offers now.
+ */
+TEST(renegotiates_after_downgrade)
+{
+	struct engine *e = connect_fake("downgraded", 0);
+	struct engine_request r = { .method = "POST",
+		                    .path = "/containers/c1/start" };
+	struct engine_call *c[3];
+
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.43");
+	/* refused together, they share one ping */
+	for (int i = 0; i < 3; i++)
+		c[i] = engine_call_start(e, &r);
+	for (int i = 0; i < 3; i++)
+		ASSERT(wait_done(e, c[i], 5000));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ_INT(engine_call_result(c[i]), 0);
+		ASSERT_EQ_INT(engine_call_status(c[i]), 304);
+		engine_call_free(c[i]);
+	}
+	ASSERT_EQ_STR(engine_api_version(e), "1.41");
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2);
+	engine_free(e);
+
+	/* refused on the new version too: once is enough */
+	e = connect_fake("downgraded", 0);
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_start(e, "refused"), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/containers/refused/"
+	                                   "start: 400: client version 1.41 "
+	                                   "is too old");
+	ASSERT_CONTAINS(orch_error_last(), "which then refused 1.41 too)");
+	engine_free(e);
+
+	/* a stream: its body is the pull's, once sent again */
+	e = connect_fake("downgraded", 0);
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "split:1"), ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/images/create: 200 "
+	                                   "stream: manifest for split:1 not "
+	                                   "found");
+	engine_free(e);
+}
+
+/* An engine replaced by a newer one ("too old"): the same. */
+TEST(renegotiates_after_upgrade)
+{
+	struct engine *e = connect_fake("upgraded", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.40");
+	ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
+	ASSERT_EQ_STR(engine_api_version(e), "1.43");
+	/* later calls go on the new version at once */
+	ASSERT_EQ_INT(engine_container_stop(e, "c1", 1), 0);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2);
 	engine_free(e);
 }
 
@@ -481,16 +587,6 @@ TEST(events_cancelled_from_callback)
 	engine_free(e);
 }
 
-/* Wait for c to finish, at most ms; 1 when it did. */
-static int wait_done(struct engine *e, struct engine_call *c, int ms)
-{
-	int64_t t0 = now_ms();
-
-	while (!engine_call_done(c) && now_ms() - t0 < ms)
-		engine_wait(e, NULL, 0, 100);
-	return engine_call_done(c);
-}
-
 /* Events that arrived with the stream's error are still delivered. */
 TEST(events_before_stream_error)
 {
@@ -580,19 +676,6 @@ TEST(build_dockerfile_outside_context)
 	engine_free(e);
 }
 
-static long fake_conns(struct engine *e)
-{
-	struct engine_request r = { .method = "GET", .path = "/_conns" };
-	struct buf b = BUF_INIT;
-	long n = -1;
-
-	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
-	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
-		n = strtol(b.data + 5, NULL, 10);
-	buf_release(&b);
-	return n;
-}
-
 /* The hot path (inspect, start) reuses one connection over the socket. */
 TEST(connection_reuse)
 {
@@ -601,14 +684,14 @@ TEST(connection_reuse)
 	long before, after;
 
 	ASSERT(e);
-	before = fake_conns(e);
+	before = fake_count(e, "/_conns");
 	ASSERT(before > 0);
 	for (int i = 0; i < 50; i++) {
 		ASSERT_EQ_INT(engine_container_inspect(e, "c1", &info), 0);
 		engine_container_info_release(&info);
 		ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
 	}
-	after = fake_conns(e);
+	after = fake_count(e, "/_conns");
 	printf("# 100 calls opened %ld connection(s)\n", after - before);
 	ASSERT(after - before <= 1);
 	engine_free(e);
@@ -859,6 +942,8 @@ int main(int argc, char **argv)
 	RUN(not_found_and_conflict);
 	RUN(not_modified_is_success);
 	RUN(client_too_old);
+	RUN(renegotiates_after_downgrade);
+	RUN(renegotiates_after_upgrade);
 	RUN(error_inside_pull_stream);
 	RUN(pull_error_split_across_reads);
 	RUN(logs_demuxed_raw_and_truncated);
