@@ -43,12 +43,21 @@ struct engine_opts {
 	int allow_insecure_tcp;  /* tcp:// without TLS */
 	long connect_timeout_ms; /* 0: 3000 */
 	long request_timeout_ms; /* non-streaming calls; 0: 60000 */
+	/*
+	 * Pulls and builds fail when no byte moves for this long (a stalled
+	 * registry or daemon). 0: ORCHESTRATE_STALL_TIMEOUT (a duration,
+	 * "0" for never) when set, else 60 s for pulls and 10 min for
+	 * builds (a RUN step may print nothing for minutes); -1: never.
+	 * Either one applies to pulls and builds alike.
+	 */
+	long stall_timeout_ms;
 };
 
 /*
  * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
- * scheme, plain TCP not explicitly allowed, or unreadable TLS files
- * (named in the message). The first engine_new() initialises curl.
+ * scheme, plain TCP not explicitly allowed, unreadable TLS files (named
+ * in the message) or an ORCHESTRATE_STALL_TIMEOUT that is not a
+ * duration. The first engine_new() initialises curl.
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
@@ -122,8 +131,11 @@ struct engine_request {
 	size_t body_len;
 	const char *content_type; /* default "application/json" with a body */
 	long timeout_ms;          /* 0: the default; -1: none (streams) */
-	size_t body_cap;          /* 0: 16 MiB; ignored when on_data is set */
-	engine_data_fn on_data;   /* stream the body instead of buffering */
+	/* streams: fail (ORCH_ETIMEOUT, "stalled") when no byte is sent or
+	   received for this long; 0: never. See engine_stall_ms(). */
+	long stall_ms;
+	size_t body_cap;        /* 0: 16 MiB; ignored when on_data is set */
+	engine_data_fn on_data; /* stream the body instead of buffering */
 	engine_done_fn on_done;
 	void *ud;
 };
@@ -145,6 +157,9 @@ void engine_call_cancel(struct engine_call *c);
  * own on_data (cancel it there instead).
  */
 void engine_call_free(struct engine_call *c);
+
+/* The stall limit of pulls (build 0) or builds (build 1), in ms; 0: none. */
+long engine_stall_ms(const struct engine *e, int build);
 
 /* Run a request to completion: status and body to the caller. */
 int engine_request_sync(struct engine *e, const struct engine_request *r,
@@ -194,7 +209,10 @@ void engine_label_filter(struct buf *out, const struct engine_label *labels,
 int engine_image_inspect(struct engine *e, const char *ref, char **id);
 /*
  * Pull ref ("name:tag"). Parses every progress line: an errorDetail in a
- * 200 stream is a failure carrying the engine's message.
+ * 200 stream is a failure carrying the engine's message. A pull that
+ * moves no byte for engine_stall_ms(e, 0) fails with ORCH_ETIMEOUT
+ * ("stalled"), and so does a build or an import (engine_stall_ms(e, 1)):
+ * the connection is dropped, which makes the engine cancel a build.
  */
 int engine_image_pull(struct engine *e, const char *ref);
 

@@ -40,6 +40,11 @@
 #define EXEC_OUTPUT_CAP   (64u << 10)
 #define EXEC_SETTLE_MS    2000
 #define DEFAULT_FRAME_CAP (1u << 20)
+/* a pull sends progress every second or so while it moves at all */
+#define STALL_PULL_MS 60000L
+/* a build prints only what its steps print: a RUN step may compile for
+   minutes in silence */
+#define STALL_BUILD_MS 600000L
 
 struct engine {
 	char *address;     /* what the user sees: unix:///... or tcp://... */
@@ -48,6 +53,7 @@ struct engine {
 	char *ca, *cert, *key;
 	long connect_timeout_ms;
 	long request_timeout_ms;
+	long stall_pull_ms, stall_build_ms; /* 0: none */
 	int api_major, api_minor;
 	char api[16];
 	int connected;
@@ -80,7 +86,10 @@ struct engine_call {
 	struct buf pending; /* stream data not yet given to on_data */
 	long status;
 	long timeout_ms;
-	int64_t start_at; /* on e->delayed: when to hand it to curl */
+	long stall_ms;         /* 0: may stay silent */
+	int64_t last_progress; /* when a byte last moved (monotonic ms) */
+	curl_off_t last_sent;  /* request bytes sent by then */
+	int64_t start_at;      /* on e->delayed: when to hand it to curl */
 	int done, result, delivering, aborted, streaming, deferred;
 	int abort_code; /* why on_data stopped the call, with abort_msg */
 	char *abort_msg;
@@ -395,6 +404,32 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 	                       host);
 }
 
+/* From opts (ms; -1: never) or ORCHESTRATE_STALL_TIMEOUT, else ours. */
+static int stall_limits(struct engine *e, long opt_ms)
+{
+	const char *env = getenv("ORCHESTRATE_STALL_TIMEOUT");
+	int64_t ns;
+
+	e->stall_pull_ms = STALL_PULL_MS;
+	e->stall_build_ms = STALL_BUILD_MS;
+	if (opt_ms) {
+		e->stall_pull_ms = e->stall_build_ms = opt_ms > 0 ? opt_ms : 0;
+		return 0;
+	}
+	if (!env || !*env)
+		return 0;
+	if (parse_duration(env, &ns) || ns / 1000000 > LONG_MAX)
+		return orch_error_code(
+		        ORCH_EINVALID,
+		        "ORCHESTRATE_STALL_TIMEOUT '%s' is not a "
+		        "duration like 60s or 5m (0: never)",
+		        env);
+	/* below a millisecond would be never: round up */
+	e->stall_pull_ms = e->stall_build_ms =
+	        ns ? (long)((ns + 999999) / 1000000) : 0;
+	return 0;
+}
+
 int engine_new(struct engine **out, const struct engine_opts *opts)
 {
 	static const struct engine_opts none;
@@ -415,6 +450,9 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 	        opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 3000;
 	e->request_timeout_ms =
 	        opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 60000;
+	rc = stall_limits(e, opts->stall_timeout_ms);
+	if (rc)
+		goto out;
 	rc = parse_address(e, host,
 	                   opts->allow_insecure_tcp ||
 	                           (ins && !strcmp(ins, "1")));
@@ -494,6 +532,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 	long status = 0;
 
+	if (c->stall_ms)
+		c->last_progress = now_ms();
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	/* error bodies are always buffered, for the message */
 	if (c->on_data && status < 400) {
@@ -516,6 +556,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	struct engine_call *c = ud;
 	size_t len = size * nmemb;
 
+	if (c->stall_ms)
+		c->last_progress = now_ms();
 	if (len > 12 && !strncasecmp(data, "Api-Version:", 12)) {
 		/* curl's header data is not NUL-terminated: stay within len */
 		const char *v = data + 12, *end = data + len;
@@ -749,6 +791,8 @@ static struct engine_call *call_new(struct engine *e,
 	buf_init(&c->pending, PENDING_CAP);
 	c->timeout_ms =
 	        r->timeout_ms == 0 ? e->request_timeout_ms : r->timeout_ms;
+	c->stall_ms = r->stall_ms > 0 ? r->stall_ms : 0;
+	c->last_progress = now_ms();
 	if (r->body) {
 		if (borrow) {
 			/* const only for the caller: curl never writes it */
@@ -916,6 +960,8 @@ static void reissue(struct engine_call *c)
 	c->status = 0;
 	c->api_header[0] = '\0';
 	c->errbuf[0] = '\0';
+	c->last_progress = now_ms();
+	c->last_sent = 0;
 	if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK) {
 		fail_at_submit(e, c, ORCH_ERROR,
 		               "curl_multi_add_handle failed");
@@ -1033,6 +1079,7 @@ static void start_delayed(struct engine *e)
 		if (c->start_at > now)
 			continue;
 		unlink_call(c);
+		c->last_progress = now;
 		if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK)
 			fail_at_submit(e, c, ORCH_ERROR,
 			               "curl_multi_add_handle failed");
@@ -1041,8 +1088,11 @@ static void start_delayed(struct engine *e)
 	}
 }
 
-/* Milliseconds until the first delayed call is due, capped at ms. */
-static int until_delayed(const struct engine *e, int ms)
+/*
+ * Milliseconds until the first delayed call is due or the first stream
+ * would count as stalled, capped at ms.
+ */
+static int until_due(const struct engine *e, int ms)
 {
 	int64_t now = now_ms();
 
@@ -1054,7 +1104,63 @@ static int until_delayed(const struct engine *e, int ms)
 		if (ms < 0 || left < ms)
 			ms = (int)left;
 	}
+	for (const struct engine_call *c = e->active; c; c = c->next) {
+		int64_t left = c->last_progress + c->stall_ms - now;
+
+		if (!c->stall_ms)
+			continue;
+		if (left < 0)
+			left = 0;
+		if (ms < 0 || left < ms)
+			ms = (int)left;
+	}
 	return ms;
+}
+
+/*
+ * Fail the streams that moved no byte, either way, for their stall_ms:
+ * cancelling drops the connection, which also makes the engine cancel a
+ * build. Returns how many.
+ */
+static int check_stalls(struct engine *e)
+{
+	int n = 0, again = 1;
+
+	/* a cancelled call's on_done may free any call: rescan each time */
+	while (again) {
+		int64_t now = now_ms();
+
+		again = 0;
+		for (struct engine_call *c = e->active; c; c = c->next) {
+			curl_off_t sent = 0;
+			struct buf t = BUF_INIT;
+
+			if (!c->stall_ms)
+				continue;
+			/* an upload (a build context) is progress too */
+			curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T,
+			                  &sent);
+			if (sent != c->last_sent) {
+				c->last_sent = sent;
+				c->last_progress = now;
+			}
+			if (now - c->last_progress < c->stall_ms)
+				continue;
+			format_duration(&t, (int64_t)c->stall_ms * 1000000);
+			c->abort_code = ORCH_ETIMEOUT;
+			free(c->abort_msg);
+			c->abort_msg = xasprintf("stalled: no data from the "
+			                         "engine for %s (limit: "
+			                         "ORCHESTRATE_STALL_TIMEOUT)",
+			                         buf_cstr(&t));
+			buf_release(&t);
+			engine_call_cancel(c);
+			n++;
+			again = 1;
+			break;
+		}
+	}
+	return n;
 }
 
 int engine_call_done(const struct engine_call *c)
@@ -1128,6 +1234,11 @@ void engine_call_free(struct engine_call *c)
 	free(c);
 }
 
+long engine_stall_ms(const struct engine *e, int build)
+{
+	return build ? e->stall_build_ms : e->stall_pull_ms;
+}
+
 int engine_running(const struct engine *e)
 {
 	int n = 0;
@@ -1152,6 +1263,7 @@ static int process(struct engine *e)
 	int left;
 
 	start_delayed(e);
+	events += check_stalls(e);
 	while (e->failed) {
 		struct engine_call *c = e->failed;
 
@@ -1237,7 +1349,7 @@ int engine_wait(struct engine *e, struct engine_pollfd *fds, unsigned nfds,
 			slice = (int)(deadline - now_ms());
 		if (slice < 0)
 			slice = 0;
-		slice = until_delayed(e, slice);
+		slice = until_due(e, slice);
 		if (!e->active && !e->delayed && !nfds && !events) {
 			/* nothing can ever wake us: do not sleep forever */
 			break;
@@ -1798,8 +1910,8 @@ static int progress_line(void *ud, const char *s, size_t n)
 }
 
 static int run_progress(struct engine *e, const char *path, const void *body,
-                        size_t len, const char *ctype, struct buf *out,
-                        char **aux_id)
+                        size_t len, const char *ctype, long stall_ms,
+                        struct buf *out, char **aux_id)
 {
 	struct progress p = { .out = out };
 	struct lines l = { .line = progress_line, .ud = &p };
@@ -1810,6 +1922,7 @@ static int run_progress(struct engine *e, const char *path, const void *body,
 		.body_len = len,
 		.content_type = ctype,
 		.timeout_ms = -1,
+		.stall_ms = stall_ms,
 		.on_data = lines_feed,
 		.ud = &l,
 	};
@@ -1886,7 +1999,8 @@ int engine_image_pull(struct engine *e, const char *ref)
 		buf_addstr(&p, "&tag=");
 		engine_url_escape(&p, tag);
 	}
-	rc = run_progress(e, p.data, NULL, 0, NULL, NULL, NULL);
+	rc = run_progress(e, p.data, NULL, 0, NULL, e->stall_pull_ms, NULL,
+	                  NULL);
 	if (rc)
 		orch_error_prefix(rc, "pulling '%s'", ref);
 	free(name);
@@ -1941,7 +2055,7 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
 	if (o->nlabels)
 		add_json_param(&p, "labels", o->labels, o->nlabels);
 	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  o->output, &id);
+	                  e->stall_build_ms, o->output, &id);
 	if (rc) {
 		orch_error_prefix(rc, "building '%s'", o->context_dir);
 		goto out;
@@ -1977,7 +2091,7 @@ int engine_image_import(struct engine *e, const char *tar_path, const char *ref)
 		engine_url_escape(&p, tag);
 	}
 	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  NULL, NULL);
+	                  e->stall_build_ms, NULL, NULL);
 	if (rc)
 		orch_error_prefix(rc, "importing '%s'", tar_path);
 out:

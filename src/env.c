@@ -636,6 +636,7 @@ static int submit_build(struct env *env, struct build_job *j)
 	r.body_len = tar.len;
 	r.content_type = "application/x-tar";
 	r.timeout_ms = -1;
+	r.stall_ms = engine_stall_ms(env->e, 1);
 	r.on_data = build_data;
 	r.on_done = noop_done;
 	r.ud = j;
@@ -692,9 +693,18 @@ static int build_images(struct env *env)
 		if (j->call && !engine_call_done(j->call))
 			engine_call_cancel(j->call);
 		if (rc == 0 && (j->error || engine_call_result(j->call))) {
+			int code = ORCH_EENGINE;
+
+			/* a stalled build keeps its ORCH_ETIMEOUT */
+			if (!j->error &&
+			    engine_call_result(j->call) == ORCH_ETIMEOUT)
+				code = ORCH_ETIMEOUT;
 			rc = orch_error_code(
-			        ORCH_EENGINE, "service '%s': building '%s': %s",
-			        j->s->ms->name, j->s->spec->build->context,
+			        code,
+			        "service '%s': building image '%s' from "
+			        "'%s': %s",
+			        j->s->ms->name, j->s->image,
+			        j->s->spec->build->context,
 			        j->error ? j->error
 			                 : engine_call_error(j->call));
 			j->s->pub.state = ENV_FAILED;
@@ -722,8 +732,9 @@ static int resolve_image(struct env *env, struct svc *s)
 			/* the message is rebuilt from itself: copy it first */
 			char *why = xstrdup(orch_error_last());
 
+			/* a stalled pull keeps its ORCH_ETIMEOUT */
 			rc = orch_error_code(
-			        ORCH_ENOTFOUND,
+			        rc == ORCH_ETIMEOUT ? rc : ORCH_ENOTFOUND,
 			        "service '%s': image '%s' not found "
 			        "locally and could not be pulled: "
 			        "%s",

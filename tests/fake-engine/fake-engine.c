@@ -306,6 +306,25 @@ static int answer(int fd, const char *method, const char *path)
 		nap(50);
 		puts_fd(fd, "found\"}");
 		return 1;
+	} else if (starts(path, "/images/create?fromImage=stall")) {
+		/* a registry that stops sending: the connection stays */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"status\":\"Pulling from library/stall\"}\n");
+		never_answer(fd);
+	} else if (starts(path, "/images/create?fromImage=trickle")) {
+		/* slow but moving: 1.2 s in all, a line every 150 ms */
+		stream_head(fd, "application/json");
+		for (int i = 0; i < 8; i++) {
+			puts_fd(fd, "{\"status\":\"Downloading\"}\n");
+			nap(150);
+		}
+		puts_fd(fd, "{\"error\":\"trickle ended\"}\n");
+		return 1;
+	} else if (starts(path, "/build")) {
+		/* a build whose step goes silent for good */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n");
+		never_answer(fd);
 	} else if (starts(path, "/images/create")) {
 		stream_head(fd, "application/json");
 		puts_fd(fd, "{\"status\":\"Pulling from library/x\",\"id\":"

@@ -66,9 +66,8 @@ static int start_server(const char *scenario)
 	return -1;
 }
 
-static struct engine *connect_fake(const char *scenario, long timeout_ms)
+static struct engine *connect_opts(const char *scenario, struct engine_opts o)
 {
-	struct engine_opts o = { .request_timeout_ms = timeout_ms };
 	char host[300];
 	struct engine *e = NULL;
 
@@ -81,6 +80,13 @@ static struct engine *connect_fake(const char *scenario, long timeout_ms)
 		return NULL;
 	}
 	return e;
+}
+
+static struct engine *connect_fake(const char *scenario, long timeout_ms)
+{
+	struct engine_opts o = { .request_timeout_ms = timeout_ms };
+
+	return connect_opts(scenario, o);
 }
 
 /* A counter of the fake engine's: "/_conns" (connections), "/_pings". */
@@ -439,6 +445,60 @@ TEST(request_timeout)
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: no answer from "
 	                                   "the Docker engine at unix://");
 	ASSERT_CONTAINS(orch_error_last(), "within 400ms");
+	engine_free(e);
+}
+
+/* A pull that stops sending fails at the stall limit, naming the image. */
+TEST(stalled_pull)
+{
+	struct engine_opts o = { .stall_timeout_ms = 500 };
+	struct engine *e = connect_opts("ok", o);
+	int64_t t0 = now_ms(), took;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "stall:1"), ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	printf("# stalled pull failed after %lld ms\n", (long long)took);
+	ASSERT(took >= 450 && took < 3000);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "pulling 'stall:1': POST /v1.41/images/create: stalled: "
+	              "no data from the engine for 500ms (limit: "
+	              "ORCHESTRATE_STALL_TIMEOUT)");
+	/* slow is not stalled: 1.2 s of lines 150 ms apart get through */
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_image_pull(e, "trickle:1"), ORCH_EENGINE);
+	ASSERT(now_ms() - t0 >= 1000);
+	ASSERT_CONTAINS(orch_error_last(), "200 stream: trickle ended");
+	engine_free(e);
+}
+
+/* A build whose output stops: the same, and the engine sees us go. */
+TEST(stalled_build)
+{
+	struct engine_opts o = { .stall_timeout_ms = 400 };
+	struct engine *e = connect_opts("ok", o);
+	char ctx[300], df[320];
+	struct engine_build_opts bo = { .context_dir = ctx, .tag = "st:1" };
+	int64_t t0, took;
+	FILE *f;
+
+	ASSERT(e);
+	snprintf(ctx, sizeof(ctx), "%s/ctx", tmpdir);
+	snprintf(df, sizeof(df), "%s/Dockerfile", ctx);
+	ASSERT_EQ_INT(mkdir(ctx, 0700), 0);
+	f = fopen(df, "w");
+	ASSERT(f);
+	fputs("FROM scratch\nCOPY Dockerfile /\n", f);
+	fclose(f);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_image_build(e, &bo, NULL), ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 350 && took < 3000);
+	ASSERT_CONTAINS(orch_error_last(), "building '");
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/build: stalled: no "
+	                                   "data from the engine for 400ms");
+	unlink(df);
+	rmdir(ctx);
 	engine_free(e);
 }
 
@@ -955,6 +1015,8 @@ int main(int argc, char **argv)
 	RUN(body_cap);
 	RUN(request_timeout);
 	RUN(container_wait_timeout);
+	RUN(stalled_pull);
+	RUN(stalled_build);
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);

@@ -326,6 +326,49 @@ TEST(address_unsupported)
 	ASSERT_CONTAINS(orch_error_last(), "only unix:// and tcp://");
 }
 
+/* Pulls and builds: their own defaults, one override for both. */
+TEST(stall_limits)
+{
+	struct engine_opts o = { .host = "unix://" };
+	struct engine *e;
+
+	unsetenv("ORCHESTRATE_STALL_TIMEOUT");
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 60000);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 600000);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "1m30s", 1);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 90000);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 90000);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "0", 1); /* never */
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 0);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "10us", 1); /* rounded up */
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 1);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "soon", 1);
+	ASSERT_EQ_INT(engine_new(&e, &o), ORCH_EINVALID);
+	ASSERT(e == NULL);
+	ASSERT_EQ_STR(orch_error_last(), "ORCHESTRATE_STALL_TIMEOUT 'soon' is "
+	                                 "not a duration like 60s or 5m (0: "
+	                                 "never)");
+	/* the caller's own limit wins */
+	o.stall_timeout_ms = 250;
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 250);
+	engine_free(e);
+	o.stall_timeout_ms = -1;
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 0);
+	engine_free(e);
+	unsetenv("ORCHESTRATE_STALL_TIMEOUT");
+}
+
 TEST(request_paths)
 {
 	struct buf b = BUF_INIT;
@@ -453,6 +496,7 @@ int main(void)
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
 	RUN(address_unsupported);
+	RUN(stall_limits);
 	RUN(request_paths);
 	RUN(container_body);
 	RUN(call_before_connect);
