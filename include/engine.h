@@ -260,13 +260,22 @@ struct engine_object_list {
 	size_t n;
 };
 void engine_object_list_release(struct engine_object_list *l);
+void engine_object_release(struct engine_object *o);
 /* Value of label key on o, or NULL. */
 const char *engine_object_label(const struct engine_object *o, const char *key);
 
 int engine_network_list(struct engine *e, const struct engine_label *filter,
                         size_t nfilter, struct engine_object_list *out);
+/*
+ * The engine answers 201 also when a volume of that name exists: it
+ * returns the existing one unchanged, whatever labels were asked for. So
+ * got (when not NULL; engine_object_release() it) receives the volume
+ * that came back, name and labels, for the caller to check that it is
+ * the one it meant to create.
+ */
 int engine_volume_create(struct engine *e, const char *name,
-                         const struct engine_label *labels, size_t nlabels);
+                         const struct engine_label *labels, size_t nlabels,
+                         struct engine_object *got);
 int engine_volume_remove(struct engine *e, const char *name, int force);
 int engine_volume_list(struct engine *e, const struct engine_label *filter,
                        size_t nfilter, struct engine_object_list *out);

@@ -2175,18 +2175,23 @@ int engine_network_remove(struct engine *e, const char *id)
 	return remove_obj(e, "networks", id, "");
 }
 
+void engine_object_release(struct engine_object *o)
+{
+	if (!o)
+		return;
+	free(o->id);
+	free(o->name);
+	free(o->state);
+	label_set_release(&o->labels);
+	memset(o, 0, sizeof(*o));
+}
+
 void engine_object_list_release(struct engine_object_list *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++) {
-		struct engine_object *o = &l->items[i];
-
-		free(o->id);
-		free(o->name);
-		free(o->state);
-		label_set_release(&o->labels);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		engine_object_release(&l->items[i]);
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
@@ -2272,15 +2277,34 @@ int engine_network_list(struct engine *e, const struct engine_label *filter,
 }
 
 int engine_volume_create(struct engine *e, const char *name,
-                         const struct engine_label *labels, size_t nlabels)
+                         const struct engine_label *labels, size_t nlabels,
+                         struct engine_object *got)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *j = NULL;
+	struct buf b = BUF_INIT;
+	char *json;
 	int rc;
 
+	if (got)
+		memset(got, 0, sizeof(*got));
 	cJSON_AddStringToObject(o, "Name", name);
 	cJSON_AddItemToObject(o, "Labels", labels_json(labels, nlabels));
-	rc = create_json(e, "/volumes/create", o, "Name", NULL);
+	json = json_print(o);
+	rc = req(e, "POST", "/volumes/create", json, 0, NULL, &b);
+	if (rc == 0 && got)
+		rc = parse_body("POST /volumes/create", &b, &j);
+	if (rc == 0 && got) {
+		/* what came back, which is not always what we asked for */
+		got->name = jdup(j, "Name");
+		if (!got->name)
+			got->name = xstrdup("");
+		got->id = xstrdup(got->name);
+		label_set_from(&got->labels, jobj(j, "Labels"));
+	}
+	cJSON_free(json);
 	cJSON_Delete(o);
+	cJSON_Delete(j);
+	buf_release(&b);
 	return rc;
 }
 

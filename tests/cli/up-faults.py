@@ -6,7 +6,10 @@ meets them -- exit status, the message, and that the run is removed:
 
 - a pull whose stream stops sending, and a build whose output stops:
   both fail at the stall limit (ORCHESTRATE_STALL_TIMEOUT, short here),
-  exit 3, with a message naming the service and the image.
+  exit 3, with a message naming the service and the image;
+- a declared volume whose name is taken: volume create answers 201 with
+  the existing volume, as Docker does; `up` sees from its labels that it
+  is not this run's, exits 3 naming it, and neither uses nor removes it.
 
 The fake keeps the objects `up` creates and answers the label listings
 of the teardown from them, so "nothing left" means what it says. TAP
@@ -41,6 +44,7 @@ class Engine:
     def __init__(self):
         self.networks = {}  # id -> {"Name", "Labels"}
         self.volumes = {}   # name -> labels
+        self.taken = {}     # name suffix -> labels of a volume that exists
         self.log = []
         self.lock = threading.Lock()
 
@@ -70,6 +74,10 @@ class Engine:
                 return 201, {"Id": nid, "Warning": ""}
             if method == "POST" and p == "/volumes/create":
                 name = body["Name"]
+                for suffix, lab in self.taken.items():
+                    if name.endswith(suffix):
+                        # it was there before: Docker hands it back
+                        self.volumes.setdefault(name, lab)
                 lab = self.volumes.setdefault(name, body.get("Labels", {}))
                 return 201, {"Name": name, "Driver": "local",
                              "Labels": lab}
@@ -247,6 +255,35 @@ def main():
            "the message names the service and the image and says the "
            "build stalled")
         ok(nothing_left(e), "the run is removed")
+
+    # -- a declared volume whose name is taken ----------------------------
+    vol = ("services:\n  db:\n    image: local/busybox\n"
+           "    volumes: ['taken:/data']\nvolumes:\n  taken: {}\n")
+    foreign = {"com.example.team": "billing"}
+    other_run = {LP + "project": "faults", LP + "run-id": "0123456789ab",
+                 LP + "role": "volume"}
+    for lab, why in ((foreign, "is not orchestrate's (no io.orchestrate. "
+                      "labels)"),
+                     (other_run, "is not this run's (it belongs to project "
+                      "'faults', run '0123456789ab')")):
+        with tempfile.TemporaryDirectory() as tmp:
+            p, e = case(orch, tmp, vol,
+                        setup=lambda e: e.taken.update({"-taken": lab}))
+            mine = [n for n in e.volumes if n.endswith("-taken")]
+            ok(p.returncode == 3, "volume name taken (%s): exit 3" %
+               ("foreign" if lab is foreign else "another run"))
+            ok(len(mine) == 1 and "orchestrate: volume 'taken': '%s' "
+               "already exists and %s: orchestrate neither uses nor "
+               "removes it" % (mine[0], why) in p.stderr,
+               "the message names the volume and whose it is")
+            ok(mine and e.volumes[mine[0]] == lab and
+               not e.calls("DELETE", "/v1.41/volumes/"),
+               "the volume is left alone by the teardown")
+            ok(not e.calls("GET", "/v1.41/images/") and
+               not e.calls("POST", "/v1.41/containers/") and
+               len(e.calls("DELETE", "/v1.41/networks/")) == 1 and
+               not e.networks, "nothing else was started; the run's "
+               "network is removed")
 
     # -- a malformed override is a usage error ----------------------------
     with tempfile.TemporaryDirectory() as tmp:

@@ -333,7 +333,8 @@ static void scenario(void)
 		goto out;
 
 	/* volume, network, events */
-	check(engine_volume_create(e, volname, label, 1) == 0, "volume create");
+	check(engine_volume_create(e, volname, label, 1, NULL) == 0,
+	      "volume create");
 	check(engine_network_create(e, netname, label, 1, &net) == 0 && net,
 	      "network create");
 	if (!net)
