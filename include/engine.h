@@ -61,6 +61,12 @@ struct engine_opts {
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*
+ * What the caller should tell the user that is no reason to fail, one
+ * line each, or NULL: a TLS key.pem that group or others can access
+ * (ssh refuses such a key; we warn). Valid until engine_free().
+ */
+const char *engine_warnings(const struct engine *e);
+/*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
  * their on_done, and stay the caller's to engine_call_free(). Execs from
  * engine_exec_start() still running are freed without their done: drop

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -51,6 +52,7 @@ struct engine {
 	char *socket_path; /* unix sockets */
 	char *base_url;    /* "http://localhost" or "https://host:port" */
 	char *ca, *cert, *key;
+	char *warnings; /* lines for the user, or NULL */
 	long connect_timeout_ms;
 	long request_timeout_ms;
 	long stall_pull_ms, stall_build_ms; /* 0: none */
@@ -332,6 +334,29 @@ static int cert_file(const char *dir, const char *name, char **out)
 	return 0;
 }
 
+/*
+ * A private key that group or others can read lets them use the engine
+ * as we do. ssh refuses such a key; a warning is enough here (the key is
+ * only as secret as the user keeps it, and refusing would break a CI job
+ * over a file mode).
+ */
+static void check_key_mode(struct engine *e)
+{
+	struct stat st;
+	char *w, *all;
+
+	if (stat(e->key, &st) || !(st.st_mode & 077))
+		return;
+	w = xasprintf("TLS key '%s' is accessible by group or others (mode "
+	              "%04o): whoever can read it can use the Docker engine "
+	              "as you; chmod 600 it",
+	              e->key, (unsigned)(st.st_mode & 07777));
+	all = e->warnings ? xasprintf("%s\n%s", e->warnings, w) : xstrdup(w);
+	free(e->warnings);
+	free(w);
+	e->warnings = all;
+}
+
 static int parse_address(struct engine *e, const char *host, int insecure)
 {
 	if (!strncmp(host, "unix://", 7)) {
@@ -376,6 +401,8 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 				rc = cert_file(dir, "cert.pem", &e->cert);
 			if (rc == 0)
 				rc = cert_file(dir, "key.pem", &e->key);
+			if (rc == 0)
+				check_key_mode(e);
 			free(home_dir);
 			e->base_url =
 			        xasprintf("https://%s%s", hostport,
@@ -475,6 +502,11 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 out:
 	engine_free(e);
 	return rc;
+}
+
+const char *engine_warnings(const struct engine *e)
+{
+	return e ? e->warnings : NULL;
 }
 
 const char *engine_address(const struct engine *e)
@@ -1517,6 +1549,7 @@ void engine_free(struct engine *e)
 	free(e->ca);
 	free(e->cert);
 	free(e->key);
+	free(e->warnings);
 	free(e);
 }
 

@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "error.h"
@@ -317,6 +319,50 @@ TEST(address_tcp_needs_tls)
 	unsetenv("DOCKER_CERT_PATH");
 }
 
+/* Like ssh, but only a warning: key.pem readable by group or others. */
+TEST(tls_key_mode_warning)
+{
+	struct engine_opts o = { .host = "tcp://localhost:2376" };
+	char dir[] = "/tmp/orch-certs-XXXXXX", path[64];
+	static const char *const files[] = { "ca.pem", "cert.pem", "key.pem" };
+	struct engine *e;
+
+	ASSERT(mkdtemp(dir));
+	for (size_t i = 0; i < 3; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		f = fopen(path, "w");
+		ASSERT(f);
+		fputs("not a real PEM: engine_new() only checks access\n", f);
+		fclose(f);
+	}
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	setenv("DOCKER_CERT_PATH", dir, 1);
+	ASSERT_EQ_INT(chmod(path, 0600), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT(engine_warnings(e) == NULL);
+	engine_free(e);
+	ASSERT_EQ_INT(chmod(path, 0640), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0); /* not a failure */
+	ASSERT_CONTAINS(engine_warnings(e), path);
+	ASSERT_CONTAINS(engine_warnings(e), "' is accessible by group or "
+	                                    "others (mode 0640)");
+	ASSERT_CONTAINS(engine_warnings(e), "chmod 600 it");
+	engine_free(e);
+	ASSERT_EQ_INT(chmod(path, 0604), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_CONTAINS(engine_warnings(e), "(mode 0604)");
+	engine_free(e);
+	unsetenv("DOCKER_TLS_VERIFY");
+	unsetenv("DOCKER_CERT_PATH");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 TEST(address_unsupported)
 {
 	struct engine_opts o = { .host = "ssh://me@host" };
@@ -495,6 +541,7 @@ int main(void)
 	RUN(demux_empty_systemerr);
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
+	RUN(tls_key_mode_warning);
 	RUN(address_unsupported);
 	RUN(stall_limits);
 	RUN(request_paths);
