@@ -121,6 +121,8 @@ class Engine:
 
 class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # a stream held open must not hold the next case
+    block_on_close = False
 
     def handle_error(self, request, client_address):
         # a client that hung up (a cancelled or finished call) is normal
