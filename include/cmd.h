@@ -43,6 +43,12 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /* Map a library error code to an exit status (manifest: 2, engine: 3). */
 int cmd_exit_for(int rc);
+/*
+ * Make and connect ctx->engine if not done yet, printing the engine's
+ * warnings (engine_warnings()); returns 0 or the library's code, with
+ * the message in orch_error_last(), for the command to print.
+ */
+int cmd_open_engine(struct cmd_ctx *ctx);
 /* Connect ctx->engine if not done yet; prints and returns an exit code. */
 int cmd_connect_engine(struct cmd_ctx *ctx);
 

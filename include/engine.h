@@ -43,14 +43,29 @@ struct engine_opts {
 	int allow_insecure_tcp;  /* tcp:// without TLS */
 	long connect_timeout_ms; /* 0: 3000 */
 	long request_timeout_ms; /* non-streaming calls; 0: 60000 */
+	/*
+	 * Pulls and builds fail when no byte moves for this long (a stalled
+	 * registry or daemon). 0: ORCHESTRATE_STALL_TIMEOUT (a duration,
+	 * "0" for never) when set, else 60 s for pulls and 10 min for
+	 * builds (a RUN step may print nothing for minutes); -1: never.
+	 * Either one applies to pulls and builds alike.
+	 */
+	long stall_timeout_ms;
 };
 
 /*
  * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
- * scheme, plain TCP not explicitly allowed, or unreadable TLS files
- * (named in the message). The first engine_new() initialises curl.
+ * scheme, plain TCP not explicitly allowed, unreadable TLS files (named
+ * in the message) or an ORCHESTRATE_STALL_TIMEOUT that is not a
+ * duration. The first engine_new() initialises curl.
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);
+/*
+ * What the caller should tell the user that is no reason to fail, one
+ * line each, or NULL: a TLS key.pem that group or others can access
+ * (ssh refuses such a key; we warn). Valid until engine_free().
+ */
+const char *engine_warnings(const struct engine *e);
 /*
  * Calls still running are abandoned: they finish with ORCH_EINTR without
  * their on_done, and stay the caller's to engine_call_free(). Execs from
@@ -69,6 +84,15 @@ const char *engine_address(const struct engine *e);
  * whole budget, so a socket that accepts but never answers fails in 3 s.
  * Fails with ORCH_EUNREACHABLE (naming the address), ORCH_EPERM (socket
  * permission) or ORCH_EUNSUPPORTED (engine older than our minimum, 1.40).
+ *
+ * Renegotiation: an engine upgraded or downgraded while we run answers
+ * 400 "client version X is too old" (or "too new"). Such a call is held
+ * back, /_ping is asked again (one ping for every call refused
+ * meanwhile), and the call is sent once more on the new version; if the
+ * version does not change, or the engine refuses the call again, it
+ * fails with ORCH_EUNSUPPORTED saying so. Not with DOCKER_API_VERSION
+ * set: the user pinned the version. The caller sees none of this but
+ * the time it takes (a ping) and engine_api_version() changing.
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */
@@ -113,8 +137,11 @@ struct engine_request {
 	size_t body_len;
 	const char *content_type; /* default "application/json" with a body */
 	long timeout_ms;          /* 0: the default; -1: none (streams) */
-	size_t body_cap;          /* 0: 16 MiB; ignored when on_data is set */
-	engine_data_fn on_data;   /* stream the body instead of buffering */
+	/* streams: fail (ORCH_ETIMEOUT, "stalled") when no byte is sent or
+	   received for this long; 0: never. See engine_stall_ms(). */
+	long stall_ms;
+	size_t body_cap;        /* 0: 16 MiB; ignored when on_data is set */
+	engine_data_fn on_data; /* stream the body instead of buffering */
 	engine_done_fn on_done;
 	void *ud;
 };
@@ -136,6 +163,9 @@ void engine_call_cancel(struct engine_call *c);
  * own on_data (cancel it there instead).
  */
 void engine_call_free(struct engine_call *c);
+
+/* The stall limit of pulls (build 0) or builds (build 1), in ms; 0: none. */
+long engine_stall_ms(const struct engine *e, int build);
 
 /* Run a request to completion: status and body to the caller. */
 int engine_request_sync(struct engine *e, const struct engine_request *r,
@@ -185,7 +215,10 @@ void engine_label_filter(struct buf *out, const struct engine_label *labels,
 int engine_image_inspect(struct engine *e, const char *ref, char **id);
 /*
  * Pull ref ("name:tag"). Parses every progress line: an errorDetail in a
- * 200 stream is a failure carrying the engine's message.
+ * 200 stream is a failure carrying the engine's message. A pull that
+ * moves no byte for engine_stall_ms(e, 0) fails with ORCH_ETIMEOUT
+ * ("stalled"), and so does a build or an import (engine_stall_ms(e, 1)):
+ * the connection is dropped, which makes the engine cancel a build.
  */
 int engine_image_pull(struct engine *e, const char *ref);
 
@@ -233,13 +266,22 @@ struct engine_object_list {
 	size_t n;
 };
 void engine_object_list_release(struct engine_object_list *l);
+void engine_object_release(struct engine_object *o);
 /* Value of label key on o, or NULL. */
 const char *engine_object_label(const struct engine_object *o, const char *key);
 
 int engine_network_list(struct engine *e, const struct engine_label *filter,
                         size_t nfilter, struct engine_object_list *out);
+/*
+ * The engine answers 201 also when a volume of that name exists: it
+ * returns the existing one unchanged, whatever labels were asked for. So
+ * got (when not NULL; engine_object_release() it) receives the volume
+ * that came back, name and labels, for the caller to check that it is
+ * the one it meant to create.
+ */
 int engine_volume_create(struct engine *e, const char *name,
-                         const struct engine_label *labels, size_t nlabels);
+                         const struct engine_label *labels, size_t nlabels,
+                         struct engine_object *got);
 int engine_volume_remove(struct engine *e, const char *name, int force);
 int engine_volume_list(struct engine *e, const struct engine_label *filter,
                        size_t nfilter, struct engine_object_list *out);
@@ -303,8 +345,14 @@ int engine_container_stop(struct engine *e, const char *id, int timeout_s);
 int engine_container_kill(struct engine *e, const char *id, const char *signal);
 /* force + remove anonymous volumes; ORCH_ENOTFOUND when already gone. */
 int engine_container_remove(struct engine *e, const char *id, int force);
-/* Waits for not-running; the exit status into *status. */
-int engine_container_wait(struct engine *e, const char *id, int *status);
+/*
+ * Waits for not-running; the exit status into *status. timeout_ms <= 0
+ * means the request timeout (60 s by default): there is no "forever",
+ * so a hung engine cannot hold a caller (teardown, a suite) for good. On
+ * timeout ORCH_ETIMEOUT naming the container.
+ */
+int engine_container_wait(struct engine *e, const char *id, long timeout_ms,
+                          int *status);
 
 struct engine_port_binding {
 	int container_port;

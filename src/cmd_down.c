@@ -25,13 +25,8 @@ static const char down_usage[] = "usage: orchestrate down [--project P]\n";
  */
 static int connect_for(struct cmd_ctx *ctx, const char *what)
 {
-	int rc;
+	int rc = cmd_open_engine(ctx);
 
-	if (ctx->engine)
-		return 0;
-	rc = engine_new(&ctx->engine, NULL);
-	if (rc == 0)
-		rc = engine_connect(ctx->engine);
 	if (rc)
 		return cmd_error(
 		        rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV,

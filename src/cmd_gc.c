@@ -80,17 +80,12 @@ int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 		                       argv[optind]);
 	if (project && !*project)
 		return cmd_usage_error(gc_usage, "empty project name");
-	if (!ctx->engine) {
-		/* connected here when main.c did not: say that nothing was
-		 * verified */
-		rc = engine_new(&ctx->engine, NULL);
-		if (rc == 0)
-			rc = engine_connect(ctx->engine);
-		if (rc)
-			return cmd_error(cmd_exit_for(rc),
-			                 "%s; cleanup NOT verified",
-			                 orch_error_last());
-	}
+	/* connected here when main.c did not: say that nothing was
+	 * verified */
+	rc = cmd_open_engine(ctx);
+	if (rc)
+		return cmd_error(cmd_exit_for(rc), "%s; cleanup NOT verified",
+		                 orch_error_last());
 
 	rc = teardown_gc(ctx->engine, project, all, &r);
 	for (size_t i = 0; i < r.n; i++) {

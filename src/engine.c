@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -40,21 +41,31 @@
 #define EXEC_OUTPUT_CAP   (64u << 10)
 #define EXEC_SETTLE_MS    2000
 #define DEFAULT_FRAME_CAP (1u << 20)
+/* a pull sends progress every second or so while it moves at all */
+#define STALL_PULL_MS 60000L
+/* a build prints only what its steps print: a RUN step may compile for
+   minutes in silence */
+#define STALL_BUILD_MS 600000L
 
 struct engine {
 	char *address;     /* what the user sees: unix:///... or tcp://... */
 	char *socket_path; /* unix sockets */
 	char *base_url;    /* "http://localhost" or "https://host:port" */
 	char *ca, *cert, *key;
+	char *warnings; /* lines for the user, or NULL */
 	long connect_timeout_ms;
 	long request_timeout_ms;
+	long stall_pull_ms, stall_build_ms; /* 0: none */
 	int api_major, api_minor;
 	char api[16];
 	int connected;
+	int pinned; /* DOCKER_API_VERSION: never renegotiated */
 	CURLM *multi;
 	struct engine_call *active;  /* submitted and not yet finished */
 	struct engine_call *failed;  /* finished at submission, not reported */
 	struct engine_call *delayed; /* submitted once start_at has come */
+	struct engine_call *parked;  /* refused for their API version */
+	struct engine_call *reping;  /* the /_ping the parked calls wait for */
 	volatile sig_atomic_t woken;
 	volatile sig_atomic_t interrupts; /* engine_interrupt() count */
 };
@@ -65,7 +76,11 @@ struct engine_call {
 	struct curl_slist *headers;
 	char *method;
 	char *path; /* versioned, without the query: for messages */
+	char *rel;  /* unversioned, with the query: to send it again */
 	char *url;
+	char api_used[16];  /* the version in its path, "" for none */
+	int renegotiated;   /* refused for its version once already */
+	char *version_note; /* why renegotiating did not help */
 	char *req_body;
 	int body_borrowed; /* req_body is the caller's: not copied, not freed */
 	size_t req_len;
@@ -73,7 +88,10 @@ struct engine_call {
 	struct buf pending; /* stream data not yet given to on_data */
 	long status;
 	long timeout_ms;
-	int64_t start_at; /* on e->delayed: when to hand it to curl */
+	long stall_ms;         /* 0: may stay silent */
+	int64_t last_progress; /* when a byte last moved (monotonic ms) */
+	curl_off_t last_sent;  /* request bytes sent by then */
+	int64_t start_at;      /* on e->delayed: when to hand it to curl */
 	int done, result, delivering, aborted, streaming, deferred;
 	int abort_code; /* why on_data stopped the call, with abort_msg */
 	char *abort_msg;
@@ -316,6 +334,29 @@ static int cert_file(const char *dir, const char *name, char **out)
 	return 0;
 }
 
+/*
+ * A private key that group or others can read lets them use the engine
+ * as we do. ssh refuses such a key; a warning is enough here (the key is
+ * only as secret as the user keeps it, and refusing would break a CI job
+ * over a file mode).
+ */
+static void check_key_mode(struct engine *e)
+{
+	struct stat st;
+	char *w, *all;
+
+	if (stat(e->key, &st) || !(st.st_mode & 077))
+		return;
+	w = xasprintf("TLS key '%s' is accessible by group or others (mode "
+	              "%04o): whoever can read it can use the Docker engine "
+	              "as you; chmod 600 it",
+	              e->key, (unsigned)(st.st_mode & 07777));
+	all = e->warnings ? xasprintf("%s\n%s", e->warnings, w) : xstrdup(w);
+	free(e->warnings);
+	free(w);
+	e->warnings = all;
+}
+
 static int parse_address(struct engine *e, const char *host, int insecure)
 {
 	if (!strncmp(host, "unix://", 7)) {
@@ -360,6 +401,8 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 				rc = cert_file(dir, "cert.pem", &e->cert);
 			if (rc == 0)
 				rc = cert_file(dir, "key.pem", &e->key);
+			if (rc == 0)
+				check_key_mode(e);
 			free(home_dir);
 			e->base_url =
 			        xasprintf("https://%s%s", hostport,
@@ -388,6 +431,32 @@ static int parse_address(struct engine *e, const char *host, int insecure)
 	                       host);
 }
 
+/* From opts (ms; -1: never) or ORCHESTRATE_STALL_TIMEOUT, else ours. */
+static int stall_limits(struct engine *e, long opt_ms)
+{
+	const char *env = getenv("ORCHESTRATE_STALL_TIMEOUT");
+	int64_t ns;
+
+	e->stall_pull_ms = STALL_PULL_MS;
+	e->stall_build_ms = STALL_BUILD_MS;
+	if (opt_ms) {
+		e->stall_pull_ms = e->stall_build_ms = opt_ms > 0 ? opt_ms : 0;
+		return 0;
+	}
+	if (!env || !*env)
+		return 0;
+	if (parse_duration(env, &ns) || ns / 1000000 > LONG_MAX)
+		return orch_error_code(
+		        ORCH_EINVALID,
+		        "ORCHESTRATE_STALL_TIMEOUT '%s' is not a "
+		        "duration like 60s or 5m (0: never)",
+		        env);
+	/* below a millisecond would be never: round up */
+	e->stall_pull_ms = e->stall_build_ms =
+	        ns ? (long)((ns + 999999) / 1000000) : 0;
+	return 0;
+}
+
 int engine_new(struct engine **out, const struct engine_opts *opts)
 {
 	static const struct engine_opts none;
@@ -408,6 +477,9 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 	        opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 3000;
 	e->request_timeout_ms =
 	        opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 60000;
+	rc = stall_limits(e, opts->stall_timeout_ms);
+	if (rc)
+		goto out;
 	rc = parse_address(e, host,
 	                   opts->allow_insecure_tcp ||
 	                           (ins && !strcmp(ins, "1")));
@@ -430,6 +502,11 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 out:
 	engine_free(e);
 	return rc;
+}
+
+const char *engine_warnings(const struct engine *e)
+{
+	return e ? e->warnings : NULL;
 }
 
 const char *engine_address(const struct engine *e)
@@ -487,6 +564,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 	size_t len = size * nmemb;
 	long status = 0;
 
+	if (c->stall_ms)
+		c->last_progress = now_ms();
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	/* error bodies are always buffered, for the message */
 	if (c->on_data && status < 400) {
@@ -509,6 +588,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	struct engine_call *c = ud;
 	size_t len = size * nmemb;
 
+	if (c->stall_ms)
+		c->last_progress = now_ms();
 	if (len > 12 && !strncasecmp(data, "Api-Version:", 12)) {
 		/* curl's header data is not NUL-terminated: stay within len */
 		const char *v = data + 12, *end = data + len;
@@ -626,7 +707,15 @@ static void classify(struct engine_call *c, CURLcode cc)
 			code = ORCH_ECONFLICT;
 		else if (c->status == 400 && strstr(msg, "client version"))
 			code = ORCH_EUNSUPPORTED;
-		if (code == ORCH_EUNSUPPORTED)
+		if (code == ORCH_EUNSUPPORTED && c->version_note)
+			set_call_error(c, code,
+			               "%s %s: %ld: %s (orchestrate speaks "
+			               "Docker API %d.%d to %d.%d; %s)",
+			               c->method, c->path, c->status, msg,
+			               API_MIN_MAJOR, API_MIN_MINOR,
+			               API_MAX_MAJOR, API_MAX_MINOR,
+			               c->version_note);
+		else if (code == ORCH_EUNSUPPORTED)
 			set_call_error(
 			        c, code,
 			        "%s %s: %ld: %s (orchestrate speaks Docker "
@@ -634,7 +723,7 @@ static void classify(struct engine_call *c, CURLcode cc)
 			        "accept %s)",
 			        c->method, c->path, c->status, msg,
 			        API_MIN_MAJOR, API_MIN_MINOR, API_MAX_MAJOR,
-			        API_MAX_MINOR, e->api);
+			        API_MAX_MINOR, c->api_used);
 		else
 			set_call_error(c, code, "%s %s: %ld: %s", c->method,
 			               c->path, c->status, msg);
@@ -683,6 +772,8 @@ static int deliver(struct engine_call *c)
 	return 0;
 }
 
+static int renegotiate(struct engine_call *c);
+
 static void finish(struct engine_call *c, CURLcode cc)
 {
 	curl_multi_remove_handle(c->e->multi, c->easy);
@@ -695,6 +786,9 @@ static void finish(struct engine_call *c, CURLcode cc)
 		c->deferred_cc = cc;
 		return;
 	}
+	/* refused for its API version: held back, or sent again */
+	if (cc == CURLE_OK && !c->aborted && renegotiate(c))
+		return;
 	/* data that came in with an error is delivered too: a daemon going
 	   down sends its last events (die, stop) just before the stream
 	   breaks */
@@ -710,6 +804,9 @@ static struct engine_call *call_new(struct engine *e,
 	struct buf p = BUF_INIT;
 
 	engine_versioned_path(&p, e->connected ? e->api : NULL, r->path);
+	if (e->connected && strcmp(r->path, "/_ping"))
+		snprintf(c->api_used, sizeof(c->api_used), "%s", e->api);
+	c->rel = xstrdup(r->path);
 	c->e = e;
 	c->method = xstrdup(r->method);
 	/* messages name the path without the query (filters are long) */
@@ -726,6 +823,8 @@ static struct engine_call *call_new(struct engine *e,
 	buf_init(&c->pending, PENDING_CAP);
 	c->timeout_ms =
 	        r->timeout_ms == 0 ? e->request_timeout_ms : r->timeout_ms;
+	c->stall_ms = r->stall_ms > 0 ? r->stall_ms : 0;
+	c->last_progress = now_ms();
 	if (r->body) {
 		if (borrow) {
 			/* const only for the caller: curl never writes it */
@@ -853,6 +952,154 @@ struct engine_call *engine_call_start(struct engine *e,
 	return call_start(e, r, 0, 0);
 }
 
+/* ---- API version renegotiation ---------------------------------------- */
+
+/* 1 when c was answered 400 "client version X is too old/new". */
+static int version_refused(struct engine_call *c)
+{
+	long status = 0;
+	char *msg;
+	int refused;
+
+	if (!c->api_used[0] || !c->easy)
+		return 0;
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 400)
+		return 0;
+	msg = docker_message(&c->body);
+	refused = strstr(msg, "client version") &&
+	          (strstr(msg, "too old") || strstr(msg, "too new"));
+	free(msg);
+	return refused;
+}
+
+/* Send c again (once) on the version negotiated now. */
+static void reissue(struct engine_call *c)
+{
+	struct engine *e = c->e;
+	struct buf p = BUF_INIT;
+
+	engine_versioned_path(&p, e->api, c->rel);
+	free(c->path);
+	free(c->url);
+	c->path = xstrndup(p.data, strcspn(p.data, "?"));
+	c->url = xasprintf("%s%s", e->base_url, p.data);
+	buf_release(&p);
+	snprintf(c->api_used, sizeof(c->api_used), "%s", e->api);
+	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+	buf_reset(&c->body);
+	buf_reset(&c->pending);
+	c->status = 0;
+	c->api_header[0] = '\0';
+	c->errbuf[0] = '\0';
+	c->last_progress = now_ms();
+	c->last_sent = 0;
+	if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK) {
+		fail_at_submit(e, c, ORCH_ERROR,
+		               "curl_multi_add_handle failed");
+		return;
+	}
+	link_call(&e->active, c);
+}
+
+/* The second /_ping: settle every call parked meanwhile. */
+static void reping_done(struct engine_call *p, void *ud)
+{
+	struct engine *e = ud;
+	struct engine_call *batch = NULL, *c;
+	char *why = NULL;
+	int major, minor;
+
+	e->reping = NULL;
+	if (p->result) {
+		why = xasprintf("asking the engine again failed: %s", p->error);
+	} else if (parse_api(p->api_header, &major, &minor)) {
+		why = xasprintf("asked again, the engine at %s sent no "
+		                "Api-Version header",
+		                e->address);
+	} else {
+		if (api_cmp(major, minor, API_MAX_MAJOR, API_MAX_MINOR) > 0) {
+			major = API_MAX_MAJOR;
+			minor = API_MAX_MINOR;
+		}
+		if (api_cmp(major, minor, API_MIN_MAJOR, API_MIN_MINOR) < 0) {
+			why = xasprintf("asked again, the engine at %s now "
+			                "speaks API %d.%d",
+			                e->address, major, minor);
+		} else {
+			e->api_major = major;
+			e->api_minor = minor;
+			snprintf(e->api, sizeof(e->api), "%d.%d", major, minor);
+		}
+	}
+	/* set the batch aside: a callback below may park calls anew, for
+	   a ping of their own */
+	while ((c = e->parked)) {
+		unlink_call(c);
+		link_call(&batch, c);
+	}
+	while ((c = batch)) {
+		unlink_call(c);
+		if (!why && strcmp(c->api_used, e->api)) {
+			reissue(c);
+			continue;
+		}
+		c->version_note =
+		        why ? xstrdup(why)
+		            : xasprintf("asked again, the engine at %s still "
+		                        "offers %s: no version both accept",
+		                        e->address, e->api);
+		complete(c, CURLE_OK); /* may free any call but p */
+	}
+	free(why);
+	engine_call_free(p);
+}
+
+/*
+ * The engine refused c for its API version: it may have been upgraded or
+ * downgraded since we negotiated. Park c until /_ping says which version
+ * to speak now (one ping for every call refused meanwhile), then send it
+ * again -- once. 1 when c was parked or sent again; 0 when it fails as it
+ * is (not refused for its version, refused again, or a pinned version).
+ */
+static int renegotiate(struct engine_call *c)
+{
+	struct engine *e = c->e;
+	struct engine_request r = {
+		.method = "GET",
+		.path = "/_ping",
+		.timeout_ms = e->connect_timeout_ms,
+		.on_done = reping_done,
+		.ud = e,
+	};
+
+	if (!version_refused(c))
+		return 0;
+	if (c->renegotiated) {
+		free(c->version_note);
+		c->version_note = xasprintf("renegotiated with the engine at "
+		                            "%s, which then refused %s too",
+		                            e->address, c->api_used);
+		return 0;
+	}
+	c->renegotiated = 1;
+	if (e->pinned) {
+		c->version_note = xasprintf("DOCKER_API_VERSION pins %s: unset "
+		                            "it to let orchestrate negotiate",
+		                            e->api);
+		return 0;
+	}
+	if (strcmp(c->api_used, e->api)) {
+		/* renegotiated since c was sent */
+		reissue(c);
+		return 1;
+	}
+	link_call(&e->parked, c);
+	if (!e->reping)
+		e->reping = call_start(e, &r, 0, 0);
+	return 1;
+}
+
 /* Hand delayed calls whose time has come to curl. */
 static void start_delayed(struct engine *e)
 {
@@ -864,6 +1111,7 @@ static void start_delayed(struct engine *e)
 		if (c->start_at > now)
 			continue;
 		unlink_call(c);
+		c->last_progress = now;
 		if (curl_multi_add_handle(e->multi, c->easy) != CURLM_OK)
 			fail_at_submit(e, c, ORCH_ERROR,
 			               "curl_multi_add_handle failed");
@@ -872,8 +1120,11 @@ static void start_delayed(struct engine *e)
 	}
 }
 
-/* Milliseconds until the first delayed call is due, capped at ms. */
-static int until_delayed(const struct engine *e, int ms)
+/*
+ * Milliseconds until the first delayed call is due or the first stream
+ * would count as stalled, capped at ms.
+ */
+static int until_due(const struct engine *e, int ms)
 {
 	int64_t now = now_ms();
 
@@ -885,7 +1136,63 @@ static int until_delayed(const struct engine *e, int ms)
 		if (ms < 0 || left < ms)
 			ms = (int)left;
 	}
+	for (const struct engine_call *c = e->active; c; c = c->next) {
+		int64_t left = c->last_progress + c->stall_ms - now;
+
+		if (!c->stall_ms)
+			continue;
+		if (left < 0)
+			left = 0;
+		if (ms < 0 || left < ms)
+			ms = (int)left;
+	}
 	return ms;
+}
+
+/*
+ * Fail the streams that moved no byte, either way, for their stall_ms:
+ * cancelling drops the connection, which also makes the engine cancel a
+ * build. Returns how many.
+ */
+static int check_stalls(struct engine *e)
+{
+	int n = 0, again = 1;
+
+	/* a cancelled call's on_done may free any call: rescan each time */
+	while (again) {
+		int64_t now = now_ms();
+
+		again = 0;
+		for (struct engine_call *c = e->active; c; c = c->next) {
+			curl_off_t sent = 0;
+			struct buf t = BUF_INIT;
+
+			if (!c->stall_ms)
+				continue;
+			/* an upload (a build context) is progress too */
+			curl_easy_getinfo(c->easy, CURLINFO_SIZE_UPLOAD_T,
+			                  &sent);
+			if (sent != c->last_sent) {
+				c->last_sent = sent;
+				c->last_progress = now;
+			}
+			if (now - c->last_progress < c->stall_ms)
+				continue;
+			format_duration(&t, (int64_t)c->stall_ms * 1000000);
+			c->abort_code = ORCH_ETIMEOUT;
+			free(c->abort_msg);
+			c->abort_msg = xasprintf("stalled: no data from the "
+			                         "engine for %s (limit: "
+			                         "ORCHESTRATE_STALL_TIMEOUT)",
+			                         buf_cstr(&t));
+			buf_release(&t);
+			engine_call_cancel(c);
+			n++;
+			again = 1;
+			break;
+		}
+	}
+	return n;
 }
 
 int engine_call_done(const struct engine_call *c)
@@ -949,7 +1256,9 @@ void engine_call_free(struct engine_call *c)
 	buf_release(&c->pending);
 	free(c->method);
 	free(c->path);
+	free(c->rel);
 	free(c->url);
+	free(c->version_note);
 	if (!c->body_borrowed)
 		free(c->req_body);
 	free(c->error);
@@ -957,11 +1266,18 @@ void engine_call_free(struct engine_call *c)
 	free(c);
 }
 
+long engine_stall_ms(const struct engine *e, int build)
+{
+	return build ? e->stall_build_ms : e->stall_pull_ms;
+}
+
 int engine_running(const struct engine *e)
 {
 	int n = 0;
 
 	for (struct engine_call *c = e->active; c; c = c->next)
+		n++;
+	for (struct engine_call *c = e->parked; c; c = c->next)
 		n++;
 	for (struct engine_call *c = e->failed; c; c = c->next)
 		n++;
@@ -979,6 +1295,7 @@ static int process(struct engine *e)
 	int left;
 
 	start_delayed(e);
+	events += check_stalls(e);
 	while (e->failed) {
 		struct engine_call *c = e->failed;
 
@@ -1064,7 +1381,7 @@ int engine_wait(struct engine *e, struct engine_pollfd *fds, unsigned nfds,
 			slice = (int)(deadline - now_ms());
 		if (slice < 0)
 			slice = 0;
-		slice = until_delayed(e, slice);
+		slice = until_due(e, slice);
 		if (!e->active && !e->delayed && !nfds && !events) {
 			/* nothing can ever wake us: do not sleep forever */
 			break;
@@ -1197,9 +1514,10 @@ void engine_free(struct engine *e)
 		return;
 	/* calls still running are abandoned: they stay the caller's to
 	   free, finished with ORCH_EINTR, but their on_done does not run */
-	while (e->active || e->failed || e->delayed) {
+	while (e->active || e->failed || e->delayed || e->parked) {
 		struct engine_call *c = e->active   ? e->active
 		                        : e->failed ? e->failed
+		                        : e->parked ? e->parked
 		                                    : e->delayed;
 
 		if (c->easy) {
@@ -1217,6 +1535,8 @@ void engine_free(struct engine *e)
 		   else could free it (or the call) any more */
 		if (c->on_done == exec_step)
 			exec_free(c->ud);
+		else if (c->on_done == reping_done)
+			engine_call_free(c); /* ours alone too */
 	}
 	if (e->multi) {
 		curl_multi_cleanup(e->multi);
@@ -1229,6 +1549,7 @@ void engine_free(struct engine *e)
 	free(e->ca);
 	free(e->cert);
 	free(e->key);
+	free(e->warnings);
 	free(e);
 }
 
@@ -1271,6 +1592,7 @@ int engine_connect(struct engine *e)
 	}
 	if (pinned && *pinned) {
 		/* DOCKER_API_VERSION pins the version: no negotiation */
+		e->pinned = 1;
 		if (parse_api(pinned, &major, &minor)) {
 			rc = orch_error_code(ORCH_EINVALID,
 			                     "DOCKER_API_VERSION '%s' is not a "
@@ -1621,8 +1943,8 @@ static int progress_line(void *ud, const char *s, size_t n)
 }
 
 static int run_progress(struct engine *e, const char *path, const void *body,
-                        size_t len, const char *ctype, struct buf *out,
-                        char **aux_id)
+                        size_t len, const char *ctype, long stall_ms,
+                        struct buf *out, char **aux_id)
 {
 	struct progress p = { .out = out };
 	struct lines l = { .line = progress_line, .ud = &p };
@@ -1633,6 +1955,7 @@ static int run_progress(struct engine *e, const char *path, const void *body,
 		.body_len = len,
 		.content_type = ctype,
 		.timeout_ms = -1,
+		.stall_ms = stall_ms,
 		.on_data = lines_feed,
 		.ud = &l,
 	};
@@ -1709,7 +2032,8 @@ int engine_image_pull(struct engine *e, const char *ref)
 		buf_addstr(&p, "&tag=");
 		engine_url_escape(&p, tag);
 	}
-	rc = run_progress(e, p.data, NULL, 0, NULL, NULL, NULL);
+	rc = run_progress(e, p.data, NULL, 0, NULL, e->stall_pull_ms, NULL,
+	                  NULL);
 	if (rc)
 		orch_error_prefix(rc, "pulling '%s'", ref);
 	free(name);
@@ -1764,7 +2088,7 @@ int engine_image_build(struct engine *e, const struct engine_build_opts *o,
 	if (o->nlabels)
 		add_json_param(&p, "labels", o->labels, o->nlabels);
 	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  o->output, &id);
+	                  e->stall_build_ms, o->output, &id);
 	if (rc) {
 		orch_error_prefix(rc, "building '%s'", o->context_dir);
 		goto out;
@@ -1800,7 +2124,7 @@ int engine_image_import(struct engine *e, const char *tar_path, const char *ref)
 		engine_url_escape(&p, tag);
 	}
 	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  NULL, NULL);
+	                  e->stall_build_ms, NULL, NULL);
 	if (rc)
 		orch_error_prefix(rc, "importing '%s'", tar_path);
 out:
@@ -1884,18 +2208,23 @@ int engine_network_remove(struct engine *e, const char *id)
 	return remove_obj(e, "networks", id, "");
 }
 
+void engine_object_release(struct engine_object *o)
+{
+	if (!o)
+		return;
+	free(o->id);
+	free(o->name);
+	free(o->state);
+	label_set_release(&o->labels);
+	memset(o, 0, sizeof(*o));
+}
+
 void engine_object_list_release(struct engine_object_list *l)
 {
 	if (!l)
 		return;
-	for (size_t i = 0; i < l->n; i++) {
-		struct engine_object *o = &l->items[i];
-
-		free(o->id);
-		free(o->name);
-		free(o->state);
-		label_set_release(&o->labels);
-	}
+	for (size_t i = 0; i < l->n; i++)
+		engine_object_release(&l->items[i]);
 	free(l->items);
 	l->items = NULL;
 	l->n = 0;
@@ -1981,15 +2310,34 @@ int engine_network_list(struct engine *e, const struct engine_label *filter,
 }
 
 int engine_volume_create(struct engine *e, const char *name,
-                         const struct engine_label *labels, size_t nlabels)
+                         const struct engine_label *labels, size_t nlabels,
+                         struct engine_object *got)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *j = NULL;
+	struct buf b = BUF_INIT;
+	char *json;
 	int rc;
 
+	if (got)
+		memset(got, 0, sizeof(*got));
 	cJSON_AddStringToObject(o, "Name", name);
 	cJSON_AddItemToObject(o, "Labels", labels_json(labels, nlabels));
-	rc = create_json(e, "/volumes/create", o, "Name", NULL);
+	json = json_print(o);
+	rc = req(e, "POST", "/volumes/create", json, 0, NULL, &b);
+	if (rc == 0 && got)
+		rc = parse_body("POST /volumes/create", &b, &j);
+	if (rc == 0 && got) {
+		/* what came back, which is not always what we asked for */
+		got->name = jdup(j, "Name");
+		if (!got->name)
+			got->name = xstrdup("");
+		got->id = xstrdup(got->name);
+		label_set_from(&got->labels, jobj(j, "Labels"));
+	}
+	cJSON_free(json);
 	cJSON_Delete(o);
+	cJSON_Delete(j);
+	buf_release(&b);
 	return rc;
 }
 
@@ -2189,7 +2537,8 @@ int engine_container_remove(struct engine *e, const char *id, int force)
 	return remove_obj(e, "containers", id, force ? "?force=1&v=1" : "?v=1");
 }
 
-int engine_container_wait(struct engine *e, const char *id, int *status)
+int engine_container_wait(struct engine *e, const char *id, long timeout_ms,
+                          int *status)
 {
 	struct buf p = BUF_INIT, b = BUF_INIT;
 	cJSON *j = NULL;
@@ -2198,7 +2547,15 @@ int engine_container_wait(struct engine *e, const char *id, int *status)
 	buf_addstr(&p, "/containers/");
 	engine_url_escape(&p, id);
 	buf_addstr(&p, "/wait?condition=not-running");
-	rc = req(e, "POST", p.data, NULL, -1, NULL, &b);
+	/* never -1: the engine answers only when the container stops, and
+	   a hung engine would hold the caller for good */
+	rc = req(e, "POST", p.data, NULL,
+	         timeout_ms > 0 ? timeout_ms : e->request_timeout_ms, NULL, &b);
+	if (rc == ORCH_ETIMEOUT)
+		rc = orch_error_prefix(rc,
+		                       "container '%s' still running, or the "
+		                       "engine hangs",
+		                       id);
 	if (rc == 0)
 		rc = parse_body(p.data, &b, &j);
 	if (rc == 0 && status)

@@ -112,6 +112,7 @@ struct env {
 	char run_id[RUN_ID_LEN + 1];
 	char *network;
 	char *network_id;
+	int volumes_ready; /* the manifest's volumes exist and are ours */
 	struct watchdog *wd;
 	int signal_fd;
 	env_progress_fn progress;
@@ -636,6 +637,7 @@ static int submit_build(struct env *env, struct build_job *j)
 	r.body_len = tar.len;
 	r.content_type = "application/x-tar";
 	r.timeout_ms = -1;
+	r.stall_ms = engine_stall_ms(env->e, 1);
 	r.on_data = build_data;
 	r.on_done = noop_done;
 	r.ud = j;
@@ -692,9 +694,18 @@ static int build_images(struct env *env)
 		if (j->call && !engine_call_done(j->call))
 			engine_call_cancel(j->call);
 		if (rc == 0 && (j->error || engine_call_result(j->call))) {
+			int code = ORCH_EENGINE;
+
+			/* a stalled build keeps its ORCH_ETIMEOUT */
+			if (!j->error &&
+			    engine_call_result(j->call) == ORCH_ETIMEOUT)
+				code = ORCH_ETIMEOUT;
 			rc = orch_error_code(
-			        ORCH_EENGINE, "service '%s': building '%s': %s",
-			        j->s->ms->name, j->s->spec->build->context,
+			        code,
+			        "service '%s': building image '%s' from "
+			        "'%s': %s",
+			        j->s->ms->name, j->s->image,
+			        j->s->spec->build->context,
 			        j->error ? j->error
 			                 : engine_call_error(j->call));
 			j->s->pub.state = ENV_FAILED;
@@ -722,8 +733,9 @@ static int resolve_image(struct env *env, struct svc *s)
 			/* the message is rebuilt from itself: copy it first */
 			char *why = xstrdup(orch_error_last());
 
+			/* a stalled pull keeps its ORCH_ETIMEOUT */
 			rc = orch_error_code(
-			        ORCH_ENOTFOUND,
+			        rc == ORCH_ETIMEOUT ? rc : ORCH_ENOTFOUND,
 			        "service '%s': image '%s' not found "
 			        "locally and could not be pulled: "
 			        "%s",
@@ -1816,6 +1828,53 @@ static int loop(struct env *env)
 
 /* ---- env_up ------------------------------------------------------------- */
 
+/*
+ * Create volume name for this run, what naming it in messages. The
+ * engine answers 201 with the existing volume when the name is taken,
+ * whatever labels we asked for, so only the labels of what came back say
+ * whether we created it. One that is not this run's is refused: its data
+ * is someone else's (external volumes are not supported: every run makes
+ * its own), and teardown, which goes by our labels, leaves it alone.
+ */
+static int create_volume(struct env *env, const char *name, const char *role,
+                         const char *what)
+{
+	struct engine_label l[MAX_LABELS];
+	size_t nl = run_labels(env, l, role);
+	struct engine_object got;
+	const char *project, *run;
+	int rc;
+
+	rc = engine_volume_create(env->e, name, l, nl, &got);
+	if (rc) {
+		orch_error_prefix(rc, "%s (%s)", what, name);
+		goto out;
+	}
+	project = engine_object_label(&got, LABEL_PROJECT);
+	run = engine_object_label(&got, LABEL_RUN_ID);
+	if (project && run && !strcmp(project, env->project) &&
+	    !strcmp(run, env->run_id))
+		goto out;
+	if (project || run)
+		rc = orch_error_code(ORCH_ECONFLICT,
+		                     "%s: '%s' already exists and is not this "
+		                     "run's (it belongs to project '%s', run "
+		                     "'%s'): orchestrate neither uses nor "
+		                     "removes it",
+		                     what, name, project ? project : "",
+		                     run ? run : "");
+	else
+		rc = orch_error_code(
+		        ORCH_ECONFLICT,
+		        "%s: '%s' already exists and is not "
+		        "orchestrate's (no %s labels): orchestrate "
+		        "neither uses nor removes it",
+		        what, name, LABEL_PREFIX);
+out:
+	engine_object_release(&got);
+	return rc;
+}
+
 static int prepare(struct env *env)
 {
 	struct engine_label l[MAX_LABELS];
@@ -1841,20 +1900,22 @@ static int prepare(struct env *env)
 		if (rc)
 			return orch_error_prefix(rc, "network '%s'",
 			                         env->network);
-		for (size_t i = 0; i < env->m->nvolumes; i++) {
-			char *name =
-			        xasprintf("%s-%s-%s", env->project, env->run_id,
-			                  env->m->volumes[i].name);
-
-			nl = run_labels(env, l, ROLE_VOLUME);
-			rc = engine_volume_create(env->e, name, l, nl);
-			if (rc)
-				orch_error_prefix(rc, "volume '%s'", name);
-			free(name);
-			if (rc)
-				return rc;
-		}
 	}
+	/* apart from the network: a refused volume must never be skipped
+	   by a later env_up() of the run */
+	for (size_t i = 0; !env->volumes_ready && i < env->m->nvolumes; i++) {
+		const char *v = env->m->volumes[i].name;
+		char *name =
+		        xasprintf("%s-%s-%s", env->project, env->run_id, v);
+		char *what = xasprintf("volume '%s'", v);
+
+		rc = create_volume(env, name, ROLE_VOLUME, what);
+		free(name);
+		free(what);
+		if (rc)
+			return rc;
+	}
+	env->volumes_ready = 1;
 	return 0;
 }
 
@@ -2011,16 +2072,12 @@ fail : {
 
 int env_keep(struct env *env)
 {
-	struct engine_label l[MAX_LABELS];
-	size_t nl = run_labels(env, l, ROLE_KEEP);
 	char *name = xasprintf("%s-%s-keep", env->project, env->run_id);
 	int rc;
 
 	stop_all(env);
-	rc = engine_volume_create(env->e, name, l, nl);
-	if (rc)
-		orch_error_prefix(rc, "keep marker '%s'", name);
-	else if (env->wd) {
+	rc = create_volume(env, name, ROLE_KEEP, "keep marker");
+	if (rc == 0 && env->wd) {
 		watchdog_release(env->wd);
 		env->wd = NULL;
 	}

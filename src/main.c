@@ -98,15 +98,30 @@ int cmd_exit_for(int rc)
 	}
 }
 
-int cmd_connect_engine(struct cmd_ctx *ctx)
+int cmd_open_engine(struct cmd_ctx *ctx)
 {
+	const char *w;
 	int rc;
 
 	if (ctx->engine)
-		return 0;
+		return engine_connect(ctx->engine); /* 0 once connected */
 	rc = engine_new(&ctx->engine, NULL);
-	if (rc == 0)
-		rc = engine_connect(ctx->engine);
+	if (rc)
+		return rc;
+	w = engine_warnings(ctx->engine);
+	while (w && *w) {
+		size_t n = strcspn(w, "\n");
+
+		fprintf(stderr, "orchestrate: warning: %.*s\n", (int)n, w);
+		w += n + (w[n] == '\n');
+	}
+	return engine_connect(ctx->engine);
+}
+
+int cmd_connect_engine(struct cmd_ctx *ctx)
+{
+	int rc = cmd_open_engine(ctx);
+
 	if (rc)
 		return cmd_error(rc == ORCH_EINVALID ? ORCH_EXIT_USAGE
 		                                     : ORCH_EXIT_ENV,

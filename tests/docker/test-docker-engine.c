@@ -333,7 +333,8 @@ static void scenario(void)
 		goto out;
 
 	/* volume, network, events */
-	check(engine_volume_create(e, volname, label, 1) == 0, "volume create");
+	check(engine_volume_create(e, volname, label, 1, NULL) == 0,
+	      "volume create");
 	check(engine_network_create(e, netname, label, 1, &net) == 0 && net,
 	      "network create");
 	if (!net)
@@ -443,7 +444,7 @@ static void scenario(void)
 
 	/* kill, wait, the die event */
 	check(engine_container_kill(e, cid, "KILL") == 0, "kill");
-	rc = engine_container_wait(e, cid, &status);
+	rc = engine_container_wait(e, cid, 30000, &status);
 	check(rc == 0 && status == 137, "wait gives 137 (got %d)", status);
 	t0 = now_ms();
 	while (!seen.die && now_ms() - t0 < 10000)

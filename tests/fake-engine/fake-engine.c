@@ -10,7 +10,10 @@
  * Scenarios: "ok" (everything below), "too-old" (every versioned request
  * gets the 400 of an engine whose minimum API is newer), "hang" (accepts
  * connections and never answers), "old-engine" (Api-Version 1.38),
- * "new-engine" (Api-Version 1.45).
+ * "new-engine" (Api-Version 1.45), "downgraded" (the first /_ping says
+ * 1.43, later ones 1.41, and /v1.43/ requests get the 400 "too new": an
+ * engine replaced by an older one), "upgraded" (1.40, then 1.43, and
+ * /v1.40/ is "too old").
  *
  * One process per connection, so a hanging request does not block the
  * others; children die with the server. It is not a general HTTP server:
@@ -30,9 +33,9 @@
 #include <unistd.h>
 
 static const char *scenario;
-/* shared by every connection's process: counts exec inspects and
-   accepted connections (GET /_conns answers the latter) */
-static unsigned *inspects, *conns;
+/* shared by every connection's process: counts exec inspects, accepted
+   connections and pings (GET /_conns and /_pings answer the latter) */
+static unsigned *inspects, *conns, *pings;
 
 static void put(int fd, const void *p, size_t n)
 {
@@ -198,9 +201,14 @@ static int answer(int fd, const char *method, const char *path)
 		return 1;
 	}
 	if (!strcmp(path, "/_ping")) {
+		unsigned n = __atomic_add_fetch(pings, 1, __ATOMIC_SEQ_CST);
 		const char *v = !strcmp(scenario, "old-engine")   ? "1.38"
 		                : !strcmp(scenario, "new-engine") ? "1.45"
-		                                                  : "1.41";
+		                : !strcmp(scenario, "downgraded")
+		                        ? (n == 1 ? "1.43" : "1.41")
+		                : !strcmp(scenario, "upgraded")
+		                        ? (n == 1 ? "1.40" : "1.43")
+		                        : "1.41";
 		char h[256];
 
 		snprintf(h, sizeof(h),
@@ -217,6 +225,35 @@ static int answer(int fd, const char *method, const char *path)
 		snprintf(b, sizeof(b), "{\"n\":%u}",
 		         __atomic_load_n(conns, __ATOMIC_SEQ_CST));
 		reply(fd, 200, "OK", b);
+		return 0;
+	}
+	if (strstr(path, "/_pings")) {
+		char b[32];
+
+		snprintf(b, sizeof(b), "{\"n\":%u}",
+		         __atomic_load_n(pings, __ATOMIC_SEQ_CST));
+		reply(fd, 200, "OK", b);
+		return 0;
+	}
+	if (!strcmp(scenario, "downgraded") && starts(path, "/v1.43/")) {
+		reply(fd, 400, "Bad Request",
+		      "{\"message\":\"client version 1.43 is too new. "
+		      "Maximum supported API version is 1.41\"}");
+		return 0;
+	}
+	if (!strcmp(scenario, "downgraded") &&
+	    starts(path, "/v1.41/containers/refused/")) {
+		/* refused on the renegotiated version too */
+		reply(fd, 400, "Bad Request",
+		      "{\"message\":\"client version 1.41 is too old. Minimum "
+		      "supported API version is 1.44\"}");
+		return 0;
+	}
+	if (!strcmp(scenario, "upgraded") && starts(path, "/v1.40/")) {
+		reply(fd, 400, "Bad Request",
+		      "{\"message\":\"client version 1.40 is too old. Minimum "
+		      "supported API version is 1.41, please upgrade your "
+		      "client to a newer version\"}");
 		return 0;
 	}
 	if (!strcmp(scenario, "too-old") && starts(path, "/v1.")) {
@@ -255,6 +292,11 @@ static int answer(int fd, const char *method, const char *path)
 		reply(fd, 304, "Not Modified", NULL);
 	} else if (strstr(path, "/stop") && starts(path, "/containers/")) {
 		reply(fd, 304, "Not Modified", NULL);
+	} else if (starts(path, "/containers/hung/wait")) {
+		/* a hung engine, or a container that runs on */
+		never_answer(fd);
+	} else if (strstr(path, "/wait") && starts(path, "/containers/")) {
+		reply(fd, 200, "OK", "{\"StatusCode\":3,\"Error\":null}");
 	} else if (starts(path, "/images/create?fromImage=split")) {
 		/* an "error" without errorDetail, split mid-string across
 		   writes, and no final newline */
@@ -264,6 +306,25 @@ static int answer(int fd, const char *method, const char *path)
 		nap(50);
 		puts_fd(fd, "found\"}");
 		return 1;
+	} else if (starts(path, "/images/create?fromImage=stall")) {
+		/* a registry that stops sending: the connection stays */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"status\":\"Pulling from library/stall\"}\n");
+		never_answer(fd);
+	} else if (starts(path, "/images/create?fromImage=trickle")) {
+		/* slow but moving: 1.2 s in all, a line every 150 ms */
+		stream_head(fd, "application/json");
+		for (int i = 0; i < 8; i++) {
+			puts_fd(fd, "{\"status\":\"Downloading\"}\n");
+			nap(150);
+		}
+		puts_fd(fd, "{\"error\":\"trickle ended\"}\n");
+		return 1;
+	} else if (starts(path, "/build")) {
+		/* a build whose step goes silent for good */
+		stream_head(fd, "application/json");
+		puts_fd(fd, "{\"stream\":\"Step 1/2 : FROM scratch\\n\"}\n");
+		never_answer(fd);
 	} else if (starts(path, "/images/create")) {
 		stream_head(fd, "application/json");
 		puts_fd(fd, "{\"status\":\"Pulling from library/x\",\"id\":"
@@ -425,11 +486,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scenario = argv[2];
-	inspects = mmap(NULL, 2 * sizeof(*inspects), PROT_READ | PROT_WRITE,
+	inspects = mmap(NULL, 3 * sizeof(*inspects), PROT_READ | PROT_WRITE,
 	                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (inspects == MAP_FAILED)
 		return 1;
 	conns = inspects + 1;
+	pings = inspects + 2;
 	signal(SIGCHLD, SIG_IGN); /* no zombies */
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

@@ -1,10 +1,11 @@
 /*
  * test-fake-engine.c: the engine client and `orchestrate version`
  * against the fake engine (fake-engine.c) for the error paths: 404, 409,
- * 304, 400 "client version too old", an error inside a 200 pull stream,
- * a truncated multiplexed frame, requests that never answer, exec exit
- * codes taken from inspect, events split across reads, and the version
- * command's exit 3 without an engine.
+ * 304, 400 "client version too old/new" (renegotiated once), an error
+ * inside a 200 pull stream, a truncated multiplexed frame, requests that
+ * never answer, exec exit codes taken from inspect, events split across
+ * reads, a container wait that never returns, and the version command's
+ * exit 3 without an engine.
  *
  *   test-fake-engine FAKE_ENGINE ORCHESTRATE
  */
@@ -65,9 +66,8 @@ static int start_server(const char *scenario)
 	return -1;
 }
 
-static struct engine *connect_fake(const char *scenario, long timeout_ms)
+static struct engine *connect_opts(const char *scenario, struct engine_opts o)
 {
-	struct engine_opts o = { .request_timeout_ms = timeout_ms };
 	char host[300];
 	struct engine *e = NULL;
 
@@ -80,6 +80,37 @@ static struct engine *connect_fake(const char *scenario, long timeout_ms)
 		return NULL;
 	}
 	return e;
+}
+
+static struct engine *connect_fake(const char *scenario, long timeout_ms)
+{
+	struct engine_opts o = { .request_timeout_ms = timeout_ms };
+
+	return connect_opts(scenario, o);
+}
+
+/* A counter of the fake engine's: "/_conns" (connections), "/_pings". */
+static long fake_count(struct engine *e, const char *what)
+{
+	struct engine_request r = { .method = "GET", .path = what };
+	struct buf b = BUF_INIT;
+	long n = -1;
+
+	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
+	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
+		n = strtol(b.data + 5, NULL, 10);
+	buf_release(&b);
+	return n;
+}
+
+/* Wait for c to finish, at most ms; 1 when it did. */
+static int wait_done(struct engine *e, struct engine_call *c, int ms)
+{
+	int64_t t0 = now_ms();
+
+	while (!engine_call_done(c) && now_ms() - t0 < ms)
+		engine_wait(e, NULL, 0, 100);
+	return engine_call_done(c);
 }
 
 TEST(negotiates_and_versions)
@@ -139,6 +170,7 @@ TEST(not_modified_is_success)
 	engine_free(e);
 }
 
+/* Refused although /_ping still offers that version: no way out. */
 TEST(client_too_old)
 {
 	struct engine *e = connect_fake("too-old", 0);
@@ -149,8 +181,88 @@ TEST(client_too_old)
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/containers/json: 400: "
 	                                   "client version 1.41 is too old");
 	ASSERT_CONTAINS(orch_error_last(), "orchestrate speaks Docker API "
-	                                   "1.40 to 1.43");
+	                                   "1.40 to 1.43; asked again, the "
+	                                   "engine at unix://");
+	ASSERT_CONTAINS(orch_error_last(), "still offers 1.41: no version "
+	                                   "both accept)");
 	engine_object_list_release(&l);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2); /* connect, once more */
+	engine_free(e);
+
+	/* a version the user pinned is not renegotiated */
+	setenv("DOCKER_API_VERSION", "1.41", 1);
+	e = connect_fake("too-old", 0);
+	unsetenv("DOCKER_API_VERSION");
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_list(e, NULL, 0, &l), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "client version 1.41 is too old");
+	ASSERT_CONTAINS(orch_error_last(), "DOCKER_API_VERSION pins 1.41: "
+	                                   "unset it to let orchestrate "
+	                                   "negotiate");
+	engine_object_list_release(&l);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 1);
+	engine_free(e);
+}
+
+/*
+ * An engine replaced by an older one ("too new"): /_ping again, and the
+ * calls go once more on the version it offers now.
+ */
+TEST(renegotiates_after_downgrade)
+{
+	struct engine *e = connect_fake("downgraded", 0);
+	struct engine_request r = { .method = "POST",
+		                    .path = "/containers/c1/start" };
+	struct engine_call *c[3];
+
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.43");
+	/* refused together, they share one ping */
+	for (int i = 0; i < 3; i++)
+		c[i] = engine_call_start(e, &r);
+	for (int i = 0; i < 3; i++)
+		ASSERT(wait_done(e, c[i], 5000));
+	for (int i = 0; i < 3; i++) {
+		ASSERT_EQ_INT(engine_call_result(c[i]), 0);
+		ASSERT_EQ_INT(engine_call_status(c[i]), 304);
+		engine_call_free(c[i]);
+	}
+	ASSERT_EQ_STR(engine_api_version(e), "1.41");
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2);
+	engine_free(e);
+
+	/* refused on the new version too: once is enough */
+	e = connect_fake("downgraded", 0);
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_start(e, "refused"), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/containers/refused/"
+	                                   "start: 400: client version 1.41 "
+	                                   "is too old");
+	ASSERT_CONTAINS(orch_error_last(), "which then refused 1.41 too)");
+	engine_free(e);
+
+	/* a stream: its body is the pull's, once sent again */
+	e = connect_fake("downgraded", 0);
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "split:1"), ORCH_EENGINE);
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/images/create: 200 "
+	                                   "stream: manifest for split:1 not "
+	                                   "found");
+	engine_free(e);
+}
+
+/* An engine replaced by a newer one ("too old"): the same. */
+TEST(renegotiates_after_upgrade)
+{
+	struct engine *e = connect_fake("upgraded", 0);
+
+	ASSERT(e);
+	ASSERT_EQ_STR(engine_api_version(e), "1.40");
+	ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
+	ASSERT_EQ_STR(engine_api_version(e), "1.43");
+	/* later calls go on the new version at once */
+	ASSERT_EQ_INT(engine_container_stop(e, "c1", 1), 0);
+	ASSERT_EQ_INT(fake_count(e, "/_pings"), 2);
 	engine_free(e);
 }
 
@@ -336,6 +448,94 @@ TEST(request_timeout)
 	engine_free(e);
 }
 
+/* A pull that stops sending fails at the stall limit, naming the image. */
+TEST(stalled_pull)
+{
+	struct engine_opts o = { .stall_timeout_ms = 500 };
+	struct engine *e = connect_opts("ok", o);
+	int64_t t0 = now_ms(), took;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_image_pull(e, "stall:1"), ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	printf("# stalled pull failed after %lld ms\n", (long long)took);
+	ASSERT(took >= 450 && took < 3000);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "pulling 'stall:1': POST /v1.41/images/create: stalled: "
+	              "no data from the engine for 500ms (limit: "
+	              "ORCHESTRATE_STALL_TIMEOUT)");
+	/* slow is not stalled: 1.2 s of lines 150 ms apart get through */
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_image_pull(e, "trickle:1"), ORCH_EENGINE);
+	ASSERT(now_ms() - t0 >= 1000);
+	ASSERT_CONTAINS(orch_error_last(), "200 stream: trickle ended");
+	engine_free(e);
+}
+
+/* A build whose output stops: the same, and the engine sees us go. */
+TEST(stalled_build)
+{
+	struct engine_opts o = { .stall_timeout_ms = 400 };
+	struct engine *e = connect_opts("ok", o);
+	char ctx[300], df[320];
+	struct engine_build_opts bo = { .context_dir = ctx, .tag = "st:1" };
+	int64_t t0, took;
+	FILE *f;
+
+	ASSERT(e);
+	snprintf(ctx, sizeof(ctx), "%s/ctx", tmpdir);
+	snprintf(df, sizeof(df), "%s/Dockerfile", ctx);
+	ASSERT_EQ_INT(mkdir(ctx, 0700), 0);
+	f = fopen(df, "w");
+	ASSERT(f);
+	fputs("FROM scratch\nCOPY Dockerfile /\n", f);
+	fclose(f);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_image_build(e, &bo, NULL), ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 350 && took < 3000);
+	ASSERT_CONTAINS(orch_error_last(), "building '");
+	ASSERT_CONTAINS(orch_error_last(), "POST /v1.41/build: stalled: no "
+	                                   "data from the engine for 400ms");
+	unlink(df);
+	rmdir(ctx);
+	engine_free(e);
+}
+
+/* The wait for a container's exit has a timeout like any other call. */
+TEST(container_wait_timeout)
+{
+	struct engine *e = connect_fake("ok", 0);
+	int64_t t0, took;
+	int status = -1;
+
+	ASSERT(e);
+	ASSERT_EQ_INT(engine_container_wait(e, "c1", 2000, &status), 0);
+	ASSERT_EQ_INT(status, 3);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_container_wait(e, "hung", 300, &status),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 250 && took < 3000);
+	ASSERT_CONTAINS(orch_error_last(), "container 'hung' still running, "
+	                                   "or the engine hangs: POST "
+	                                   "/v1.41/containers/hung/wait: no "
+	                                   "answer");
+	ASSERT_CONTAINS(orch_error_last(), "within 300ms");
+	engine_free(e);
+
+	/* without a timeout of its own: the engine's request timeout */
+	e = connect_fake("ok", 400);
+	ASSERT(e);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_container_wait(e, "hung", 0, &status),
+	              ORCH_ETIMEOUT);
+	took = now_ms() - t0;
+	ASSERT(took >= 350 && took < 3000);
+	ASSERT_CONTAINS(orch_error_last(), "within 400ms");
+	engine_free(e);
+}
+
 struct seen {
 	struct engine_call *self; /* cancelled from the callback when set */
 	int n;
@@ -447,16 +647,6 @@ TEST(events_cancelled_from_callback)
 	engine_free(e);
 }
 
-/* Wait for c to finish, at most ms; 1 when it did. */
-static int wait_done(struct engine *e, struct engine_call *c, int ms)
-{
-	int64_t t0 = now_ms();
-
-	while (!engine_call_done(c) && now_ms() - t0 < ms)
-		engine_wait(e, NULL, 0, 100);
-	return engine_call_done(c);
-}
-
 /* Events that arrived with the stream's error are still delivered. */
 TEST(events_before_stream_error)
 {
@@ -546,19 +736,6 @@ TEST(build_dockerfile_outside_context)
 	engine_free(e);
 }
 
-static long fake_conns(struct engine *e)
-{
-	struct engine_request r = { .method = "GET", .path = "/_conns" };
-	struct buf b = BUF_INIT;
-	long n = -1;
-
-	if (engine_request_sync(e, &r, NULL, &b) == 0 &&
-	    !strncmp(buf_cstr(&b), "{\"n\":", 5))
-		n = strtol(b.data + 5, NULL, 10);
-	buf_release(&b);
-	return n;
-}
-
 /* The hot path (inspect, start) reuses one connection over the socket. */
 TEST(connection_reuse)
 {
@@ -567,14 +744,14 @@ TEST(connection_reuse)
 	long before, after;
 
 	ASSERT(e);
-	before = fake_conns(e);
+	before = fake_count(e, "/_conns");
 	ASSERT(before > 0);
 	for (int i = 0; i < 50; i++) {
 		ASSERT_EQ_INT(engine_container_inspect(e, "c1", &info), 0);
 		engine_container_info_release(&info);
 		ASSERT_EQ_INT(engine_container_start(e, "c1"), 0);
 	}
-	after = fake_conns(e);
+	after = fake_count(e, "/_conns");
 	printf("# 100 calls opened %ld connection(s)\n", after - before);
 	ASSERT(after - before <= 1);
 	engine_free(e);
@@ -825,6 +1002,8 @@ int main(int argc, char **argv)
 	RUN(not_found_and_conflict);
 	RUN(not_modified_is_success);
 	RUN(client_too_old);
+	RUN(renegotiates_after_downgrade);
+	RUN(renegotiates_after_upgrade);
 	RUN(error_inside_pull_stream);
 	RUN(pull_error_split_across_reads);
 	RUN(logs_demuxed_raw_and_truncated);
@@ -835,6 +1014,9 @@ int main(int argc, char **argv)
 	RUN(exec_timeout);
 	RUN(body_cap);
 	RUN(request_timeout);
+	RUN(container_wait_timeout);
+	RUN(stalled_pull);
+	RUN(stalled_build);
 	RUN(events_while_other_calls_run);
 	RUN(events_cancelled_from_callback);
 	RUN(async_exec);

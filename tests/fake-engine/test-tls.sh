@@ -3,6 +3,7 @@
 # standing in for the engine: with the right CA and a client certificate
 # the handshake succeeds (and the "engine" is then rejected for sending no
 # Api-Version header); a wrong CA or a wrong host name fails verification;
+# a key.pem that group or others can read gets a warning (not a failure);
 # plain TCP is refused unless explicitly allowed.
 #
 #   test-tls.sh ORCHESTRATE
@@ -36,11 +37,14 @@ ca ca && ca otherca &&
 	cert wrongname elsewhere.example "DNS:elsewhere.example" ca ||
 	{ echo "1..0 # SKIP cannot make certificates"; exit 77; }
 
-mkdir "$dir/good" "$dir/bad"
+mkdir "$dir/good" "$dir/bad" "$dir/open"
 cp "$dir/ca.pem" "$dir/good/ca.pem"; cp "$dir/otherca.pem" "$dir/bad/ca.pem"
-for d in good bad; do
+cp "$dir/ca.pem" "$dir/open/ca.pem"
+for d in good bad open; do
 	cp "$dir/client.pem" "$dir/$d/cert.pem"; cp "$dir/client.key" "$dir/$d/key.pem"
+	chmod 600 "$dir/$d/key.pem"
 done
+chmod 644 "$dir/open/key.pem"
 
 start() { # cert-name
 	local i
@@ -70,9 +74,16 @@ run() { # host certdir [env...]
 
 start server || { echo "1..0 # SKIP cannot start openssl s_server"; exit 77; }
 run "tcp://localhost:$port" "$dir/good"; rc=$?
-if [ $rc = 3 ] && grep -q "sent no Api-Version header" "$dir/err"; then
+if [ $rc = 3 ] && grep -q "sent no Api-Version header" "$dir/err" &&
+	! grep -q "warning" "$dir/err"; then
 	ok "TLS with client certificate: handshake verified"
 else nok "TLS with client certificate (exit $rc)"; fi
+
+run "tcp://localhost:$port" "$dir/open"; rc=$?
+if [ $rc = 3 ] && grep -q "sent no Api-Version header" "$dir/err" &&
+	grep -q "^orchestrate: warning: TLS key '$dir/open/key.pem' is accessible by group or others (mode 0644)" "$dir/err"; then
+	ok "a key.pem others can read: a warning, and the connection goes on"
+else nok "key.pem readable by others (exit $rc)"; fi
 
 run "tcp://localhost:$port" "$dir/bad"; rc=$?
 if [ $rc = 3 ] && grep -q "tcp://localhost:$port" "$dir/err" &&

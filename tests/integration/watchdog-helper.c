@@ -46,7 +46,7 @@ static int create_objects(struct engine *e, const char *project,
 	if (rc)
 		goto out;
 	name = xasprintf("%s-%s-data", project, run_id);
-	rc = engine_volume_create(e, name, labels, 6);
+	rc = engine_volume_create(e, name, labels, 6, NULL);
 	free(name);
 	if (rc)
 		goto out;

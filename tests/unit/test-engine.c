@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "error.h"
@@ -317,6 +319,50 @@ TEST(address_tcp_needs_tls)
 	unsetenv("DOCKER_CERT_PATH");
 }
 
+/* Like ssh, but only a warning: key.pem readable by group or others. */
+TEST(tls_key_mode_warning)
+{
+	struct engine_opts o = { .host = "tcp://localhost:2376" };
+	char dir[] = "/tmp/orch-certs-XXXXXX", path[64];
+	static const char *const files[] = { "ca.pem", "cert.pem", "key.pem" };
+	struct engine *e;
+
+	ASSERT(mkdtemp(dir));
+	for (size_t i = 0; i < 3; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		f = fopen(path, "w");
+		ASSERT(f);
+		fputs("not a real PEM: engine_new() only checks access\n", f);
+		fclose(f);
+	}
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	setenv("DOCKER_CERT_PATH", dir, 1);
+	ASSERT_EQ_INT(chmod(path, 0600), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT(engine_warnings(e) == NULL);
+	engine_free(e);
+	ASSERT_EQ_INT(chmod(path, 0640), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0); /* not a failure */
+	ASSERT_CONTAINS(engine_warnings(e), path);
+	ASSERT_CONTAINS(engine_warnings(e), "' is accessible by group or "
+	                                    "others (mode 0640)");
+	ASSERT_CONTAINS(engine_warnings(e), "chmod 600 it");
+	engine_free(e);
+	ASSERT_EQ_INT(chmod(path, 0604), 0);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_CONTAINS(engine_warnings(e), "(mode 0604)");
+	engine_free(e);
+	unsetenv("DOCKER_TLS_VERIFY");
+	unsetenv("DOCKER_CERT_PATH");
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 TEST(address_unsupported)
 {
 	struct engine_opts o = { .host = "ssh://me@host" };
@@ -324,6 +370,49 @@ TEST(address_unsupported)
 
 	ASSERT_EQ_INT(engine_new(&e, &o), ORCH_EINVALID);
 	ASSERT_CONTAINS(orch_error_last(), "only unix:// and tcp://");
+}
+
+/* Pulls and builds: their own defaults, one override for both. */
+TEST(stall_limits)
+{
+	struct engine_opts o = { .host = "unix://" };
+	struct engine *e;
+
+	unsetenv("ORCHESTRATE_STALL_TIMEOUT");
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 60000);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 600000);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "1m30s", 1);
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 90000);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 90000);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "0", 1); /* never */
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 0);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "10us", 1); /* rounded up */
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 1);
+	engine_free(e);
+	setenv("ORCHESTRATE_STALL_TIMEOUT", "soon", 1);
+	ASSERT_EQ_INT(engine_new(&e, &o), ORCH_EINVALID);
+	ASSERT(e == NULL);
+	ASSERT_EQ_STR(orch_error_last(), "ORCHESTRATE_STALL_TIMEOUT 'soon' is "
+	                                 "not a duration like 60s or 5m (0: "
+	                                 "never)");
+	/* the caller's own limit wins */
+	o.stall_timeout_ms = 250;
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 1), 250);
+	engine_free(e);
+	o.stall_timeout_ms = -1;
+	ASSERT_EQ_INT(engine_new(&e, &o), 0);
+	ASSERT_EQ_INT(engine_stall_ms(e, 0), 0);
+	engine_free(e);
+	unsetenv("ORCHESTRATE_STALL_TIMEOUT");
 }
 
 TEST(request_paths)
@@ -452,7 +541,9 @@ int main(void)
 	RUN(demux_empty_systemerr);
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
+	RUN(tls_key_mode_warning);
 	RUN(address_unsupported);
+	RUN(stall_limits);
 	RUN(request_paths);
 	RUN(container_body);
 	RUN(call_before_connect);

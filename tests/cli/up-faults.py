@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""up-faults.py: `up` against a scripted fake engine (suite cli).
+
+Faults a real engine shows only at its worst, checked the way a user
+meets them -- exit status, the message, and that the run is removed:
+
+- a pull whose stream stops sending, and a build whose output stops:
+  both fail at the stall limit (ORCHESTRATE_STALL_TIMEOUT, short here),
+  exit 3, with a message naming the service and the image;
+- a declared volume whose name is taken: volume create answers 201 with
+  the existing volume, as Docker does; `up` sees from its labels that it
+  is not this run's, exits 3 naming it, and neither uses nor removes it.
+
+The fake keeps the objects `up` creates and answers the label listings
+of the teardown from them, so "nothing left" means what it says. TAP
+output.
+
+usage: up-faults.py ORCHESTRATE
+"""
+import http.server
+import json
+import os
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+LP = "io.orchestrate."
+results = []
+
+
+def ok(cond, what):
+    results.append(cond)
+    print(("ok" if cond else "not ok") + " %d - %s" % (len(results), what))
+    sys.stdout.flush()
+
+
+class Engine:
+    """The objects `up` created; scripted images; a request log."""
+
+    def __init__(self):
+        self.networks = {}  # id -> {"Name", "Labels"}
+        self.volumes = {}   # name -> labels
+        self.taken = {}     # name suffix -> labels of a volume that exists
+        self.log = []
+        self.lock = threading.Lock()
+
+    def matches(self, lab, query):
+        f = urllib.parse.parse_qs(query).get("filters")
+        want = json.loads(f[0]).get("label", []) if f else []
+        return all(lab.get(w.split("=", 1)[0]) == w.split("=", 1)[1]
+                   if "=" in w else w in lab for w in want)
+
+    def route(self, method, path, body):
+        """(status, json) for an ordinary answer; ("stall", line) for a
+        200 stream that sends one line and then nothing."""
+        with self.lock:
+            self.log.append((method, path))
+            url = urllib.parse.urlsplit(path)
+            if url.path == "/_ping":
+                return 200, None
+            if not url.path.startswith("/v1.41/"):
+                return 400, {"message": "unversioned request"}
+            p = url.path[len("/v1.41"):]
+            parts = p.strip("/").split("/")
+            q = url.query
+            if method == "POST" and p == "/networks/create":
+                nid = "net%d" % (len(self.networks) + 1)
+                self.networks[nid] = {"Name": body["Name"],
+                                      "Labels": body.get("Labels", {})}
+                return 201, {"Id": nid, "Warning": ""}
+            if method == "POST" and p == "/volumes/create":
+                name = body["Name"]
+                for suffix, lab in self.taken.items():
+                    if name.endswith(suffix):
+                        # it was there before: Docker hands it back
+                        self.volumes.setdefault(name, lab)
+                lab = self.volumes.setdefault(name, body.get("Labels", {}))
+                return 201, {"Name": name, "Driver": "local",
+                             "Labels": lab}
+            if method == "GET" and p == "/events":
+                return "hold", None
+            if method == "GET" and parts[0] == "images":
+                return 404, {"message": "No such image: " +
+                             urllib.parse.unquote(parts[1])}
+            if method == "POST" and p == "/images/create":
+                return "stall", {"status": "Pulling fs layer", "id": "1"}
+            if method == "POST" and p == "/build":
+                return "stall", {"stream": "Step 1/2 : FROM scratch\n"}
+            if method == "GET" and p == "/containers/json":
+                return 200, []
+            if method == "GET" and p == "/networks":
+                return 200, [{"Id": k, "Name": v["Name"],
+                              "Labels": v["Labels"]}
+                             for k, v in self.networks.items()
+                             if self.matches(v["Labels"], q)]
+            if method == "GET" and p == "/volumes":
+                return 200, {"Volumes": [
+                    {"Name": k, "Labels": v}
+                    for k, v in self.volumes.items()
+                    if self.matches(v, q)]}
+            if method == "DELETE" and parts[0] == "networks":
+                if self.networks.pop(parts[1], None) is not None:
+                    return 204, None
+                return 404, {"message": "no such network"}
+            if method == "DELETE" and parts[0] == "volumes":
+                if self.volumes.pop(urllib.parse.unquote(parts[1]),
+                                    None) is not None:
+                    return 204, None
+                return 404, {"message": "no such volume"}
+            return 500, {"message": "fake engine: unexpected %s %s" %
+                         (method, path)}
+
+    def calls(self, method, prefix):
+        return [p for m, p in self.log
+                if m == method and p.startswith(prefix)]
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+    # a stream held open must not hold the next case
+    block_on_close = False
+
+    def handle_error(self, request, client_address):
+        # a client that hung up (a cancelled or finished call) is normal
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
+                                              ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+def serve(engine, sock_path):
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def address_string(self):
+            return "fake"
+
+        def hold(self, first=None):
+            """A 200 stream: one line, then silence until the client
+            goes away."""
+            self.send_response(200)
+            self.send_header("Api-Version", "1.41")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if first is not None:
+                self.wfile.write(json.dumps(first).encode() + b"\n")
+            self.wfile.flush()
+            self.close_connection = True
+            while self.rfile.read(1):
+                pass
+
+        def any(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(n) if n else b""
+            body = None
+            if raw and self.headers.get("Content-Type") == \
+                    "application/json":
+                body = json.loads(raw)
+            status, data = engine.route(self.command, self.path, body)
+            if status in ("stall", "hold"):
+                self.hold(data)
+                return
+            out = b"OK" if data is None and status == 200 else \
+                (json.dumps(data).encode() if data is not None else b"")
+            self.send_response(status)
+            self.send_header("Api-Version", "1.41")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+        do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = any
+
+    srv = Server(sock_path, Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def up(orch, sock, workdir, manifest, extra_env=None):
+    env = dict(os.environ)
+    env["DOCKER_HOST"] = "unix://" + sock
+    env["ORCHESTRATE_WATCHDOG_LOG"] = os.path.join(workdir, "watchdog.log")
+    env.pop("ORCHESTRATE_PROJECT", None)
+    env.pop("ORCHESTRATE_STALL_TIMEOUT", None)
+    env.update(extra_env or {})
+    with open(os.path.join(workdir, "orchestrate.yaml"), "w") as f:
+        f.write(manifest)
+    t0 = time.monotonic()
+    p = subprocess.run([orch, "-p", "faults", "up"], cwd=workdir, env=env,
+                       capture_output=True, text=True, timeout=60)
+    p.seconds = time.monotonic() - t0
+    print("# orchestrate up: exit %d after %.1fs: %s" % (
+        p.returncode, p.seconds,
+        p.stderr.strip()[-900:].replace("\n", " | ")))
+    return p
+
+
+def case(orch, tmp, manifest, extra_env=None, setup=None):
+    """Run `up` of manifest on a fresh fake engine: (process, engine)."""
+    sock = os.path.join(tmp, "engine.sock")
+    e = Engine()
+    if setup:
+        setup(e)
+    srv = serve(e, sock)
+    try:
+        p = up(orch, sock, tmp, manifest, extra_env)
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        os.unlink(sock)
+    return p, e
+
+
+def nothing_left(e):
+    return not e.networks and not [
+        n for n, lab in e.volumes.items()
+        if lab.get(LP + "project") == "faults"]
+
+
+def main():
+    orch = os.path.abspath(sys.argv[1])
+    stall = {"ORCHESTRATE_STALL_TIMEOUT": "1s"}
+
+    # -- a pull that stops sending ---------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e = case(orch, tmp, "services:\n  web:\n"
+                    "    image: registry.invalid/stall/web:1\n", stall)
+        ok(p.returncode == 3, "stalled pull: exit 3")
+        ok("service 'web': image 'registry.invalid/stall/web:1'" in
+           p.stderr and "stalled: no data from the engine for 1s" in
+           p.stderr, "the message names the service and the image and "
+           "says the pull stalled")
+        ok(p.seconds < 15, "it fails at the stall limit, not at a "
+           "request timeout (%.1fs)" % p.seconds)
+        ok(len(e.calls("POST", "/v1.41/images/create")) == 1 and
+           len(e.calls("DELETE", "/v1.41/networks/")) == 1 and
+           nothing_left(e), "the run is removed")
+
+    # -- a build whose output stops ---------------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        os.mkdir(os.path.join(tmp, "api"))
+        with open(os.path.join(tmp, "api", "Dockerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY Dockerfile /\n")
+        p, e = case(orch, tmp, "services:\n  api:\n    build: api\n",
+                    stall)
+        ok(p.returncode == 3, "stalled build: exit 3")
+        ok("service 'api': building image 'faults-api:orchestrate' from "
+           in p.stderr and "POST /v1.41/build: stalled: no data from the "
+           "engine for 1s" in p.stderr,
+           "the message names the service and the image and says the "
+           "build stalled")
+        ok(nothing_left(e), "the run is removed")
+
+    # -- a declared volume whose name is taken ----------------------------
+    vol = ("services:\n  db:\n    image: local/busybox\n"
+           "    volumes: ['taken:/data']\nvolumes:\n  taken: {}\n")
+    foreign = {"com.example.team": "billing"}
+    other_run = {LP + "project": "faults", LP + "run-id": "0123456789ab",
+                 LP + "role": "volume"}
+    for lab, why in ((foreign, "is not orchestrate's (no io.orchestrate. "
+                      "labels)"),
+                     (other_run, "is not this run's (it belongs to project "
+                      "'faults', run '0123456789ab')")):
+        with tempfile.TemporaryDirectory() as tmp:
+            p, e = case(orch, tmp, vol,
+                        setup=lambda e: e.taken.update({"-taken": lab}))
+            mine = [n for n in e.volumes if n.endswith("-taken")]
+            ok(p.returncode == 3, "volume name taken (%s): exit 3" %
+               ("foreign" if lab is foreign else "another run"))
+            ok(len(mine) == 1 and "orchestrate: volume 'taken': '%s' "
+               "already exists and %s: orchestrate neither uses nor "
+               "removes it" % (mine[0], why) in p.stderr,
+               "the message names the volume and whose it is")
+            ok(mine and e.volumes[mine[0]] == lab and
+               not e.calls("DELETE", "/v1.41/volumes/"),
+               "the volume is left alone by the teardown")
+            ok(not e.calls("GET", "/v1.41/images/") and
+               not e.calls("POST", "/v1.41/containers/") and
+               len(e.calls("DELETE", "/v1.41/networks/")) == 1 and
+               not e.networks, "nothing else was started; the run's "
+               "network is removed")
+
+    # -- a malformed override is a usage error ----------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e = case(orch, tmp, "services:\n  web:\n    image: x\n",
+                    {"ORCHESTRATE_STALL_TIMEOUT": "soon"})
+        ok(p.returncode == 2 and "ORCHESTRATE_STALL_TIMEOUT 'soon'" in
+           p.stderr and not e.log,
+           "a stall limit that is no duration: exit 2 before any call")
+
+    print("1..%d" % len(results))
+    return 0 if all(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
