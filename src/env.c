@@ -32,6 +32,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "gate.h"
 #include "health.h"
 #include "manifest.h"
 #include "tar.h"
@@ -91,6 +92,14 @@ struct svc {
 	struct engine_call *start_call;
 	struct engine_call *inspect_call; /* ports after start */
 
+	/* the gate (README, "Lifecycle"): started early, released when its
+	 * dependencies hold */
+	struct strvec img_entry, img_cmd; /* the image's Config */
+	int gated; /* created with the gate as its entrypoint */
+	int held;  /* running, its real process not yet begun */
+	struct engine_call *gate_call;    /* copy of the gate binary */
+	struct engine_call *release_call; /* copy of the go file */
+
 	/* from the events stream (or inspect) */
 	int died;
 	int exit_code;
@@ -137,6 +146,10 @@ struct env {
 	char *failed_service;
 	char *failure_logs;
 	int interrupted;
+
+	int gate_state;      /* 0 unknown, 1 usable, -1 not */
+	struct buf gate_tar; /* .orchestrate/gate, copied into each */
+	struct buf go_tar;   /* .orchestrate/go: the release */
 };
 
 /* ---- signals ---------------------------------------------------------- */
@@ -357,6 +370,16 @@ static void svc_quiesce(struct svc *s)
 		engine_call_free(s->inspect_call);
 		s->inspect_call = NULL;
 	}
+	if (s->gate_call) {
+		engine_call_cancel(s->gate_call);
+		engine_call_free(s->gate_call);
+		s->gate_call = NULL;
+	}
+	if (s->release_call) {
+		engine_call_cancel(s->release_call);
+		engine_call_free(s->release_call);
+		s->release_call = NULL;
+	}
 	if (s->hc_exec) {
 		struct engine_exec *x = s->hc_exec;
 
@@ -400,6 +423,7 @@ static void svc_release_runtime(struct svc *s)
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
 	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
+	s->gated = s->held = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
 	s->pub.container_id = NULL;
@@ -482,7 +506,11 @@ void env_free(struct env *env)
 		svc_release_runtime(&env->svcs[i]);
 		buf_release(&env->svcs[i].why);
 		buf_release(&env->svcs[i].logtmp);
+		strvec_clear(&env->svcs[i].img_entry);
+		strvec_clear(&env->svcs[i].img_cmd);
 	}
+	buf_release(&env->gate_tar);
+	buf_release(&env->go_tar);
 	/*
 	 * A watchdog still held here means the run was neither kept nor torn
 	 * down (we are dying on purpose): leave its pipe open until exit, so
@@ -505,8 +533,19 @@ void env_free(struct env *env)
  * we also need its healthcheck (Config.Healthcheck) to run its test
  * command early.
  */
+static void json_strvec(const cJSON *a, struct strvec *out)
+{
+	const cJSON *t;
+
+	strvec_clear(out);
+	if (cJSON_IsArray(a))
+		cJSON_ArrayForEach(t, a) if (cJSON_IsString(t))
+		        strvec_push(out, t->valuestring);
+}
+
 static int image_inspect(struct env *env, const char *ref,
-                         struct strvec *hc_test, long *hc_timeout_ms)
+                         struct strvec *hc_test, long *hc_timeout_ms,
+                         struct strvec *entry, struct strvec *cmd)
 {
 	struct engine_request r = { 0 };
 	struct buf path = BUF_INIT, body = BUF_INIT;
@@ -545,6 +584,9 @@ static int image_inspect(struct env *env, const char *ref,
 	}
 	if (hc_timeout_ms && cJSON_IsNumber(to) && to->valuedouble > 0)
 		*hc_timeout_ms = (long)(to->valuedouble / 1e6);
+	/* what Docker would run: the gate runs it itself */
+	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Entrypoint"), entry);
+	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Cmd"), cmd);
 out:
 	cJSON_Delete(j);
 	buf_release(&path);
@@ -715,7 +757,8 @@ static int resolve_image(struct env *env, struct svc *s)
 	int rc;
 
 	/* built images were built by build_images() */
-	rc = image_inspect(env, s->image, &test, &hc_to);
+	rc = image_inspect(env, s->image, &test, &hc_to, &s->img_entry,
+	                   &s->img_cmd);
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
 		if (rc) {
@@ -731,7 +774,8 @@ static int resolve_image(struct env *env, struct svc *s)
 			free(why);
 			goto out;
 		}
-		rc = image_inspect(env, s->image, &test, &hc_to);
+		rc = image_inspect(env, s->image, &test, &hc_to, &s->img_entry,
+		                   &s->img_cmd);
 	}
 	if (rc) {
 		orch_error_prefix(rc, "service '%s': image '%s'", s->ms->name,
@@ -757,6 +801,129 @@ static int resolve_image(struct env *env, struct svc *s)
 out:
 	strvec_clear(&test);
 	return rc;
+}
+
+/* ---- the gate ------------------------------------------------------------ */
+
+/* The architecture orchestrate-gate was built for, as the engine says it. */
+#if defined(__x86_64__)
+#define GATE_ARCH "amd64"
+#elif defined(__aarch64__)
+#define GATE_ARCH "arm64"
+#else
+#define GATE_ARCH ""
+#endif
+#ifndef ORCH_GATE_BUILD_PATH
+#define ORCH_GATE_BUILD_PATH ""
+#endif
+/* The gate is a few hundred KiB; anything far larger is not it. */
+#define GATE_MAX_SIZE (16u << 20)
+
+static void svc_real_argv(const struct svc *s, struct strvec *out)
+{
+	gate_real_argv(out, s->spec->has_entrypoint, &s->spec->entrypoint,
+	               &s->spec->command, &s->img_entry, &s->img_cmd);
+}
+
+static int read_gate(struct buf *bin)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	/* installed or built, it sits next to orchestrate */
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			char *path;
+			int rc;
+
+			*slash = '\0';
+			path = xasprintf("%s/orchestrate-gate", exe);
+			rc = read_file(path, bin, GATE_MAX_SIZE);
+			free(path);
+			if (rc == 0 && bin->len)
+				return 0;
+			buf_reset(bin);
+		}
+	}
+	/* test programs live elsewhere in the build tree */
+	if (ORCH_GATE_BUILD_PATH[0] &&
+	    read_file(ORCH_GATE_BUILD_PATH, bin, GATE_MAX_SIZE) == 0 &&
+	    bin->len)
+		return 0;
+	return ORCH_ENOTFOUND;
+}
+
+/*
+ * Decided once per env: off by ORCHESTRATE_NO_GATE=1, without the binary,
+ * or when the engine runs another architecture. Silent: the fallback is
+ * today's behaviour (start when the dependencies hold).
+ */
+static int gate_usable(struct env *env)
+{
+	struct engine_version v;
+	struct buf bin = BUF_INIT;
+	const char *off = getenv("ORCHESTRATE_NO_GATE");
+
+	if (env->gate_state)
+		return env->gate_state > 0;
+	env->gate_state = -1;
+	if (off && !strcmp(off, "1"))
+		return 0;
+	memset(&v, 0, sizeof(v));
+	if (read_gate(&bin))
+		goto out;
+	if (engine_version(env->e, &v) || !v.arch || !v.os ||
+	    strcmp(v.arch, GATE_ARCH) || strcmp(v.os, "linux"))
+		goto out;
+	buf_release(&env->gate_tar);
+	buf_release(&env->go_tar);
+	if (gate_tar(&env->gate_tar, bin.data, bin.len) ||
+	    gate_go_tar(&env->go_tar))
+		goto out;
+	env->gate_state = 1;
+out:
+	engine_version_release(&v);
+	buf_release(&bin);
+	return env->gate_state > 0;
+}
+
+static int deps_hold(struct env *env, struct svc *s);
+
+/* Behind the gate: a real service whose dependencies do not hold yet. */
+static int want_gate(struct env *env, struct svc *s)
+{
+	struct strvec argv = STRVEC_INIT;
+	int n;
+
+	if (s->target != ENV_REAL || !s->ms->ndeps || deps_hold(env, s))
+		return 0;
+	/* nothing to run: let the engine say so at create */
+	svc_real_argv(s, &argv);
+	n = (int)argv.n;
+	strvec_clear(&argv);
+	return n > 0 && gate_usable(env);
+}
+
+/* PUT a tar at / of the container. */
+static struct engine_call *submit_copy(struct env *env, struct svc *s,
+                                       const struct buf *tar)
+{
+	struct engine_request r = { 0 };
+	char *path = xasprintf("/containers/%s/archive?path=%%2F", s->id);
+	struct engine_call *c;
+
+	r.method = "PUT";
+	r.path = path;
+	r.body = tar->data;
+	r.body_len = tar->len;
+	r.content_type = "application/x-tar";
+	r.on_done = noop_done;
+	c = engine_call_start(env->e, &r);
+	free(path);
+	return c;
 }
 
 /* ---- container create body -------------------------------------------- */
@@ -815,10 +982,22 @@ static char *create_body(struct env *env, struct svc *s)
 	char *out;
 
 	cJSON_AddStringToObject(root, "Image", s->image);
-	if (c->command.n)
+	if (s->gated) {
+		/* the gate runs the real argv once released */
+		static char *const gate_ep[] = { GATE_PATH };
+		struct strvec cmd = STRVEC_INIT;
+
+		strvec_push(&cmd, GATE_GO);
+		strvec_push(&cmd, "--");
+		svc_real_argv(s, &cmd);
+		cJSON_AddItemToObject(root, "Entrypoint",
+		                      str_array(gate_ep, 1));
+		cJSON_AddItemToObject(root, "Cmd", str_array(cmd.v, cmd.n));
+		strvec_clear(&cmd);
+	} else if (c->command.n)
 		cJSON_AddItemToObject(root, "Cmd",
 		                      str_array(c->command.v, c->command.n));
-	if (c->has_entrypoint) {
+	if (c->has_entrypoint && !s->gated) {
 		/* [""] is how the API spells "no entrypoint" */
 		static char *const empty[] = { "" };
 
@@ -1017,6 +1196,9 @@ static void on_event(const struct engine_event *ev, void *ud)
 			s->exit_code = (int)code;
 	} else if (!strcmp(a, "oom")) {
 		s->oom = 1;
+	} else if (s->held && !s->release_call &&
+	           !strncmp(a, "health_status", 13)) {
+		return; /* the check fails until the real process runs */
 	} else if (!strcmp(a, "health_status: healthy")) {
 		s->hc_ok = 1;
 	} else if (!strcmp(a, "health_status: unhealthy")) {
@@ -1442,6 +1624,87 @@ static void fail_start(struct env *env, struct svc *s, struct engine_call *c)
 	buf_release(&ports);
 }
 
+/* The real process runs: readiness is looked for from now on. */
+static void mark_started(struct env *env, struct svc *s)
+{
+	s->pub.state = ENV_STARTED;
+	s->t_start = now_ms();
+	s->pub.started_ms = ms_since(env);
+	note(env, s, ENV_NOTE_STARTED);
+	arm_probes(env, s);
+	/* nothing else may wake the loop: look at the probes now */
+	wake_at(env, s->t_start);
+}
+
+/*
+ * CREATED behind the gate: copy the gate in, then start at once. A failed
+ * copy (a read-only root filesystem, ...) falls back to a container
+ * without the gate, started when the dependencies hold.
+ */
+static void gate_created(struct env *env, struct svc *s)
+{
+	struct engine_call *c = s->gate_call;
+	long status;
+
+	if (!c) {
+		s->gate_call = submit_copy(env, s, &env->gate_tar);
+		return;
+	}
+	if (!engine_call_done(c))
+		return;
+	status = engine_call_status(c);
+	engine_call_free(c);
+	s->gate_call = NULL;
+	if (status == 200) {
+		s->held = 1;
+		submit_start(env, s);
+		return;
+	}
+	/* the name is taken until the gated container is gone */
+	engine_container_remove(env->e, s->id, 1);
+	free(s->id);
+	s->id = NULL;
+	s->pub.container_id = NULL;
+	s->gated = 0;
+	s->pub.state = ENV_PENDING;
+	submit_create(env, s);
+}
+
+/* STARTING behind the gate: running, released when the deps hold. */
+static void gate_held(struct env *env, struct svc *s)
+{
+	struct engine_call *c = s->release_call;
+
+	/* once released, a quick exit is the real process's: check_started()
+	 * judges it (a job may exit 0) */
+	if (s->died && !c) {
+		svc_fail(s,
+		         "exited with code %d before its dependencies were "
+		         "ready (gate)",
+		         s->exit_code);
+		return;
+	}
+	if (!c) {
+		if (deps_hold(env, s))
+			s->release_call = submit_copy(env, s, &env->go_tar);
+		return;
+	}
+	if (!engine_call_done(c))
+		return;
+	if (engine_call_status(c) == 200) {
+		s->held = 0;
+		mark_started(env, s);
+	} else {
+		struct buf msg = BUF_INIT;
+
+		call_error(&msg, c, "release the gate");
+		svc_fail(s, "%s", buf_cstr(&msg));
+		buf_release(&msg);
+	}
+	engine_call_free(c);
+	s->release_call = NULL;
+}
+
 static int64_t ready_timeout_ns(const struct svc *s)
 {
 	return s->spec->ready.timeout_ns > 0
@@ -1662,25 +1925,28 @@ static int step(struct env *env)
 			s->create_call = NULL;
 			break;
 		case ENV_CREATED:
-			if (deps_hold(env, s))
+			if (s->gated)
+				gate_created(env, s);
+			else if (deps_hold(env, s))
 				submit_start(env, s);
 			break;
 		case ENV_STARTING:
 			c = s->start_call;
+			if (!c) {
+				gate_held(env, s);
+				break;
+			}
 			if (!engine_call_done(c))
 				break;
-			if (engine_call_status(c) == 204 ||
-			    engine_call_status(c) == 304) {
-				s->pub.state = ENV_STARTED;
-				s->t_start = now_ms();
-				s->pub.started_ms = ms_since(env);
-				note(env, s, ENV_NOTE_STARTED);
-				arm_probes(env, s);
-			} else {
+			if (engine_call_status(c) != 204 &&
+			    engine_call_status(c) != 304)
 				fail_start(env, s, c);
-			}
+			else if (!s->held)
+				mark_started(env, s);
 			engine_call_free(c);
 			s->start_call = NULL;
+			if (s->held && !env->failed)
+				gate_held(env, s);
 			break;
 		case ENV_STARTED:
 		case ENV_READY:
@@ -1698,7 +1964,9 @@ static int step(struct env *env)
 	if (!done)
 		for (size_t i = 0; i < env->n; i++)
 			if (env->svcs[i].target != ENV_ABSENT &&
-			    env->svcs[i].pub.state == ENV_CREATED &&
+			    (env->svcs[i].pub.state == ENV_CREATED ||
+			     (env->svcs[i].held &&
+			      !env->svcs[i].release_call)) &&
 			    deps_hold(env, &env->svcs[i]))
 				wake_at(env, t);
 	return done;
@@ -1972,6 +2240,7 @@ int env_up(struct env *env, const enum env_mode *modes)
 		                     s->target == ENV_STUB ? "-stub" : "");
 		s->pub.container_name = s->cname;
 		s->pub.state = ENV_PENDING;
+		s->gated = want_gate(env, s);
 		submit_create(env, s);
 	}
 

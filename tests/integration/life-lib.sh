@@ -92,6 +92,13 @@ started_at() {
 	date -d "$(docker inspect -f '{{.State.StartedAt}}' "$1")" +%s.%N
 }
 
+# When the container's real process wrote its first line, as seconds since
+# the epoch: with the gate (README, "Lifecycle") StartedAt is when the
+# container started, not when its process began.
+first_log_at() {
+	date -d "$(docker logs --timestamps "$1" 2>&1 | head -n 1 | cut -d' ' -f1)" +%s.%N
+}
+
 # The container of SERVICE in the project (the newest when several).
 container_of() {
 	docker ps -aq --filter "$LABEL" \
