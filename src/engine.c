@@ -1261,7 +1261,12 @@ int engine_connect(struct engine *e)
 		goto out;
 	}
 	if (c->result) {
-		rc = orch_error_code(c->result, "%s", c->error);
+		/* something answered, but not as an engine does: say where */
+		rc = orch_error_code(
+		        c->result == ORCH_ENOTFOUND ? ORCH_EUNREACHABLE
+		                                    : c->result,
+		        "the Docker engine at %s: %s%s", e->address, c->error,
+		        c->status == 404 ? " (is it a Docker engine?)" : "");
 		goto out;
 	}
 	if (pinned && *pinned) {

@@ -1632,7 +1632,8 @@ static void mark_started(struct env *env, struct svc *s)
 	s->pub.started_ms = ms_since(env);
 	note(env, s, ENV_NOTE_STARTED);
 	arm_probes(env, s);
-	/* nothing else may wake the loop: look at the probes now */
+	/* the first probes are due now, not at the next unrelated wake-up
+	 * of the loop */
 	wake_at(env, s->t_start);
 }
 

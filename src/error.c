@@ -12,9 +12,17 @@
 
 static char last_error[1024];
 
+/*
+ * Formatted aside first: callers wrap the previous message, as in
+ * orch_error_code(code, "cannot read %s", orch_error_last()), and
+ * vsnprintf() into the buffer it reads from would overwrite its own input.
+ */
 static void vset(const char *fmt, va_list ap)
 {
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	char tmp[sizeof(last_error)];
+
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	memcpy(last_error, tmp, sizeof(last_error));
 }
 
 int orch_error_set(const char *fmt, ...)

@@ -100,7 +100,9 @@ void graph_mermaid_label(struct buf *out, const char *s)
 }
 
 static const char *no_suites =
-        "no suites: `orchestrate test` needs a suites: section; see README";
+        "no suites: `orchestrate test` needs a suites: section (each suite: "
+        "targets, then image, build or host: true, and a command); up works "
+        "without";
 
 static void render_text(const struct manifest *m, const int *levels, int top,
                         struct buf *out)

@@ -48,16 +48,21 @@
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
+/*
+ * Small on purpose: a manifest has tens of thousands of nodes, and on a
+ * virtual machine every fresh page costs a fault. The limits above keep
+ * the 32-bit counts far from overflow.
+ */
 struct ynode {
-	enum ykind kind;
-	int line, col;
-	int plain; /* an untagged plain scalar: may be null, a bool, '<<' */
-	char *str; /* scalars */
-	size_t len;
+	char *str;            /* scalars */
 	struct ynode **items; /* sequences; mappings as key, value, ... */
-	size_t n, alloc;
-	size_t weight; /* nodes in the subtree, aliases expanded */
-	int open;      /* its end event is still to come */
+	uint32_t len;
+	uint32_t n, alloc;
+	uint32_t weight; /* nodes in the subtree, aliases expanded */
+	int line, col;
+	unsigned char kind;  /* enum ykind */
+	unsigned char plain; /* an untagged plain scalar: null, bool, '<<' */
+	unsigned char open;  /* its end event is still to come */
 };
 
 struct anchor {
@@ -580,6 +585,23 @@ static int check_encoding(const char *origin, const unsigned char *s,
 	return 0;
 }
 
+/* The character at a libyaml mark (line and column from 0, in characters). */
+static int char_at(const char *data, size_t len, size_t line, size_t col)
+{
+	size_t i = 0;
+
+	for (; i < len && line; i++)
+		if (data[i] == '\n')
+			line--;
+	for (; i < len && data[i] != '\n'; i++) {
+		if (((unsigned char)data[i] & 0xc0) == 0x80)
+			continue;
+		if (!col--)
+			return (unsigned char)data[i];
+	}
+	return -1;
+}
+
 static int parse_tree(struct loader *L, const char *data, size_t len)
 {
 	yaml_parser_t parser;
@@ -595,7 +617,15 @@ static int parse_tree(struct loader *L, const char *data, size_t len)
 			const char *problem = parser.problem ? parser.problem
 			                                     : "invalid YAML";
 
-			if (parser.context)
+			/* libyaml's own words for a tab do not say "tab" */
+			if (char_at(data, len, parser.problem_mark.line,
+			            parser.problem_mark.column) == '\t')
+				rc = err_at(L->origin,
+				            (int)parser.problem_mark.line + 1,
+				            (int)parser.problem_mark.column + 1,
+				            "tab character: YAML indents with "
+				            "spaces only");
+			else if (parser.context)
 				rc = err_at(L->origin,
 				            (int)parser.problem_mark.line + 1,
 				            (int)parser.problem_mark.column + 1,
@@ -2197,9 +2227,16 @@ static int load_service(struct conv *c, const struct ynode *k,
 	rc = check_name(c, k, "service");
 	if (rc)
 		goto out;
+	if (is_null(v)) {
+		/* most often its keys were not indented below it */
+		rc = err(c, k,
+		         "service '%s' is empty (are its keys indented "
+		         "below it?)",
+		         s->name);
+		goto out;
+	}
 	if (v->kind != Y_MAP) {
-		rc = err(c, is_null(v) ? k : v,
-		         "service '%s' must be a mapping", s->name);
+		rc = err(c, v, "service '%s' must be a mapping", s->name);
 		goto out;
 	}
 	sv.service = s;
@@ -2233,9 +2270,15 @@ static int load_suite(struct conv *c, const struct ynode *k,
 	rc = check_name(c, k, "suite");
 	if (rc)
 		goto out;
-	if (v->kind != Y_MAP) {
-		rc = err(c, is_null(v) ? k : v, "suite '%s' must be a mapping",
+	if (is_null(v)) {
+		rc = err(c, k,
+		         "suite '%s' is empty (are its keys indented below "
+		         "it?)",
 		         su->name);
+		goto out;
+	}
+	if (v->kind != Y_MAP) {
+		rc = err(c, v, "suite '%s' must be a mapping", su->name);
 		goto out;
 	}
 	for (size_t i = 0; i + 1 < v->n; i += 2)

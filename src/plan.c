@@ -530,7 +530,8 @@ int plan_build(const struct manifest *m, enum strategy s, int middle,
 	if (!m->nsuites)
 		strvec_push(&p->notes,
 		            "no suites: `orchestrate test` needs a suites: "
-		            "section; see README");
+		            "section (each suite: targets, then image, build "
+		            "or host: true, and a command); up works without");
 
 	switch (s) {
 	case STRATEGY_BIG_BANG:

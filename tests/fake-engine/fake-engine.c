@@ -192,6 +192,11 @@ static int answer(int fd, const char *method, const char *path)
 {
 	if (!strcmp(scenario, "hang"))
 		never_answer(fd);
+	if (!strcmp(scenario, "not-docker")) {
+		/* some other web server on DOCKER_HOST's address */
+		reply(fd, 404, "Not Found", "<html>not found</html>");
+		return 1;
+	}
 	if (!strcmp(path, "/_ping")) {
 		const char *v = !strcmp(scenario, "old-engine")   ? "1.38"
 		                : !strcmp(scenario, "new-engine") ? "1.45"

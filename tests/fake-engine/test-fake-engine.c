@@ -732,6 +732,25 @@ TEST(version_engine_never_answers)
 	buf_release(&err);
 }
 
+/* Something that is not an engine answers on the address. */
+TEST(version_not_an_engine)
+{
+	struct buf err = BUF_INIT;
+	char host[300];
+	int64_t ms;
+	int st;
+
+	ASSERT_EQ_INT(start_server("not-docker"), 0);
+	snprintf(host, sizeof(host), "unix://%s", sock);
+	ASSERT_EQ_INT(run_version(host, &st, &ms, &err), 0);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 3);
+	ASSERT_CONTAINS(buf_cstr(&err), host);
+	ASSERT_CONTAINS(buf_cstr(&err), "GET /_ping: 404");
+	ASSERT_CONTAINS(buf_cstr(&err), "is it a Docker engine?");
+	stop_server();
+	buf_release(&err);
+}
+
 TEST(version_against_fake)
 {
 	struct buf err = BUF_INIT;
@@ -829,6 +848,7 @@ int main(int argc, char **argv)
 	RUN(connection_reuse);
 	RUN(version_without_engine);
 	RUN(version_engine_never_answers);
+	RUN(version_not_an_engine);
 	RUN(version_against_fake);
 	RUN(permission_denied);
 	stop_server();

@@ -153,7 +153,9 @@ TEST(no_suites_note)
 	finish(&m);
 	ASSERT_EQ_INT(graph_render(&m, GRAPH_TEXT, &b), 0);
 	ASSERT_CONTAINS(buf_cstr(&b), "no suites: `orchestrate test` needs a "
-	                              "suites: section; see README\n");
+	                              "suites: section (each suite: targets, "
+	                              "then image, build or host: true, and a "
+	                              "command); up works without\n");
 	buf_reset(&b);
 	ASSERT_EQ_INT(graph_render(&m, GRAPH_DOT, &b), 0);
 	ASSERT_CONTAINS(buf_cstr(&b), "\t// no suites:");

@@ -794,6 +794,10 @@ TEST(discover_and_load_file)
 	                                   "ORCHESTRATE_FILE)");
 	unsetenv("ORCHESTRATE_FILE");
 	ASSERT_EQ_INT(manifest_discover("nope.yaml", &path), ORCH_ENOTFOUND);
+	/* -f naming a directory */
+	ASSERT_EQ_INT(manifest_load(".", &w, &m), ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(), "cannot read .: Is a directory");
+	ASSERT(!m);
 	unsetenv("PROC");
 	ASSERT_EQ_INT(chdir(cwd), 0);
 	strvec_clear(&w);

@@ -89,6 +89,15 @@ TEST(duration_format)
 	buf_release(&b);
 }
 
+TEST(error_wraps_last_message)
+{
+	orch_error_set("%s: %s", "/tmp", "Is a directory");
+	ASSERT_EQ_INT(orch_error_code(ORCH_EINVALID, "cannot read %s",
+	                              orch_error_last()),
+	              ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(), "cannot read /tmp: Is a directory");
+}
+
 TEST(ints)
 {
 	long v;
@@ -138,6 +147,7 @@ int main(void)
 	RUN(strvec_basics);
 	RUN(durations);
 	RUN(duration_format);
+	RUN(error_wraps_last_message);
 	RUN(ints);
 	RUN(edit_distance);
 	RUN(secret_names);

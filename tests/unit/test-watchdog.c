@@ -119,7 +119,12 @@ TEST(released_watchdog_exits_quietly)
 	ASSERT(stat_field(pid, 4) != (long)getpid());
 	ASSERT(stat_field(pid, 6) != stat_field(getpid(), 6));
 	ASSERT(waitpid(pid, NULL, WNOHANG) < 0 && errno == ECHILD);
-	/* 0, 1, 2 and the lease; nothing else of ours */
+	/*
+	 * 0, 1, 2 and the lease; nothing else of ours. The watchdog closes
+	 * what it inherited after it reports its pid, so give it a moment.
+	 */
+	for (int i = 0; i < 200 && count_fds(pid) != 4; i++)
+		usleep(10000);
 	ASSERT_EQ_INT(count_fds(pid), 4);
 	watchdog_release(w);
 	ASSERT(wait_gone(pid, 5000));
