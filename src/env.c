@@ -95,8 +95,9 @@ struct svc {
 	/* the gate (README, "Lifecycle"): started early, released when its
 	 * dependencies hold */
 	struct strvec img_entry, img_cmd; /* the image's Config */
-	int gated; /* created with the gate as its entrypoint */
-	int held;  /* running, its real process not yet begun */
+	int gated;  /* created with the gate as its entrypoint */
+	int held;   /* running, its real process not yet begun */
+	int copied; /* the gate is in the container */
 	struct engine_call *gate_call;    /* copy of the gate binary */
 	struct engine_call *release_call; /* copy of the go file */
 
@@ -423,7 +424,7 @@ static void svc_release_runtime(struct svc *s)
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
 	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
-	s->gated = s->held = 0;
+	s->gated = s->held = s->copied = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
 	s->pub.container_id = NULL;
@@ -900,6 +901,12 @@ static int want_gate(struct env *env, struct svc *s)
 
 	if (s->target != ENV_REAL || !s->ms->ndeps || deps_hold(env, s))
 		return 0;
+	/* service_started holds one start after its dependency's: a held
+	 * start sent early only competes with the starts that matter (the
+	 * engine serialises them), so such a service starts as before */
+	for (size_t i = 0; i < s->ms->ndeps; i++)
+		if (s->ms->deps[i].condition == MF_SERVICE_STARTED)
+			return 0;
 	/* nothing to run: let the engine say so at create */
 	svc_real_argv(s, &argv);
 	n = (int)argv.n;
@@ -1638,15 +1645,45 @@ static void mark_started(struct env *env, struct svc *s)
 }
 
 /*
- * CREATED behind the gate: copy the gate in, then start at once. A failed
- * copy (a read-only root filesystem, ...) falls back to a container
- * without the gate, started when the dependencies hold.
+ * Starts of services that can run now (level 0, ungated) still to come or
+ * under way. The engine serialises much of a start (network namespace,
+ * iptables): gated starts sent alongside would delay these, which are on
+ * the critical path, so they wait for them -- and still overlap the
+ * dependencies' readiness, which is most of a level's time.
+ */
+static int ungated_starts_pending(struct env *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		struct svc *o = &env->svcs[i];
+
+		if (o->target == ENV_ABSENT || o->gated)
+			continue;
+		if (o->pub.state == ENV_PENDING || o->pub.state == ENV_STARTING)
+			return 1;
+		if (o->pub.state == ENV_CREATED && deps_hold(env, o))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * CREATED behind the gate: copy the gate in, then start as soon as the
+ * ungated starts are done. A failed copy (a read-only root filesystem,
+ * ...) falls back to a container without the gate, started when the
+ * dependencies hold.
  */
 static void gate_created(struct env *env, struct svc *s)
 {
 	struct engine_call *c = s->gate_call;
 	long status;
 
+	if (s->copied) {
+		if (!ungated_starts_pending(env)) {
+			s->held = 1;
+			submit_start(env, s);
+		}
+		return;
+	}
 	if (!c) {
 		s->gate_call = submit_copy(env, s, &env->gate_tar);
 		return;
@@ -1657,8 +1694,8 @@ static void gate_created(struct env *env, struct svc *s)
 	engine_call_free(c);
 	s->gate_call = NULL;
 	if (status == 200) {
-		s->held = 1;
-		submit_start(env, s);
+		s->copied = 1;
+		gate_created(env, s);
 		return;
 	}
 	/* the name is taken until the gated container is gone */
@@ -1962,14 +1999,22 @@ static int step(struct env *env)
 	if (env->failed)
 		return ORCH_EENGINE;
 	/* a state change above may let another service move: look again */
-	if (!done)
-		for (size_t i = 0; i < env->n; i++)
-			if (env->svcs[i].target != ENV_ABSENT &&
-			    (env->svcs[i].pub.state == ENV_CREATED ||
-			     (env->svcs[i].held &&
-			      !env->svcs[i].release_call)) &&
-			    deps_hold(env, &env->svcs[i]))
+	if (!done) {
+		for (size_t i = 0; i < env->n; i++) {
+			struct svc *o = &env->svcs[i];
+
+			if (o->target == ENV_ABSENT)
+				continue;
+			/* a gate whose start waited for the ungated ones */
+			if (o->copied && o->pub.state == ENV_CREATED &&
+			    !ungated_starts_pending(env))
 				wake_at(env, t);
+			else if ((o->pub.state == ENV_CREATED ||
+			          (o->held && !o->release_call)) &&
+			         deps_hold(env, o))
+				wake_at(env, t);
+		}
+	}
 	return done;
 }
 
