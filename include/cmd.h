@@ -17,6 +17,7 @@
 
 struct engine;
 struct manifest;
+struct plan;
 
 enum cmd_flags {
 	CMD_NEEDS_MANIFEST = 1 << 0, /* ctx->manifest is loaded and valid */
@@ -44,6 +45,16 @@ int cmd_usage_error(const char *usage, const char *fmt, ...)
 int cmd_exit_for(int rc);
 /* Connect ctx->engine if not done yet; prints and returns an exit code. */
 int cmd_connect_engine(struct cmd_ctx *ctx);
+
+/*
+ * Shared by plan and validate: parse --middle N (prints a usage error and
+ * returns 2 when N is not a level), and build the plan of strategy (NULL:
+ * the manifest's strategy:, else big-bang); prints the error and returns 2
+ * on failure, *out is freed by the caller with plan_free().
+ */
+int cmd_parse_middle(const char *cmd_usage, const char *arg, int *middle);
+int cmd_make_plan(struct cmd_ctx *ctx, const char *strategy, int middle,
+                  struct plan **out);
 
 int cmd_version(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv);

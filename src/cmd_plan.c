@@ -122,6 +122,31 @@ static void print_plan(const struct manifest *m, const struct plan *p)
 	}
 }
 
+int cmd_parse_middle(const char *cmd_usage, const char *arg, int *middle)
+{
+	long v;
+
+	if (parse_int(arg, 0, INT_MAX, &v))
+		return cmd_usage_error(cmd_usage,
+		                       "'--middle' expects a level number, "
+		                       "not '%s'",
+		                       arg);
+	*middle = (int)v;
+	return 0;
+}
+
+int cmd_make_plan(struct cmd_ctx *ctx, const char *strategy, int middle,
+                  struct plan **out)
+{
+	enum strategy s;
+
+	*out = NULL;
+	if (plan_resolve_strategy(ctx->manifest, strategy, &s) ||
+	    plan_build(ctx->manifest, s, middle, out))
+		return cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
+	return 0;
+}
+
 int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -134,9 +159,7 @@ int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *strategy_opt = NULL;
 	struct plan *p = NULL;
 	struct buf out = BUF_INIT;
-	enum strategy s;
 	int json = 0, middle = -1, c, rc;
-	long v;
 
 	while ((c = getopt_long(argc, argv, "hjm:s:", opts, NULL)) != -1) {
 		switch (c) {
@@ -147,13 +170,8 @@ int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 			json = 1;
 			break;
 		case 'm':
-			if (parse_int(optarg, 0, INT_MAX, &v))
-				return cmd_usage_error(
-				        usage,
-				        "'--middle' expects a level number, "
-				        "not '%s'",
-				        optarg);
-			middle = (int)v;
+			if (cmd_parse_middle(usage, optarg, &middle))
+				return ORCH_EXIT_USAGE;
 			break;
 		case 's':
 			strategy_opt = optarg;
@@ -167,11 +185,9 @@ int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(usage, "unexpected argument '%s'",
 		                       argv[optind]);
 
-	if (plan_resolve_strategy(ctx->manifest, strategy_opt, &s) ||
-	    plan_build(ctx->manifest, s, middle, &p)) {
-		rc = cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
+	rc = cmd_make_plan(ctx, strategy_opt, middle, &p);
+	if (rc)
 		goto out;
-	}
 	rc = 0;
 	if (json) {
 		if (plan_json(ctx->manifest, p, &out)) {

@@ -6,7 +6,6 @@
  * success.
  */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 
 #include "cmd.h"
@@ -27,9 +26,7 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	const char *strategy_opt = NULL;
 	struct plan *p = NULL;
-	enum strategy s;
 	int middle = -1, c;
-	long v;
 
 	while ((c = getopt_long(argc, argv, "hm:s:", opts, NULL)) != -1) {
 		switch (c) {
@@ -37,13 +34,8 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		case 'm':
-			if (parse_int(optarg, 0, INT_MAX, &v))
-				return cmd_usage_error(
-				        usage,
-				        "'--middle' expects a level number, "
-				        "not '%s'",
-				        optarg);
-			middle = (int)v;
+			if (cmd_parse_middle(usage, optarg, &middle))
+				return ORCH_EXIT_USAGE;
 			break;
 		case 's':
 			strategy_opt = optarg;
@@ -56,9 +48,8 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(usage, "unexpected argument '%s'",
 		                       argv[optind]);
-	if (plan_resolve_strategy(ctx->manifest, strategy_opt, &s) ||
-	    plan_build(ctx->manifest, s, middle, &p))
-		return cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
+	if (cmd_make_plan(ctx, strategy_opt, middle, &p))
+		return ORCH_EXIT_USAGE;
 	plan_free(p);
 	return 0;
 }
