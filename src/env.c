@@ -95,11 +95,8 @@ struct svc {
 	/* the gate (README, "Lifecycle"): started early, released when its
 	 * dependencies hold */
 	struct strvec img_entry, img_cmd; /* the image's Config */
-	int gated;  /* created with the gate as its entrypoint */
-	int held;   /* running, its real process not yet begun */
-	int copied; /* the gate is in the container */
-	struct engine_call *gate_call;    /* copy of the gate binary */
-	struct engine_call *release_call; /* copy of the go file */
+	int gated; /* created with the gate as its entrypoint */
+	int held;  /* running, its real process not yet begun */
 
 	/* from the events stream (or inspect) */
 	int died;
@@ -148,9 +145,8 @@ struct env {
 	char *failure_logs;
 	int interrupted;
 
-	int gate_state;      /* 0 unknown, 1 usable, -1 not */
-	struct buf gate_tar; /* .orchestrate/gate, copied into each */
-	struct buf go_tar;   /* .orchestrate/go: the release */
+	int gate_state; /* 0 unknown, 1 usable, -1 not */
+	char *gate_dir; /* the run's gate directory on this host */
 };
 
 /* ---- signals ---------------------------------------------------------- */
@@ -371,16 +367,6 @@ static void svc_quiesce(struct svc *s)
 		engine_call_free(s->inspect_call);
 		s->inspect_call = NULL;
 	}
-	if (s->gate_call) {
-		engine_call_cancel(s->gate_call);
-		engine_call_free(s->gate_call);
-		s->gate_call = NULL;
-	}
-	if (s->release_call) {
-		engine_call_cancel(s->release_call);
-		engine_call_free(s->release_call);
-		s->release_call = NULL;
-	}
 	if (s->hc_exec) {
 		struct engine_exec *x = s->hc_exec;
 
@@ -424,7 +410,7 @@ static void svc_release_runtime(struct svc *s)
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
 	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
-	s->gated = s->held = s->copied = 0;
+	s->gated = s->held = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
 	s->pub.container_id = NULL;
@@ -510,8 +496,7 @@ void env_free(struct env *env)
 		strvec_clear(&env->svcs[i].img_entry);
 		strvec_clear(&env->svcs[i].img_cmd);
 	}
-	buf_release(&env->gate_tar);
-	buf_release(&env->go_tar);
+	free(env->gate_dir);
 	/*
 	 * A watchdog still held here means the run was neither kept nor torn
 	 * down (we are dying on purpose): leave its pipe open until exit, so
@@ -879,11 +864,14 @@ static int gate_usable(struct env *env)
 	if (engine_version(env->e, &v) || !v.arch || !v.os ||
 	    strcmp(v.arch, GATE_ARCH) || strcmp(v.os, "linux"))
 		goto out;
-	buf_release(&env->gate_tar);
-	buf_release(&env->go_tar);
-	if (gate_tar(&env->gate_tar, bin.data, bin.len) ||
-	    gate_go_tar(&env->go_tar))
+	/* after prepare(): the watchdog, which removes it with the run,
+	 * runs already */
+	free(env->gate_dir);
+	env->gate_dir = gate_dir(env->project, env->run_id);
+	if (gate_dir_create(env->gate_dir, bin.data, bin.len)) {
+		gate_dirs_remove(env->project, env->run_id);
 		goto out;
+	}
 	env->gate_state = 1;
 out:
 	engine_version_release(&v);
@@ -912,25 +900,6 @@ static int want_gate(struct env *env, struct svc *s)
 	n = (int)argv.n;
 	strvec_clear(&argv);
 	return n > 0 && gate_usable(env);
-}
-
-/* PUT a tar at / of the container. */
-static struct engine_call *submit_copy(struct env *env, struct svc *s,
-                                       const struct buf *tar)
-{
-	struct engine_request r = { 0 };
-	char *path = xasprintf("/containers/%s/archive?path=%%2F", s->id);
-	struct engine_call *c;
-
-	r.method = "PUT";
-	r.path = path;
-	r.body = tar->data;
-	r.body_len = tar->len;
-	r.content_type = "application/x-tar";
-	r.on_done = noop_done;
-	c = engine_call_start(env->e, &r);
-	free(path);
-	return c;
 }
 
 /* ---- container create body -------------------------------------------- */
@@ -994,7 +963,10 @@ static char *create_body(struct env *env, struct svc *s)
 		static char *const gate_ep[] = { GATE_PATH };
 		struct strvec cmd = STRVEC_INIT;
 
-		strvec_push(&cmd, GATE_GO);
+		char *go = gate_go_path(s->ms->name);
+
+		strvec_push(&cmd, go);
+		free(go);
 		strvec_push(&cmd, "--");
 		svc_real_argv(s, &cmd);
 		cJSON_AddItemToObject(root, "Entrypoint",
@@ -1114,6 +1086,15 @@ static char *create_body(struct env *env, struct svc *s)
 		cJSON_AddBoolToObject(o, "ReadOnly", mm->read_only);
 		cJSON_AddItemToArray(mounts, o);
 	}
+	if (s->gated) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "Type", "bind");
+		cJSON_AddStringToObject(o, "Source", env->gate_dir);
+		cJSON_AddStringToObject(o, "Target", GATE_MOUNT);
+		cJSON_AddBoolToObject(o, "ReadOnly", 1);
+		cJSON_AddItemToArray(mounts, o);
+	}
 	if (c->tmpfs.n) {
 		cJSON *t = cJSON_AddObjectToObject(host, "Tmpfs");
 
@@ -1203,8 +1184,7 @@ static void on_event(const struct engine_event *ev, void *ud)
 			s->exit_code = (int)code;
 	} else if (!strcmp(a, "oom")) {
 		s->oom = 1;
-	} else if (s->held && !s->release_call &&
-	           !strncmp(a, "health_status", 13)) {
+	} else if (s->held && !strncmp(a, "health_status", 13)) {
 		return; /* the check fails until the real process runs */
 	} else if (!strcmp(a, "health_status: healthy")) {
 		s->hc_ok = 1;
@@ -1667,80 +1647,61 @@ static int ungated_starts_pending(struct env *env)
 }
 
 /*
- * CREATED behind the gate: copy the gate in, then start as soon as the
- * ungated starts are done. A failed copy (a read-only root filesystem,
- * ...) falls back to a container without the gate, started when the
- * dependencies hold.
+ * Back to a container without the gate, started when the dependencies
+ * hold: when the engine refused the gated one (the gate directory is not
+ * on the engine's host: a remote engine, orchestrate in a container) or
+ * could not start it (the gate cannot run there: SELinux, ...).
  */
-static void gate_created(struct env *env, struct svc *s)
+static void ungate(struct env *env, struct svc *s)
 {
-	struct engine_call *c = s->gate_call;
-	long status;
-
-	if (s->copied) {
-		if (!ungated_starts_pending(env)) {
-			s->held = 1;
-			submit_start(env, s);
-		}
-		return;
-	}
-	if (!c) {
-		s->gate_call = submit_copy(env, s, &env->gate_tar);
-		return;
-	}
-	if (!engine_call_done(c))
-		return;
-	status = engine_call_status(c);
-	engine_call_free(c);
-	s->gate_call = NULL;
-	if (status == 200) {
-		s->copied = 1;
-		gate_created(env, s);
-		return;
-	}
 	/* the name is taken until the gated container is gone */
-	engine_container_remove(env->e, s->id, 1);
+	if (s->id)
+		engine_container_remove(env->e, s->id, 1);
 	free(s->id);
 	s->id = NULL;
 	s->pub.container_id = NULL;
-	s->gated = 0;
+	s->gated = s->held = 0;
+	s->died = s->exit_code = 0;
+	/* the next env_up() of this env will not try again */
+	env->gate_state = -1;
 	s->pub.state = ENV_PENDING;
 	submit_create(env, s);
 }
 
-/* STARTING behind the gate: running, released when the deps hold. */
+/* CREATED behind the gate: started as soon as the ungated starts are
+ * done. */
+static void gate_created(struct env *env, struct svc *s)
+{
+	if (!ungated_starts_pending(env)) {
+		s->held = 1;
+		submit_start(env, s);
+	}
+}
+
+/*
+ * STARTING behind the gate: running, its real process released when the
+ * dependencies hold, by creating its go file in the gate directory -- a
+ * local file, seen by the gate within its 2 ms poll.
+ */
 static void gate_held(struct env *env, struct svc *s)
 {
-	struct engine_call *c = s->release_call;
-
 	/* once released, a quick exit is the real process's: check_started()
 	 * judges it (a job may exit 0) */
-	if (s->died && !c) {
+	if (s->died) {
 		svc_fail(s,
 		         "exited with code %d before its dependencies were "
 		         "ready (gate)",
 		         s->exit_code);
 		return;
 	}
-	if (!c) {
-		if (deps_hold(env, s))
-			s->release_call = submit_copy(env, s, &env->go_tar);
+	if (!deps_hold(env, s))
+		return;
+	if (gate_release(env->gate_dir, s->ms->name)) {
+		svc_fail(s, "%s", orch_error_last());
 		return;
 	}
-	if (!engine_call_done(c))
-		return;
-	if (engine_call_status(c) == 200) {
-		s->held = 0;
-		mark_started(env, s);
-	} else {
-		struct buf msg = BUF_INIT;
-
-		call_error(&msg, c, "release the gate");
-		svc_fail(s, "%s", buf_cstr(&msg));
-		buf_release(&msg);
-	}
-	engine_call_free(c);
-	s->release_call = NULL;
+	s->held = 0;
+	mark_started(env, s);
 }
 
 static int64_t ready_timeout_ns(const struct svc *s)
@@ -1952,6 +1913,12 @@ static int step(struct env *env)
 				}
 				cJSON_Delete(j);
 			}
+			if (s->pub.state != ENV_CREATED && s->gated) {
+				engine_call_free(c);
+				s->create_call = NULL;
+				ungate(env, s);
+				break;
+			}
 			if (s->pub.state != ENV_CREATED) {
 				struct buf msg = BUF_INIT;
 
@@ -1977,10 +1944,17 @@ static int step(struct env *env)
 			if (!engine_call_done(c))
 				break;
 			if (engine_call_status(c) != 204 &&
-			    engine_call_status(c) != 304)
+			    engine_call_status(c) != 304) {
+				if (s->gated) {
+					engine_call_free(c);
+					s->start_call = NULL;
+					ungate(env, s);
+					break;
+				}
 				fail_start(env, s, c);
-			else if (!s->held)
+			} else if (!s->held) {
 				mark_started(env, s);
+			}
 			engine_call_free(c);
 			s->start_call = NULL;
 			if (s->held && !env->failed)
@@ -2006,11 +1980,11 @@ static int step(struct env *env)
 			if (o->target == ENV_ABSENT)
 				continue;
 			/* a gate whose start waited for the ungated ones */
-			if (o->copied && o->pub.state == ENV_CREATED &&
+			if (o->gated && o->pub.state == ENV_CREATED &&
 			    !ungated_starts_pending(env))
 				wake_at(env, t);
 			else if ((o->pub.state == ENV_CREATED ||
-			          (o->held && !o->release_call)) &&
+			          (o->held && !o->start_call)) &&
 			         deps_hold(env, o))
 				wake_at(env, t);
 		}

@@ -3,7 +3,10 @@
 # with orchestrate-gate as its entrypoint, and its real process begins
 # only once its dependency is healthy; the engine's health events of the
 # held container (its check fails until release) do not fail the run.
-# ORCHESTRATE_NO_GATE=1 gives the plain containers, same order. (base takes
+# ORCHESTRATE_NO_GATE=1 gives the plain containers, same order. When the
+# engine cannot see the gate directory (orchestrate in another mount
+# namespace, as in a container talking to the host's engine), the create is
+# refused and the services come up without the gate. (base takes
 # 5 s: on a loaded engine a start alone can take 2-3 s.)
 . "$(dirname "$0")/life-lib.sh"
 
@@ -65,8 +68,8 @@ round() {
 		[ "$ep" = null ] && ok "gate: base (no dependencies) has none" ||
 			fail "gate: base's entrypoint $ep"
 	else
-		[ "$ep" = null ] && ok "nogate: app's entrypoint is the image's" ||
-			fail "nogate: app's entrypoint $ep"
+		[ "$ep" = null ] && ok "$mode: app's entrypoint is the image's" ||
+			fail "$mode: app's entrypoint $ep"
 	fi
 	healthy=$(line_at "$base" base-healthy)
 	began=$(first_log_at "$app")
@@ -77,6 +80,11 @@ round() {
 		fail "$mode: app began $(calc "$healthy - $began")s before base was healthy"
 	fi
 	if [ $mode = gate ]; then
+		gdir=$(ls -d "$ORCHESTRATE_GATE_DIR/$PROJECT"-* 2>/dev/null)
+		[ -x "$gdir/gate" ] && [ -f "$gdir/go.app" ] && [ -f "$gdir/go.job" ] &&
+			[ ! -e "$gdir/go.base" ] &&
+			ok "gate: the run's gate directory holds the gate and the releases of app and job" ||
+			fail "gate: gate directory '$gdir': $(ls "$gdir" 2>&1 | tr '\n' ' ')"
 		check "$started < $healthy" && ok "gate: app's container started before base was healthy" ||
 			fail "gate: app's container started $(calc "$started - $healthy")s after base was healthy"
 	fi
@@ -92,4 +100,20 @@ round() {
 cd "$WORK"
 round gate
 ORCHESTRATE_NO_GATE=1 round nogate
+
+# A gate directory the engine cannot see: orchestrate in a mount namespace
+# of its own with a private tmpfs under the directory (root only).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	mkdir -p "$WORK/private"
+	cat >"$WORK/unseen" <<EOF
+#!/bin/sh
+exec unshare -m sh -c 'mount -t tmpfs none "\$0" && exec "\$@"' "$WORK/private" "$ORCH" "\$@"
+EOF
+	chmod +x "$WORK/unseen"
+	REAL=$ORCH
+	ORCH=$WORK/unseen ORCHESTRATE_GATE_DIR=$WORK/private/gates round unseen
+	ORCH=$REAL
+else
+	echo "skip: unseen gate directory: needs root and unshare"
+fi
 finish

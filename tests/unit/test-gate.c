@@ -1,11 +1,17 @@
 /*
  * test-gate.c: the argv a gated service runs -- what Docker would run for
  * every combination of manifest entrypoint/command and image
- * Entrypoint/Cmd -- and the archives copied in (names, modes, owner).
+ * Entrypoint/Cmd -- and the run's gate directory (paths, modes, release,
+ * removal of exactly the run's directories).
  */
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "error.h"
 #include "gate.h"
 #include "harness.h"
 #include "util.h"
@@ -79,37 +85,145 @@ TEST(entrypoint_drops_image_cmd)
 	CHECK("", 1, NULL, NULL, "/init", "sh", NULL);
 }
 
-static unsigned long field(const char *h, size_t off, size_t n)
+static int exists(const char *dir, const char *name, mode_t *mode)
 {
-	char tmp[16];
+	char *p = xasprintf("%s/%s", dir, name);
+	struct stat st;
+	int rc = lstat(p, &st) == 0;
 
-	memcpy(tmp, h + off, n);
-	tmp[n] = '\0';
-	return strtoul(tmp, NULL, 8);
+	if (rc && mode)
+		*mode = st.st_mode;
+	free(p);
+	return rc;
 }
 
-TEST(archives)
+static char *mkbase(void)
 {
+	char tmpl[] = "/tmp/orchestrate-test-gate-XXXXXX";
+	char *t = mkdtemp(tmpl);
+	char *base;
+
+	if (!t)
+		return NULL;
+	base = xasprintf("%s/base", t);
+	setenv("ORCHESTRATE_GATE_DIR", base, 1);
+	return base;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+                  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) ? -1 : 0;
+}
+
+/* Remove the whole temporary directory made by mkbase(). */
+static void rmbase(char *base)
+{
+	*strrchr(base, '/') = '\0';
+	if (nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS))
+		fprintf(stderr, "# could not remove %s\n", base);
+	free(base);
+	unsetenv("ORCHESTRATE_GATE_DIR");
+}
+
+TEST(paths)
+{
+	char *d, *go;
+
+	setenv("ORCHESTRATE_GATE_DIR", "/x/y", 1);
+	d = gate_dir("proj", "0123456789ab");
+	ASSERT_EQ_STR(d, "/x/y/proj-0123456789ab");
+	free(d);
+	unsetenv("ORCHESTRATE_GATE_DIR");
+	setenv("XDG_RUNTIME_DIR", "/run/user/7", 1);
+	d = gate_base();
+	ASSERT_EQ_STR(d, "/run/user/7/orchestrate");
+	free(d);
+	/* a relative XDG_RUNTIME_DIR is not used */
+	setenv("XDG_RUNTIME_DIR", "rel", 1);
+	d = gate_base();
+	ASSERT(!strncmp(d, "/tmp/orchestrate-", 17));
+	free(d);
+	unsetenv("XDG_RUNTIME_DIR");
+	go = gate_go_path("web");
+	ASSERT_EQ_STR(go, "/.orchestrate/go.web");
+	free(go);
+}
+
+TEST(create_release_remove)
+{
+	char *base = mkbase(), *d, *other, *prefix;
+	mode_t m = 0;
 	struct buf b = BUF_INIT;
-	const char *h;
 
-	ASSERT_EQ_INT(gate_tar(&b, "ELF", 3), 0);
-	/* the directory, then the file, then two zero blocks */
-	ASSERT_EQ_INT(b.len, 512 * 5);
-	ASSERT_EQ_STR(b.data, ".orchestrate/");
-	h = b.data + 512;
-	ASSERT_EQ_STR(h, ".orchestrate/gate");
-	ASSERT_EQ_INT(field(h, 100, 7), 0755);
-	ASSERT_EQ_INT(field(h, 108, 7), 0);
-	ASSERT_EQ_INT(field(h, 116, 7), 0);
-	ASSERT_EQ_INT(field(h, 124, 11), 3);
-	ASSERT(!memcmp(h + 512, "ELF", 3));
-	buf_release(&b);
+	ASSERT(base);
+	d = gate_dir("p", "0123456789ab");
+	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), 0);
+	/* the base is private, the run dir and the gate are not: the
+	 * container's user runs the gate */
+	ASSERT(exists(base, ".", &m));
+	ASSERT_EQ_INT(m & 07777, 0700);
+	ASSERT(exists(d, ".", &m));
+	ASSERT_EQ_INT(m & 07777, 0755);
+	ASSERT(exists(d, "gate", &m));
+	ASSERT(S_ISREG(m));
+	ASSERT_EQ_INT(m & 07777, 0755);
+	{
+		char *g = xasprintf("%s/gate", d);
 
-	ASSERT_EQ_INT(gate_go_tar(&b), 0);
-	ASSERT_EQ_STR(b.data, ".orchestrate/go");
-	ASSERT_EQ_INT(field(b.data, 124, 11), 0);
+		ASSERT_EQ_INT(read_file(g, &b, 100), 0);
+		free(g);
+	}
+	ASSERT_EQ_INT(b.len, 3);
+	ASSERT(!memcmp(b.data, "ELF", 3));
 	buf_release(&b);
+	/* a second create of the same run fails: never two runs in one */
+	ASSERT(gate_dir_create(d, "ELF", 3) != 0);
+
+	ASSERT(!exists(d, "go.web", NULL));
+	ASSERT_EQ_INT(gate_release(d, "web"), 0);
+	ASSERT(exists(d, "go.web", &m));
+	ASSERT(S_ISREG(m));
+	/* releasing twice is fine */
+	ASSERT_EQ_INT(gate_release(d, "web"), 0);
+
+	/* removal touches only "<project>-<run id>" */
+	other = gate_dir("p-q", "0123456789ab");
+	ASSERT_EQ_INT(gate_dir_create(other, "ELF", 3), 0);
+	prefix = xasprintf("%s/p-0123456789abc", base);
+	ASSERT_EQ_INT(mkdir(prefix, 0700), 0);
+	ASSERT_EQ_INT(gate_dirs_remove("p", "ffffffffffff"), 0);
+	ASSERT(exists(d, ".", NULL));
+	ASSERT_EQ_INT(gate_dirs_remove("p", NULL), 1);
+	ASSERT(!exists(d, ".", NULL));
+	ASSERT(exists(other, ".", NULL));
+	ASSERT(exists(prefix, ".", NULL));
+	ASSERT_EQ_INT(gate_dirs_remove("p-q", "0123456789ab"), 1);
+	ASSERT(!exists(other, ".", NULL));
+	free(d);
+	free(other);
+	free(prefix);
+	rmbase(base);
+}
+
+TEST(base_refused)
+{
+	char *base = mkbase(), *target, *d;
+
+	ASSERT(base);
+	/* a symlink as the base is not followed */
+	target = xasprintf("%s.real", base);
+	ASSERT_EQ_INT(mkdir(target, 0700), 0);
+	ASSERT_EQ_INT(symlink(target, base), 0);
+	d = gate_dir("p", "0123456789ab");
+	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), ORCH_EUNSUPPORTED);
+	ASSERT(!exists(target, "p-0123456789ab", NULL));
+	free(d);
+	free(target);
+	rmbase(base);
 }
 
 int main(void)
@@ -117,6 +231,8 @@ int main(void)
 	RUN(image_only);
 	RUN(command_replaces_image_cmd);
 	RUN(entrypoint_drops_image_cmd);
-	RUN(archives);
+	RUN(paths);
+	RUN(create_release_remove);
+	RUN(base_refused);
 	return harness_done();
 }
