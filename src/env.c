@@ -43,7 +43,10 @@
 
 #define DEFAULT_READY_TIMEOUT_MS 60000
 #define DEFAULT_HC_TIMEOUT_MS    30000
-#define FAILURE_LOG_LINES        50
+/* the engine's other healthcheck defaults */
+#define DEFAULT_HC_INTERVAL_MS 30000
+#define DEFAULT_HC_RETRIES     3
+#define FAILURE_LOG_LINES      50
 /* Without an events stream, how often to look at the containers. */
 #define POLL_FALLBACK_MS 250
 #define MAX_LABELS       16
@@ -67,6 +70,8 @@ struct svc {
 	int has_hc;
 	struct strvec hc_argv;
 	long hc_timeout_ms;
+	long hc_interval_ms, hc_start_period_ms; /* effective, for the gate */
+	int hc_retries;
 	int hc_ok;
 	int unhealthy;
 	struct engine_exec *hc_exec;
@@ -529,13 +534,28 @@ static void json_strvec(const cJSON *a, struct strvec *out)
 		        strvec_push(out, t->valuestring);
 }
 
+/* A healthcheck's durations (ms) and retries; 0: not set. */
+struct hc_times {
+	long timeout_ms, interval_ms, start_period_ms;
+	int retries;
+};
+
+static long json_ms(const cJSON *hc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(hc, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0
+	               ? (long)(v->valuedouble / 1e6)
+	               : 0;
+}
+
 static int image_inspect(struct env *env, const char *ref,
-                         struct strvec *hc_test, long *hc_timeout_ms,
+                         struct strvec *hc_test, struct hc_times *times,
                          struct strvec *entry, struct strvec *cmd)
 {
 	struct engine_request r = { 0 };
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	const cJSON *cfg, *hc, *test, *to;
+	const cJSON *cfg, *hc, *test, *retries;
 	cJSON *j = NULL;
 	long status = 0;
 	int rc;
@@ -561,15 +581,19 @@ static int image_inspect(struct env *env, const char *ref,
 	cfg = cJSON_GetObjectItemCaseSensitive(j, "Config");
 	hc = cJSON_GetObjectItemCaseSensitive(cfg, "Healthcheck");
 	test = cJSON_GetObjectItemCaseSensitive(hc, "Test");
-	to = cJSON_GetObjectItemCaseSensitive(hc, "Timeout");
 	if (hc_test && cJSON_IsArray(test)) {
 		const cJSON *t;
 
 		cJSON_ArrayForEach(t, test) if (cJSON_IsString(t))
 		        strvec_push(hc_test, t->valuestring);
 	}
-	if (hc_timeout_ms && cJSON_IsNumber(to) && to->valuedouble > 0)
-		*hc_timeout_ms = (long)(to->valuedouble / 1e6);
+	times->timeout_ms = json_ms(hc, "Timeout");
+	times->interval_ms = json_ms(hc, "Interval");
+	times->start_period_ms = json_ms(hc, "StartPeriod");
+	retries = cJSON_GetObjectItemCaseSensitive(hc, "Retries");
+	if (cJSON_IsNumber(retries) && retries->valuedouble > 0 &&
+	    retries->valuedouble < 1e6)
+		times->retries = (int)retries->valuedouble;
 	/* what Docker would run: the gate runs it itself */
 	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Entrypoint"), entry);
 	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Cmd"), cmd);
@@ -739,11 +763,12 @@ static int build_images(struct env *env)
 static int resolve_image(struct env *env, struct svc *s)
 {
 	struct strvec test = STRVEC_INIT;
-	long hc_to = 0;
+	struct hc_times hc = { 0 };
+	const struct mf_healthcheck *mh = &s->spec->healthcheck;
 	int rc;
 
 	/* built images were built by build_images() */
-	rc = image_inspect(env, s->image, &test, &hc_to, &s->img_entry,
+	rc = image_inspect(env, s->image, &test, &hc, &s->img_entry,
 	                   &s->img_cmd);
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
@@ -760,7 +785,7 @@ static int resolve_image(struct env *env, struct svc *s)
 			free(why);
 			goto out;
 		}
-		rc = image_inspect(env, s->image, &test, &hc_to, &s->img_entry,
+		rc = image_inspect(env, s->image, &test, &hc, &s->img_entry,
 		                   &s->img_cmd);
 	}
 	if (rc) {
@@ -768,22 +793,32 @@ static int resolve_image(struct env *env, struct svc *s)
 		                  s->image);
 		goto out;
 	}
-	/* the manifest's healthcheck replaces the image's */
-	if (s->spec->healthcheck.set) {
+	/* the manifest's healthcheck replaces the image's test; what it
+	 * leaves unset comes from the image, as the engine merges them */
+	if (mh->set) {
 		strvec_clear(&test);
-		hc_to = 0;
-		if (!s->spec->healthcheck.disable)
-			for (size_t i = 0; i < s->spec->healthcheck.test.n; i++)
-				strvec_push(&test,
-				            s->spec->healthcheck.test.v[i]);
-		if (s->spec->healthcheck.timeout_ns > 0)
-			hc_to = (long)(s->spec->healthcheck.timeout_ns /
-			               1000000);
+		if (!mh->disable)
+			for (size_t i = 0; i < mh->test.n; i++)
+				strvec_push(&test, mh->test.v[i]);
+		if (mh->timeout_ns > 0)
+			hc.timeout_ms = (long)(mh->timeout_ns / 1000000);
+		if (mh->interval_ns > 0)
+			hc.interval_ms = (long)(mh->interval_ns / 1000000);
+		if (mh->start_period_ns > 0)
+			hc.start_period_ms =
+			        (long)(mh->start_period_ns / 1000000);
+		if (mh->retries > 0)
+			hc.retries = mh->retries;
 	}
 	s->has_hc = test.n > 0 && strcmp(test.v[0], "NONE") != 0;
 	if (s->has_hc)
 		health_test_argv(test.v, test.n, &s->hc_argv);
-	s->hc_timeout_ms = hc_to > 0 ? hc_to : DEFAULT_HC_TIMEOUT_MS;
+	s->hc_timeout_ms =
+	        hc.timeout_ms > 0 ? hc.timeout_ms : DEFAULT_HC_TIMEOUT_MS;
+	s->hc_interval_ms =
+	        hc.interval_ms > 0 ? hc.interval_ms : DEFAULT_HC_INTERVAL_MS;
+	s->hc_start_period_ms = hc.start_period_ms;
+	s->hc_retries = hc.retries > 0 ? hc.retries : DEFAULT_HC_RETRIES;
 out:
 	strvec_clear(&test);
 	return rc;
@@ -1186,6 +1221,10 @@ static void on_event(const struct engine_event *ev, void *ud)
 		s->oom = 1;
 	} else if (s->held && !strncmp(a, "health_status", 13)) {
 		return; /* the check fails until the real process runs */
+	} else if (s->gated && !strcmp(a, "health_status: unhealthy")) {
+		/* counted from the start of the gate, not of the process:
+		 * check_started() judges as the engine would have */
+		return;
 	} else if (!strcmp(a, "health_status: healthy")) {
 		s->hc_ok = 1;
 	} else if (!strcmp(a, "health_status: unhealthy")) {
@@ -1755,6 +1794,28 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 		}
 		return;
 	}
+	/*
+	 * Behind the gate the engine's failing streak began while the process
+	 * was held, so its "unhealthy" is ignored (on_event()); the service is
+	 * unhealthy when it would have been without the gate: not healthy by
+	 * the start period plus retries intervals (plus one check's timeout)
+	 * after its process began.
+	 */
+	if (s->gated && s->has_hc && !s->hc_ok) {
+		int64_t by = s->t_start + s->hc_start_period_ms +
+		             s->hc_interval_ms * s->hc_retries +
+		             s->hc_timeout_ms;
+
+		if (t >= by) {
+			svc_fail(s,
+			         "unhealthy: not healthy %d checks after its "
+			         "process began%s%s",
+			         s->hc_retries, s->why.len ? ": " : "",
+			         buf_cstr(&s->why));
+			return;
+		}
+		wake_at(env, by);
+	}
 	if (s->unhealthy && !s->hc_ok) {
 		struct engine_container_info info;
 
@@ -1863,7 +1924,8 @@ static void poll_containers(struct env *env, int64_t t)
 		}
 		if (info.health && !strcmp(info.health, "healthy"))
 			s->hc_ok = 1;
-		if (info.health && !strcmp(info.health, "unhealthy"))
+		if (info.health && !strcmp(info.health, "unhealthy") &&
+		    !s->gated)
 			s->unhealthy = 1;
 		engine_container_info_release(&info);
 	}

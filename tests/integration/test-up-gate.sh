@@ -101,6 +101,45 @@ cd "$WORK"
 round gate
 ORCHESTRATE_NO_GATE=1 round nogate
 
+# A gated service whose healthcheck never passes: the engine's streak
+# began while it was held, so orchestrate judges it as the engine would
+# have from the release on -- unhealthy after start period + retries x
+# interval (+ timeout), long before the ready timeout.
+cat >"$WORK/sick.yaml" <<'YAML'
+services:
+  base:
+    image: local/busybox
+    command: ["sh", "-c", "touch /tmp/ok; exec sleep 3600"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ok"]
+      interval: 30s
+  sick:
+    image: local/busybox
+    command: ["sleep", "3600"]
+    depends_on:
+      base: {condition: service_healthy}
+    healthcheck:
+      test: ["CMD", "test", "-f", "/never"]
+      interval: 500ms
+      timeout: 1s
+      retries: 2
+    ready:
+      timeout: 50s
+YAML
+t0=$(date +%s.%N)
+"$ORCH" -f "$WORK/sick.yaml" -p "$PROJECT" up >"$WORK/up.out" 2>"$WORK/up.err"
+rc=$?
+t1=$(date +%s.%N)
+if [ $rc = 3 ] && grep -q "service 'sick': unhealthy: not healthy 2 checks after its process began" "$WORK/up.err"; then
+	ok "sick: up exited 3 naming the unhealthy service, after $(calc "$t1 - $t0")s"
+else
+	fail "sick: up exited $rc"
+	show "$WORK/up.err"
+fi
+check "$t1 - $t0 < 40" && ok "sick: failed before the ready timeout" ||
+	fail "sick: took $(calc "$t1 - $t0")s"
+assert_nothing_left "sick: after the failed up"
+
 # A gate directory the engine cannot see: orchestrate in a mount namespace
 # of its own with a private tmpfs under the directory (root only).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
