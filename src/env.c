@@ -32,6 +32,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "gate.h"
 #include "health.h"
 #include "manifest.h"
 #include "tar.h"
@@ -42,7 +43,10 @@
 
 #define DEFAULT_READY_TIMEOUT_MS 60000
 #define DEFAULT_HC_TIMEOUT_MS    30000
-#define FAILURE_LOG_LINES        50
+/* the engine's other healthcheck defaults */
+#define DEFAULT_HC_INTERVAL_MS 30000
+#define DEFAULT_HC_RETRIES     3
+#define FAILURE_LOG_LINES      50
 /* Without an events stream, how often to look at the containers. */
 #define POLL_FALLBACK_MS 250
 #define MAX_LABELS       16
@@ -66,6 +70,8 @@ struct svc {
 	int has_hc;
 	struct strvec hc_argv;
 	long hc_timeout_ms;
+	long hc_interval_ms, hc_start_period_ms; /* effective, for the gate */
+	int hc_retries;
 	int hc_ok;
 	int unhealthy;
 	struct engine_exec *hc_exec;
@@ -90,6 +96,12 @@ struct svc {
 	struct engine_call *create_call;
 	struct engine_call *start_call;
 	struct engine_call *inspect_call; /* ports after start */
+
+	/* the gate (README, "Lifecycle"): started early, released when its
+	 * dependencies hold */
+	struct strvec img_entry, img_cmd; /* the image's Config */
+	int gated; /* created with the gate as its entrypoint */
+	int held;  /* running, its real process not yet begun */
 
 	/* from the events stream (or inspect) */
 	int died;
@@ -138,6 +150,9 @@ struct env {
 	char *failed_service;
 	char *failure_logs;
 	int interrupted;
+
+	int gate_state; /* 0 unknown, 1 usable, -1 not */
+	char *gate_dir; /* the run's gate directory on this host */
 };
 
 /* ---- signals ---------------------------------------------------------- */
@@ -401,6 +416,7 @@ static void svc_release_runtime(struct svc *s)
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
 	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
+	s->gated = s->held = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
 	s->pub.container_id = NULL;
@@ -483,7 +499,10 @@ void env_free(struct env *env)
 		svc_release_runtime(&env->svcs[i]);
 		buf_release(&env->svcs[i].why);
 		buf_release(&env->svcs[i].logtmp);
+		strvec_clear(&env->svcs[i].img_entry);
+		strvec_clear(&env->svcs[i].img_cmd);
 	}
+	free(env->gate_dir);
 	/*
 	 * A watchdog still held here means the run was neither kept nor torn
 	 * down (we are dying on purpose): leave its pipe open until exit, so
@@ -506,12 +525,38 @@ void env_free(struct env *env)
  * we also need its healthcheck (Config.Healthcheck) to run its test
  * command early.
  */
+static void json_strvec(const cJSON *a, struct strvec *out)
+{
+	const cJSON *t;
+
+	strvec_clear(out);
+	if (cJSON_IsArray(a))
+		cJSON_ArrayForEach(t, a) if (cJSON_IsString(t))
+		        strvec_push(out, t->valuestring);
+}
+
+/* A healthcheck's durations (ms) and retries; 0: not set. */
+struct hc_times {
+	long timeout_ms, interval_ms, start_period_ms;
+	int retries;
+};
+
+static long json_ms(const cJSON *hc, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(hc, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble > 0
+	               ? (long)(v->valuedouble / 1e6)
+	               : 0;
+}
+
 static int image_inspect(struct env *env, const char *ref,
-                         struct strvec *hc_test, long *hc_timeout_ms)
+                         struct strvec *hc_test, struct hc_times *times,
+                         struct strvec *entry, struct strvec *cmd)
 {
 	struct engine_request r = { 0 };
 	struct buf path = BUF_INIT, body = BUF_INIT;
-	const cJSON *cfg, *hc, *test, *to;
+	const cJSON *cfg, *hc, *test, *retries;
 	cJSON *j = NULL;
 	long status = 0;
 	int rc;
@@ -537,15 +582,22 @@ static int image_inspect(struct env *env, const char *ref,
 	cfg = cJSON_GetObjectItemCaseSensitive(j, "Config");
 	hc = cJSON_GetObjectItemCaseSensitive(cfg, "Healthcheck");
 	test = cJSON_GetObjectItemCaseSensitive(hc, "Test");
-	to = cJSON_GetObjectItemCaseSensitive(hc, "Timeout");
 	if (hc_test && cJSON_IsArray(test)) {
 		const cJSON *t;
 
 		cJSON_ArrayForEach(t, test) if (cJSON_IsString(t))
 		        strvec_push(hc_test, t->valuestring);
 	}
-	if (hc_timeout_ms && cJSON_IsNumber(to) && to->valuedouble > 0)
-		*hc_timeout_ms = (long)(to->valuedouble / 1e6);
+	times->timeout_ms = json_ms(hc, "Timeout");
+	times->interval_ms = json_ms(hc, "Interval");
+	times->start_period_ms = json_ms(hc, "StartPeriod");
+	retries = cJSON_GetObjectItemCaseSensitive(hc, "Retries");
+	if (cJSON_IsNumber(retries) && retries->valuedouble > 0 &&
+	    retries->valuedouble < 1e6)
+		times->retries = (int)retries->valuedouble;
+	/* what Docker would run: the gate runs it itself */
+	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Entrypoint"), entry);
+	json_strvec(cJSON_GetObjectItemCaseSensitive(cfg, "Cmd"), cmd);
 out:
 	cJSON_Delete(j);
 	buf_release(&path);
@@ -722,11 +774,13 @@ static int build_images(struct env *env)
 static int resolve_image(struct env *env, struct svc *s)
 {
 	struct strvec test = STRVEC_INIT;
-	long hc_to = 0;
+	struct hc_times hc = { 0 };
+	const struct mf_healthcheck *mh = &s->spec->healthcheck;
 	int rc;
 
 	/* built images were built by build_images() */
-	rc = image_inspect(env, s->image, &test, &hc_to);
+	rc = image_inspect(env, s->image, &test, &hc, &s->img_entry,
+	                   &s->img_cmd);
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
 		if (rc) {
@@ -743,32 +797,156 @@ static int resolve_image(struct env *env, struct svc *s)
 			free(why);
 			goto out;
 		}
-		rc = image_inspect(env, s->image, &test, &hc_to);
+		rc = image_inspect(env, s->image, &test, &hc, &s->img_entry,
+		                   &s->img_cmd);
 	}
 	if (rc) {
 		orch_error_prefix(rc, "service '%s': image '%s'", s->ms->name,
 		                  s->image);
 		goto out;
 	}
-	/* the manifest's healthcheck replaces the image's */
-	if (s->spec->healthcheck.set) {
+	/* the manifest's healthcheck replaces the image's test; what it
+	 * leaves unset comes from the image, as the engine merges them */
+	if (mh->set) {
 		strvec_clear(&test);
-		hc_to = 0;
-		if (!s->spec->healthcheck.disable)
-			for (size_t i = 0; i < s->spec->healthcheck.test.n; i++)
-				strvec_push(&test,
-				            s->spec->healthcheck.test.v[i]);
-		if (s->spec->healthcheck.timeout_ns > 0)
-			hc_to = (long)(s->spec->healthcheck.timeout_ns /
-			               1000000);
+		if (!mh->disable)
+			for (size_t i = 0; i < mh->test.n; i++)
+				strvec_push(&test, mh->test.v[i]);
+		if (mh->timeout_ns > 0)
+			hc.timeout_ms = (long)(mh->timeout_ns / 1000000);
+		if (mh->interval_ns > 0)
+			hc.interval_ms = (long)(mh->interval_ns / 1000000);
+		if (mh->start_period_ns > 0)
+			hc.start_period_ms =
+			        (long)(mh->start_period_ns / 1000000);
+		if (mh->retries > 0)
+			hc.retries = mh->retries;
 	}
 	s->has_hc = test.n > 0 && strcmp(test.v[0], "NONE") != 0;
 	if (s->has_hc)
 		health_test_argv(test.v, test.n, &s->hc_argv);
-	s->hc_timeout_ms = hc_to > 0 ? hc_to : DEFAULT_HC_TIMEOUT_MS;
+	s->hc_timeout_ms =
+	        hc.timeout_ms > 0 ? hc.timeout_ms : DEFAULT_HC_TIMEOUT_MS;
+	s->hc_interval_ms =
+	        hc.interval_ms > 0 ? hc.interval_ms : DEFAULT_HC_INTERVAL_MS;
+	s->hc_start_period_ms = hc.start_period_ms;
+	s->hc_retries = hc.retries > 0 ? hc.retries : DEFAULT_HC_RETRIES;
 out:
 	strvec_clear(&test);
 	return rc;
+}
+
+/* ---- the gate ------------------------------------------------------------ */
+
+/* The architecture orchestrate-gate was built for, as the engine says it. */
+#if defined(__x86_64__)
+#define GATE_ARCH "amd64"
+#elif defined(__aarch64__)
+#define GATE_ARCH "arm64"
+#else
+#define GATE_ARCH ""
+#endif
+#ifndef ORCH_GATE_BUILD_PATH
+#define ORCH_GATE_BUILD_PATH ""
+#endif
+/* The gate is a few hundred KiB; anything far larger is not it. */
+#define GATE_MAX_SIZE (16u << 20)
+
+static void svc_real_argv(const struct svc *s, struct strvec *out)
+{
+	gate_real_argv(out, s->spec->has_entrypoint, &s->spec->entrypoint,
+	               &s->spec->command, &s->img_entry, &s->img_cmd);
+}
+
+static int read_gate(struct buf *bin)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	/* installed or built, it sits next to orchestrate */
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			char *path;
+			int rc;
+
+			*slash = '\0';
+			path = xasprintf("%s/orchestrate-gate", exe);
+			rc = read_file(path, bin, GATE_MAX_SIZE);
+			free(path);
+			if (rc == 0 && bin->len)
+				return 0;
+			buf_reset(bin);
+		}
+	}
+	/* test programs live elsewhere in the build tree */
+	if (ORCH_GATE_BUILD_PATH[0] &&
+	    read_file(ORCH_GATE_BUILD_PATH, bin, GATE_MAX_SIZE) == 0 &&
+	    bin->len)
+		return 0;
+	return ORCH_ENOTFOUND;
+}
+
+/*
+ * Decided once per env: off by ORCHESTRATE_NO_GATE=1, without the binary,
+ * or when the engine runs another architecture. Silent: the fallback is
+ * today's behaviour (start when the dependencies hold).
+ */
+static int gate_usable(struct env *env)
+{
+	struct engine_version v;
+	struct buf bin = BUF_INIT;
+	const char *off = getenv("ORCHESTRATE_NO_GATE");
+
+	if (env->gate_state)
+		return env->gate_state > 0;
+	env->gate_state = -1;
+	if (off && !strcmp(off, "1"))
+		return 0;
+	memset(&v, 0, sizeof(v));
+	if (read_gate(&bin))
+		goto out;
+	if (engine_version(env->e, &v) || !v.arch || !v.os ||
+	    strcmp(v.arch, GATE_ARCH) || strcmp(v.os, "linux"))
+		goto out;
+	/* after prepare(): the watchdog, which removes it with the run,
+	 * runs already */
+	free(env->gate_dir);
+	env->gate_dir = gate_dir(env->project, env->run_id);
+	if (gate_dir_create(env->gate_dir, bin.data, bin.len)) {
+		gate_dirs_remove(env->project, env->run_id);
+		goto out;
+	}
+	env->gate_state = 1;
+out:
+	engine_version_release(&v);
+	buf_release(&bin);
+	return env->gate_state > 0;
+}
+
+static int deps_hold(struct env *env, struct svc *s);
+
+/* Behind the gate: a real service whose dependencies do not hold yet. */
+static int want_gate(struct env *env, struct svc *s)
+{
+	struct strvec argv = STRVEC_INIT;
+	int n;
+
+	if (s->target != ENV_REAL || !s->ms->ndeps || deps_hold(env, s))
+		return 0;
+	/* service_started holds one start after its dependency's: a held
+	 * start sent early only competes with the starts that matter (the
+	 * engine serialises them), so such a service starts as before */
+	for (size_t i = 0; i < s->ms->ndeps; i++)
+		if (s->ms->deps[i].condition == MF_SERVICE_STARTED)
+			return 0;
+	/* nothing to run: let the engine say so at create */
+	svc_real_argv(s, &argv);
+	n = (int)argv.n;
+	strvec_clear(&argv);
+	return n > 0 && gate_usable(env);
 }
 
 /* ---- container create body -------------------------------------------- */
@@ -827,10 +1005,25 @@ static char *create_body(struct env *env, struct svc *s)
 	char *out;
 
 	cJSON_AddStringToObject(root, "Image", s->image);
-	if (c->command.n)
+	if (s->gated) {
+		/* the gate runs the real argv once released */
+		static char *const gate_ep[] = { GATE_PATH };
+		struct strvec cmd = STRVEC_INIT;
+
+		char *go = gate_go_path(s->ms->name);
+
+		strvec_push(&cmd, go);
+		free(go);
+		strvec_push(&cmd, "--");
+		svc_real_argv(s, &cmd);
+		cJSON_AddItemToObject(root, "Entrypoint",
+		                      str_array(gate_ep, 1));
+		cJSON_AddItemToObject(root, "Cmd", str_array(cmd.v, cmd.n));
+		strvec_clear(&cmd);
+	} else if (c->command.n)
 		cJSON_AddItemToObject(root, "Cmd",
 		                      str_array(c->command.v, c->command.n));
-	if (c->has_entrypoint) {
+	if (c->has_entrypoint && !s->gated) {
 		/* [""] is how the API spells "no entrypoint" */
 		static char *const empty[] = { "" };
 
@@ -940,6 +1133,15 @@ static char *create_body(struct env *env, struct svc *s)
 		cJSON_AddBoolToObject(o, "ReadOnly", mm->read_only);
 		cJSON_AddItemToArray(mounts, o);
 	}
+	if (s->gated) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "Type", "bind");
+		cJSON_AddStringToObject(o, "Source", env->gate_dir);
+		cJSON_AddStringToObject(o, "Target", GATE_MOUNT);
+		cJSON_AddBoolToObject(o, "ReadOnly", 1);
+		cJSON_AddItemToArray(mounts, o);
+	}
 	if (c->tmpfs.n) {
 		cJSON *t = cJSON_AddObjectToObject(host, "Tmpfs");
 
@@ -1029,6 +1231,12 @@ static void on_event(const struct engine_event *ev, void *ud)
 			s->exit_code = (int)code;
 	} else if (!strcmp(a, "oom")) {
 		s->oom = 1;
+	} else if (s->held && !strncmp(a, "health_status", 13)) {
+		return; /* the check fails until the real process runs */
+	} else if (s->gated && !strcmp(a, "health_status: unhealthy")) {
+		/* counted from the start of the gate, not of the process:
+		 * check_started() judges as the engine would have */
+		return;
 	} else if (!strcmp(a, "health_status: healthy")) {
 		s->hc_ok = 1;
 	} else if (!strcmp(a, "health_status: unhealthy")) {
@@ -1454,6 +1662,99 @@ static void fail_start(struct env *env, struct svc *s, struct engine_call *c)
 	buf_release(&ports);
 }
 
+/* The real process runs: readiness is looked for from now on. */
+static void mark_started(struct env *env, struct svc *s)
+{
+	s->pub.state = ENV_STARTED;
+	s->t_start = now_ms();
+	s->pub.started_ms = ms_since(env);
+	note(env, s, ENV_NOTE_STARTED);
+	arm_probes(env, s);
+	/* the first probes are due now, not at the next unrelated wake-up
+	 * of the loop */
+	wake_at(env, s->t_start);
+}
+
+/*
+ * Starts of services that can run now (level 0, ungated) still to come or
+ * under way. The engine serialises much of a start (network namespace,
+ * iptables): gated starts sent alongside would delay these, which are on
+ * the critical path, so they wait for them -- and still overlap the
+ * dependencies' readiness, which is most of a level's time.
+ */
+static int ungated_starts_pending(struct env *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		struct svc *o = &env->svcs[i];
+
+		if (o->target == ENV_ABSENT || o->gated)
+			continue;
+		if (o->pub.state == ENV_PENDING || o->pub.state == ENV_STARTING)
+			return 1;
+		if (o->pub.state == ENV_CREATED && deps_hold(env, o))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Back to a container without the gate, started when the dependencies
+ * hold: when the engine refused the gated one (the gate directory is not
+ * on the engine's host: a remote engine, orchestrate in a container) or
+ * could not start it (the gate cannot run there: SELinux, ...).
+ */
+static void ungate(struct env *env, struct svc *s)
+{
+	/* the name is taken until the gated container is gone */
+	if (s->id)
+		engine_container_remove(env->e, s->id, 1);
+	free(s->id);
+	s->id = NULL;
+	s->pub.container_id = NULL;
+	s->gated = s->held = 0;
+	s->died = s->exit_code = 0;
+	/* the next env_up() of this env will not try again */
+	env->gate_state = -1;
+	s->pub.state = ENV_PENDING;
+	submit_create(env, s);
+}
+
+/* CREATED behind the gate: started as soon as the ungated starts are
+ * done. */
+static void gate_created(struct env *env, struct svc *s)
+{
+	if (!ungated_starts_pending(env)) {
+		s->held = 1;
+		submit_start(env, s);
+	}
+}
+
+/*
+ * STARTING behind the gate: running, its real process released when the
+ * dependencies hold, by creating its go file in the gate directory -- a
+ * local file, seen by the gate within its 2 ms poll.
+ */
+static void gate_held(struct env *env, struct svc *s)
+{
+	/* once released, a quick exit is the real process's: check_started()
+	 * judges it (a job may exit 0) */
+	if (s->died) {
+		svc_fail(s,
+		         "exited with code %d before its dependencies were "
+		         "ready (gate)",
+		         s->exit_code);
+		return;
+	}
+	if (!deps_hold(env, s))
+		return;
+	if (gate_release(env->gate_dir, s->ms->name)) {
+		svc_fail(s, "%s", orch_error_last());
+		return;
+	}
+	s->held = 0;
+	mark_started(env, s);
+}
+
 static int64_t ready_timeout_ns(const struct svc *s)
 {
 	return s->spec->ready.timeout_ns > 0
@@ -1504,6 +1805,28 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 			wake_at(env, s->deadline);
 		}
 		return;
+	}
+	/*
+	 * Behind the gate the engine's failing streak began while the process
+	 * was held, so its "unhealthy" is ignored (on_event()); the service is
+	 * unhealthy when it would have been without the gate: not healthy by
+	 * the start period plus retries intervals (plus one check's timeout)
+	 * after its process began.
+	 */
+	if (s->gated && s->has_hc && !s->hc_ok) {
+		int64_t by = s->t_start + s->hc_start_period_ms +
+		             s->hc_interval_ms * s->hc_retries +
+		             s->hc_timeout_ms;
+
+		if (t >= by) {
+			svc_fail(s,
+			         "unhealthy: not healthy %d checks after its "
+			         "process began%s%s",
+			         s->hc_retries, s->why.len ? ": " : "",
+			         buf_cstr(&s->why));
+			return;
+		}
+		wake_at(env, by);
 	}
 	if (s->unhealthy && !s->hc_ok) {
 		struct engine_container_info info;
@@ -1613,7 +1936,8 @@ static void poll_containers(struct env *env, int64_t t)
 		}
 		if (info.health && !strcmp(info.health, "healthy"))
 			s->hc_ok = 1;
-		if (info.health && !strcmp(info.health, "unhealthy"))
+		if (info.health && !strcmp(info.health, "unhealthy") &&
+		    !s->gated)
 			s->unhealthy = 1;
 		engine_container_info_release(&info);
 	}
@@ -1663,6 +1987,12 @@ static int step(struct env *env)
 				}
 				cJSON_Delete(j);
 			}
+			if (s->pub.state != ENV_CREATED && s->gated) {
+				engine_call_free(c);
+				s->create_call = NULL;
+				ungate(env, s);
+				break;
+			}
 			if (s->pub.state != ENV_CREATED) {
 				struct buf msg = BUF_INIT;
 
@@ -1674,28 +2004,35 @@ static int step(struct env *env)
 			s->create_call = NULL;
 			break;
 		case ENV_CREATED:
-			if (deps_hold(env, s))
+			if (s->gated)
+				gate_created(env, s);
+			else if (deps_hold(env, s))
 				submit_start(env, s);
 			break;
 		case ENV_STARTING:
 			c = s->start_call;
+			if (!c) {
+				gate_held(env, s);
+				break;
+			}
 			if (!engine_call_done(c))
 				break;
-			if (engine_call_status(c) == 204 ||
-			    engine_call_status(c) == 304) {
-				s->pub.state = ENV_STARTED;
-				s->t_start = now_ms();
-				s->pub.started_ms = ms_since(env);
-				note(env, s, ENV_NOTE_STARTED);
-				arm_probes(env, s);
-				/* the first probes are due now, not at the
-				 * next unrelated wake-up of the loop */
-				wake_at(env, now_ms());
-			} else {
+			if (engine_call_status(c) != 204 &&
+			    engine_call_status(c) != 304) {
+				if (s->gated) {
+					engine_call_free(c);
+					s->start_call = NULL;
+					ungate(env, s);
+					break;
+				}
 				fail_start(env, s, c);
+			} else if (!s->held) {
+				mark_started(env, s);
 			}
 			engine_call_free(c);
 			s->start_call = NULL;
+			if (s->held && !env->failed)
+				gate_held(env, s);
 			break;
 		case ENV_STARTED:
 		case ENV_READY:
@@ -1710,12 +2047,22 @@ static int step(struct env *env)
 	if (env->failed)
 		return ORCH_EENGINE;
 	/* a state change above may let another service move: look again */
-	if (!done)
-		for (size_t i = 0; i < env->n; i++)
-			if (env->svcs[i].target != ENV_ABSENT &&
-			    env->svcs[i].pub.state == ENV_CREATED &&
-			    deps_hold(env, &env->svcs[i]))
+	if (!done) {
+		for (size_t i = 0; i < env->n; i++) {
+			struct svc *o = &env->svcs[i];
+
+			if (o->target == ENV_ABSENT)
+				continue;
+			/* a gate whose start waited for the ungated ones */
+			if (o->gated && o->pub.state == ENV_CREATED &&
+			    !ungated_starts_pending(env))
 				wake_at(env, t);
+			else if ((o->pub.state == ENV_CREATED ||
+			          (o->held && !o->start_call)) &&
+			         deps_hold(env, o))
+				wake_at(env, t);
+		}
+	}
 	return done;
 }
 
@@ -2036,6 +2383,7 @@ int env_up(struct env *env, const enum env_mode *modes)
 		                     s->target == ENV_STUB ? "-stub" : "");
 		s->pub.container_name = s->cname;
 		s->pub.state = ENV_PENDING;
+		s->gated = want_gate(env, s);
 		submit_create(env, s);
 	}
 

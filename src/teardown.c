@@ -18,6 +18,7 @@
 
 #include "engine.h"
 #include "error.h"
+#include "gate.h"
 #include "labels.h"
 #include "runs.h"
 #include "util.h"
@@ -495,6 +496,10 @@ int teardown_run(struct engine *e, const struct teardown_opts *o,
 		        st.failed, st.failed == 1 ? "" : "s", o->project,
 		        buf_cstr(&failures));
 	}
+	/* the gate directories of the runs on this host (gate.h): once
+	 * their containers are gone nothing restarts through them */
+	if (!st.failed)
+		gate_dirs_remove(o->project, o->run_id);
 out:
 	if (rc && !st.failed) {
 		/* the listing failed: what was removed before still counts */

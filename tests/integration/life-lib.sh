@@ -15,6 +15,9 @@ PROJECT="lt-${NAME#test-}-$$-$RANDOM"
 LABEL="label=io.orchestrate.project=$PROJECT"
 WORK=$(mktemp -d)
 FAILED=0
+# the gate directories (README, "The gate") of this test's runs, apart
+# from everyone else's
+export ORCHESTRATE_GATE_DIR=$WORK/gates
 
 if [ "${ORCHESTRATE_NO_ENGINE:-}" = 1 ]; then
 	echo "ORCHESTRATE_NO_ENGINE=1: skipping $NAME"
@@ -34,20 +37,22 @@ ok() {
 	echo "ok: $*"
 }
 
-# Objects of the project still on the engine: "containers networks volumes".
+# Objects of the project still on the engine, and its gate directories on
+# this host: "containers networks volumes gate-dirs".
 leftovers() {
-	local c n v
+	local c n v g
 	c=$(docker ps -aq --filter "$LABEL" | wc -l)
 	n=$(docker network ls -q --filter "$LABEL" | wc -l)
 	v=$(docker volume ls -q --filter "$LABEL" | wc -l)
-	echo "$c $n $v"
+	g=$(ls "$ORCHESTRATE_GATE_DIR" 2>/dev/null | grep -c "^$PROJECT-")
+	echo "$c $n $v $g"
 }
 
 assert_nothing_left() {
 	local left
 	left=$(leftovers)
-	if [ "$left" != "0 0 0" ]; then
-		fail "$1: left behind (containers networks volumes): $left"
+	if [ "$left" != "0 0 0 0" ]; then
+		fail "$1: left behind (containers networks volumes gate-dirs): $left"
 		docker ps -a --filter "$LABEL" --format '  {{.Names}} {{.Status}}'
 	else
 		ok "$1: nothing left"
@@ -90,6 +95,13 @@ now() {
 # StartedAt of a container as seconds since the epoch.
 started_at() {
 	date -d "$(docker inspect -f '{{.State.StartedAt}}' "$1")" +%s.%N
+}
+
+# When the container's real process wrote its first line, as seconds since
+# the epoch: with the gate (README, "Lifecycle") StartedAt is when the
+# container started, not when its process began.
+first_log_at() {
+	date -d "$(docker logs --timestamps "$1" 2>&1 | head -n 1 | cut -d' ' -f1)" +%s.%N
 }
 
 # The container of SERVICE in the project (the newest when several).

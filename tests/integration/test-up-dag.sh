@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# A DAG comes up in dependency order, each service started only when its
-# depends_on condition holds; up prints the endpoints; status and logs
+# A DAG comes up in dependency order, each service's process begun only
+# when its depends_on condition holds (each writes a first line: its
+# timestamp is when the process began, gated or not); up prints the endpoints; status and logs
 # show the run; down leaves nothing.
 #
 #   base (healthy only after ~3 s) <- mid (service_healthy) <- top (started)
@@ -18,7 +19,7 @@ services:
       retries: 3
   mid:
     image: local/busybox
-    command: ["sh", "-c", "mkdir -p /www && echo mid > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    command: ["sh", "-c", "echo mid-begins; mkdir -p /www && echo mid > /www/index.html && exec httpd -f -p 8080 -h /www"]
     ports: ["8080"]
     depends_on:
       base: {condition: service_healthy}
@@ -30,7 +31,7 @@ services:
     depends_on: [mid]
   side:
     image: local/busybox
-    command: ["sleep", "3600"]
+    command: ["sh", "-c", "echo side-begins; exec sleep 3600"]
     depends_on:
       base: {condition: service_started}
 YAML
@@ -48,11 +49,11 @@ if [ $rc != 0 ]; then
 fi
 ok "up exited 0 in $(calc "$t1 - $t0")s"
 
-b=$(started_at "$(container_of base)")
-m=$(started_at "$(container_of mid)")
-t=$(started_at "$(container_of top)")
-s=$(started_at "$(container_of side)")
-# mid waits for base to be healthy: base needs 3 s after its start
+b=$(first_log_at "$(container_of base)")
+m=$(first_log_at "$(container_of mid)")
+t=$(first_log_at "$(container_of top)")
+s=$(first_log_at "$(container_of side)")
+# mid waits for base to be healthy: base needs 3 s after its process began
 if check "$m - $b >= 2.9"; then
 	ok "mid started $(calc "$m - $b")s after base (healthy)"
 else

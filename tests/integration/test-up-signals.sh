@@ -70,7 +70,7 @@ wait $pid
 rc=$?
 [ $rc = 130 ] && ok "second SIGINT: exit status 130" || fail "second SIGINT: exit status $rc"
 for _ in $(seq 60); do
-	[ "$(leftovers)" = "0 0 0" ] && break
+	[ "$(leftovers)" = "0 0 0 0" ] && break
 	sleep 0.5
 done
 assert_nothing_left "after the watchdog"
