@@ -93,6 +93,25 @@ struct engine_call {
 
 static unsigned curl_users;
 
+/* ---- what curl's libraries do before and at curl_global_init --------- */
+
+/*
+ * GnuTLS initialises itself from a library constructor, before main(), in
+ * every process that loads it. Debian's libcurl loads it only as a
+ * dependency of librtmp (rtmp://, which we never allow); that
+ * initialisation (its crypto back-end, ASN.1 trees, p11-kit) costs about
+ * 0.7 MB of resident memory that nothing here uses. Defining this symbol
+ * in the executable is GnuTLS's documented way to skip the implicit
+ * initialisation (GNUTLS_SKIP_GLOBAL_INIT in gnutls/gnutls.h): whoever
+ * does use GnuTLS calls gnutls_global_init() explicitly first (librtmp,
+ * libldap and curl's GnuTLS back-end all do). meson.build exports it.
+ */
+int _gnutls_global_init_skip(void);
+int _gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
 /* ---- small helpers ---------------------------------------------------- */
 
 static int parse_api(const char *s, int *major, int *minor)
