@@ -13,6 +13,7 @@
 #include "engine.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -110,6 +111,35 @@ int _gnutls_global_init_skip(void);
 int _gnutls_global_init_skip(void)
 {
 	return 1;
+}
+
+/*
+ * curl_global_init() initialises OpenSSL (curl's TLS back-end, and
+ * libssh2's crypto through curl) with its configuration file, every
+ * cipher and digest name and every error string: about 1 MB resident.
+ * A unix socket never carries TLS, so none of it is ever read. OpenSSL
+ * runs each of those steps once per process, and a step declined first
+ * counts as done, so declining them before curl_global_init() makes
+ * curl's own initialisation skip them. OPENSSL_init_ssl() is looked up
+ * among the libraries already loaded (curl's): no OpenSSL, nothing to do.
+ * The first engine of a process decides (engine.h); a tcp:// engine
+ * leaves OpenSSL exactly as curl sets it up, the user's configuration
+ * included.
+ */
+static void decline_tls_init(void)
+{
+	/* OPENSSL_INIT_NO_* of openssl/crypto.h and openssl/ssl.h, the same
+	   values since OpenSSL 1.1.0 */
+	const uint64_t no_crypto_strings = 0x1, no_ciphers = 0x10,
+	               no_digests = 0x20, no_config = 0x80,
+	               no_ssl_strings = 0x100000;
+	int (*init_ssl)(uint64_t opts, const void *settings);
+
+	*(void **)&init_ssl = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
+	if (init_ssl)
+		init_ssl(no_crypto_strings | no_ciphers | no_digests |
+		                 no_config | no_ssl_strings,
+		         NULL);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -432,6 +462,8 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 	                           (ins && !strcmp(ins, "1")));
 	if (rc)
 		goto out;
+	if (curl_users == 0 && e->socket_path)
+		decline_tls_init();
 	/* curl_global_init is not reentrant, but orchestrate is one thread;
 	   counting engines lets the last engine_free() release it all */
 	if (curl_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
