@@ -49,11 +49,11 @@ struct engine_opts {
  * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
  * scheme, plain TCP not explicitly allowed, or unreadable TLS files
  * (named in the message). The first engine_new() initialises curl, and
- * with it OpenSSL, once for the process: on a unix socket without
- * OpenSSL's configuration file, cipher and digest names and error
- * strings, which TLS alone would read (a tcp:// engine created later in
- * the same process would do TLS without them; orchestrate uses one
- * address per process).
+ * with it OpenSSL, once for the process. When that first engine is on a
+ * unix socket, OpenSSL is initialised without its configuration file,
+ * cipher and digest names and error strings, which only TLS reads (about
+ * 1 MB); a TLS engine later in the same process then fails with
+ * ORCH_EINVALID. orchestrate uses one address per process.
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*

@@ -93,6 +93,8 @@ struct engine_call {
 };
 
 static unsigned curl_users;
+/* the first engine of the process decides how OpenSSL starts (below) */
+static int tls_decided, tls_declined;
 
 /* ---- what curl's libraries do before and at curl_global_init --------- */
 
@@ -124,7 +126,9 @@ int _gnutls_global_init_skip(void)
  * among the libraries already loaded (curl's): no OpenSSL, nothing to do.
  * The first engine of a process decides (engine.h); a tcp:// engine
  * leaves OpenSSL exactly as curl sets it up, the user's configuration
- * included.
+ * included. Without the digest names TLS cannot even load a client
+ * certificate, so a TLS engine after a declined initialisation is
+ * refused in engine_new().
  */
 static void decline_tls_init(void)
 {
@@ -136,10 +140,10 @@ static void decline_tls_init(void)
 	int (*init_ssl)(uint64_t opts, const void *settings);
 
 	*(void **)&init_ssl = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
-	if (init_ssl)
-		init_ssl(no_crypto_strings | no_ciphers | no_digests |
-		                 no_config | no_ssl_strings,
-		         NULL);
+	if (init_ssl && init_ssl(no_crypto_strings | no_ciphers | no_digests |
+	                                 no_config | no_ssl_strings,
+	                         NULL))
+		tls_declined = 1;
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -462,8 +466,20 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 	                           (ins && !strcmp(ins, "1")));
 	if (rc)
 		goto out;
-	if (curl_users == 0 && e->socket_path)
-		decline_tls_init();
+	if (e->ca && tls_declined) {
+		rc = orch_error_code(
+		        ORCH_EINVALID,
+		        "engine at '%s': TLS after a unix-socket "
+		        "engine in the same process is not "
+		        "supported (OpenSSL was set up without TLS)",
+		        e->address);
+		goto out;
+	}
+	if (!tls_decided) {
+		tls_decided = 1;
+		if (e->socket_path)
+			decline_tls_init();
+	}
 	/* curl_global_init is not reentrant, but orchestrate is one thread;
 	   counting engines lets the last engine_free() release it all */
 	if (curl_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {

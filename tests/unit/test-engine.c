@@ -4,8 +4,10 @@
  * address parsing and request paths. No I/O: the fake engine tests
  * (tests/fake-engine) cover the transport.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine.h"
 #include "error.h"
@@ -317,6 +319,44 @@ TEST(address_tcp_needs_tls)
 	unsetenv("DOCKER_CERT_PATH");
 }
 
+TEST(address_tls_after_unix)
+{
+	struct engine_opts u = { .host = "unix:///nonexistent.sock" };
+	struct engine_opts t = { .host = "tcp://10.0.0.1:2376" };
+	char dir[] = "/tmp/orch-test-certs-XXXXXX";
+	const char *names[] = { "ca.pem", "cert.pem", "key.pem" };
+	struct engine *e;
+
+	/* the first engine of this process was a unix socket: OpenSSL was
+	   set up without TLS, so TLS now fails at once, by name */
+	ASSERT_EQ_INT(engine_new(&e, &u), 0);
+	engine_free(e);
+	ASSERT(mkdtemp(dir) != NULL);
+	for (int i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+		FILE *f = fopen(p, "w");
+
+		ASSERT(f != NULL);
+		fclose(f);
+		free(p);
+	}
+	setenv("DOCKER_TLS_VERIFY", "1", 1);
+	setenv("DOCKER_CERT_PATH", dir, 1);
+	ASSERT_EQ_INT(engine_new(&e, &t), ORCH_EINVALID);
+	ASSERT(e == NULL);
+	ASSERT_CONTAINS(orch_error_last(), "engine at 'tcp://10.0.0.1:2376': "
+	                                   "TLS after a unix-socket engine");
+	unsetenv("DOCKER_TLS_VERIFY");
+	unsetenv("DOCKER_CERT_PATH");
+	for (int i = 0; i < 3; i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
+
 TEST(address_unsupported)
 {
 	struct engine_opts o = { .host = "ssh://me@host" };
@@ -452,6 +492,7 @@ int main(void)
 	RUN(demux_empty_systemerr);
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
+	RUN(address_tls_after_unix);
 	RUN(address_unsupported);
 	RUN(request_paths);
 	RUN(container_body);
