@@ -866,6 +866,10 @@ static struct engine_call *call_start(struct engine *e,
 	curl_easy_setopt(k, CURLOPT_NOPROXY, "*");
 	/* signals are ours: main.c ignores SIGPIPE, the loop polls */
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+	/* curl's receive buffer is 16 KiB per transfer, and `up` runs many
+	   at once; the API's JSON answers are small, streams keep 16 KiB */
+	if (!c->streaming)
+		curl_easy_setopt(k, CURLOPT_BUFFERSIZE, 4096L);
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
 	if (c->timeout_ms > 0)
 		curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, c->timeout_ms);
