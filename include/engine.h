@@ -52,7 +52,7 @@ struct engine_opts {
  * with it OpenSSL, once for the process. When that first engine is on a
  * unix socket, OpenSSL is initialised without its configuration file,
  * cipher and digest names and error strings, which only TLS reads (about
- * 1 MB); a TLS engine later in the same process then fails with
+ * 0.7 MB); a TLS engine later in the same process then fails with
  * ORCH_EINVALID. orchestrate uses one address per process.
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);

@@ -103,7 +103,7 @@ static int tls_decided, tls_declined;
  * every process that loads it. Debian's libcurl loads it only as a
  * dependency of librtmp (rtmp://, which we never allow); that
  * initialisation (its crypto back-end, ASN.1 trees, p11-kit) costs about
- * 0.7 MB of resident memory that nothing here uses. Defining this symbol
+ * 0.9 MB of resident memory that nothing here uses. Defining this symbol
  * in the executable is GnuTLS's documented way to skip the implicit
  * initialisation (GNUTLS_SKIP_GLOBAL_INIT in gnutls/gnutls.h): whoever
  * does use GnuTLS calls gnutls_global_init() explicitly first (librtmp,
@@ -118,7 +118,7 @@ int _gnutls_global_init_skip(void)
 /*
  * curl_global_init() initialises OpenSSL (curl's TLS back-end, and
  * libssh2's crypto through curl) with its configuration file, every
- * cipher and digest name and every error string: about 1 MB resident.
+ * cipher and digest name and every error string: about 0.7 MB resident.
  * A unix socket never carries TLS, so none of it is ever read. OpenSSL
  * runs each of those steps once per process, and a step declined first
  * counts as done, so declining them before curl_global_init() makes

@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 	 * Everything of ours is released and written by now. exit() would
 	 * go on to run the destructors of the ~35 libraries Debian's libcurl
 	 * loads (OpenSSL's cleanup, Kerberos, p11-kit, ...): they only free
-	 * memory the kernel takes back anyway, and fault in about 0.7 MB of
+	 * memory the kernel takes back anyway, and fault in about 0.8 MB of
 	 * their code to do it, a tenth of our peak RSS. Builds with a
 	 * sanitizer or coverage keep exit(), which runs LeakSanitizer and
 	 * writes the coverage data (meson.build).
