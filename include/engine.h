@@ -57,7 +57,12 @@ struct engine_opts {
  * No I/O. ORCH_EINVALID (and *out NULL) for an unsupported DOCKER_HOST
  * scheme, plain TCP not explicitly allowed, unreadable TLS files (named
  * in the message) or an ORCHESTRATE_STALL_TIMEOUT that is not a
- * duration. The first engine_new() initialises curl.
+ * duration. The first engine_new() initialises curl, and with it OpenSSL,
+ * once for the process. When that first engine is on a unix socket,
+ * OpenSSL is initialised without its configuration file, cipher and
+ * digest names and error strings, which only TLS reads (about 0.7 MB); a
+ * TLS engine later in the same process then fails with ORCH_EINVALID.
+ * orchestrate uses one address per process.
  */
 int engine_new(struct engine **out, const struct engine_opts *opts);
 /*

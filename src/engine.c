@@ -13,6 +13,7 @@
 #include "engine.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
@@ -110,6 +111,58 @@ struct engine_call {
 };
 
 static unsigned curl_users;
+/* the first engine of the process decides how OpenSSL starts (below) */
+static int tls_decided, tls_declined;
+
+/* ---- what curl's libraries do before and at curl_global_init --------- */
+
+/*
+ * GnuTLS initialises itself from a library constructor, before main(), in
+ * every process that loads it. Debian's libcurl loads it only as a
+ * dependency of librtmp (rtmp://, which we never allow); that
+ * initialisation (its crypto back-end, ASN.1 trees, p11-kit) costs about
+ * 0.9 MB of resident memory that nothing here uses. Defining this symbol
+ * in the executable is GnuTLS's documented way to skip the implicit
+ * initialisation (GNUTLS_SKIP_GLOBAL_INIT in gnutls/gnutls.h): whoever
+ * does use GnuTLS calls gnutls_global_init() explicitly first (librtmp,
+ * libldap and curl's GnuTLS back-end all do). meson.build exports it.
+ */
+int _gnutls_global_init_skip(void);
+int _gnutls_global_init_skip(void)
+{
+	return 1;
+}
+
+/*
+ * curl_global_init() initialises OpenSSL (curl's TLS back-end, and
+ * libssh2's crypto through curl) with its configuration file, every
+ * cipher and digest name and every error string: about 0.7 MB resident.
+ * A unix socket never carries TLS, so none of it is ever read. OpenSSL
+ * runs each of those steps once per process, and a step declined first
+ * counts as done, so declining them before curl_global_init() makes
+ * curl's own initialisation skip them. OPENSSL_init_ssl() is looked up
+ * among the libraries already loaded (curl's): no OpenSSL, nothing to do.
+ * The first engine of a process decides (engine.h); a tcp:// engine
+ * leaves OpenSSL exactly as curl sets it up, the user's configuration
+ * included. Without the digest names TLS cannot even load a client
+ * certificate, so a TLS engine after a declined initialisation is
+ * refused in engine_new().
+ */
+static void decline_tls_init(void)
+{
+	/* OPENSSL_INIT_NO_* of openssl/crypto.h and openssl/ssl.h, the same
+	   values since OpenSSL 1.1.0 */
+	const uint64_t no_crypto_strings = 0x1, no_ciphers = 0x10,
+	               no_digests = 0x20, no_config = 0x80,
+	               no_ssl_strings = 0x100000;
+	int (*init_ssl)(uint64_t opts, const void *settings);
+
+	*(void **)&init_ssl = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
+	if (init_ssl && init_ssl(no_crypto_strings | no_ciphers | no_digests |
+	                                 no_config | no_ssl_strings,
+	                         NULL))
+		tls_declined = 1;
+}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -485,6 +538,20 @@ int engine_new(struct engine **out, const struct engine_opts *opts)
 	                           (ins && !strcmp(ins, "1")));
 	if (rc)
 		goto out;
+	if (e->ca && tls_declined) {
+		rc = orch_error_code(
+		        ORCH_EINVALID,
+		        "engine at '%s': TLS after a unix-socket "
+		        "engine in the same process is not "
+		        "supported (OpenSSL was set up without TLS)",
+		        e->address);
+		goto out;
+	}
+	if (!tls_decided) {
+		tls_decided = 1;
+		if (e->socket_path)
+			decline_tls_init();
+	}
 	/* curl_global_init is not reentrant, but orchestrate is one thread;
 	   counting engines lets the last engine_free() release it all */
 	if (curl_users++ == 0 && curl_global_init(CURL_GLOBAL_DEFAULT)) {
@@ -898,6 +965,10 @@ static struct engine_call *call_start(struct engine *e,
 	curl_easy_setopt(k, CURLOPT_NOPROXY, "*");
 	/* signals are ours: main.c ignores SIGPIPE, the loop polls */
 	curl_easy_setopt(k, CURLOPT_NOSIGNAL, 1L);
+	/* curl's receive buffer is 16 KiB per transfer, and `up` runs many
+	   at once; the API's JSON answers are small, streams keep 16 KiB */
+	if (!c->streaming)
+		curl_easy_setopt(k, CURLOPT_BUFFERSIZE, 4096L);
 	curl_easy_setopt(k, CURLOPT_CONNECTTIMEOUT_MS, e->connect_timeout_ms);
 	if (c->timeout_ms > 0)
 		curl_easy_setopt(k, CURLOPT_TIMEOUT_MS, c->timeout_ms);

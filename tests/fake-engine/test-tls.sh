@@ -4,7 +4,8 @@
 # the handshake succeeds (and the "engine" is then rejected for sending no
 # Api-Version header); a wrong CA or a wrong host name fails verification;
 # a key.pem that group or others can read gets a warning (not a failure);
-# plain TCP is refused unless explicitly allowed.
+# the user's OPENSSL_CONF is applied; plain TCP is refused unless
+# explicitly allowed.
 #
 #   test-tls.sh ORCHESTRATE
 set -u
@@ -90,6 +91,24 @@ if [ $rc = 3 ] && grep -q "tcp://localhost:$port" "$dir/err" &&
 	! grep -q "Api-Version" "$dir/err"; then
 	ok "a server certificate from another CA is refused"
 else nok "wrong CA accepted (exit $rc)"; fi
+
+# the user's OpenSSL configuration applies to tcp:// (engine_new() only
+# declines it on a unix socket): at security level 5 the server's
+# 2048-bit RSA certificate is too weak, so the handshake must fail
+cat >"$dir/openssl.cnf" <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+CipherString = DEFAULT@SECLEVEL=5
+CNF
+run "tcp://localhost:$port" "$dir/good" OPENSSL_CONF="$dir/openssl.cnf"; rc=$?
+if [ $rc = 3 ] && grep -q "tcp://localhost:$port" "$dir/err" &&
+	! grep -q "Api-Version" "$dir/err"; then
+	ok "OPENSSL_CONF applies to tcp:// (security level 5 refuses RSA 2048)"
+else nok "OPENSSL_CONF ignored for tcp:// (exit $rc)"; fi
 
 run "tcp://localhost:$port" "$dir/missing"; rc=$?
 if [ $rc = 2 ] && grep -q "missing/ca.pem" "$dir/err"; then

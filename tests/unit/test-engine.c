@@ -4,6 +4,7 @@
  * address parsing and request paths. No I/O: the fake engine tests
  * (tests/fake-engine) cover the transport.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -539,9 +540,11 @@ int main(void)
 	RUN(label_filter);
 	RUN(progress_lines);
 	RUN(demux_empty_systemerr);
+	/* a TLS engine first: the first engine of a process decides how
+	   OpenSSL starts (engine.h; test-engine-openssl.c has the other) */
+	RUN(tls_key_mode_warning);
 	RUN(address_unix_default);
 	RUN(address_tcp_needs_tls);
-	RUN(tls_key_mode_warning);
 	RUN(address_unsupported);
 	RUN(stall_limits);
 	RUN(request_paths);
