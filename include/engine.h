@@ -376,9 +376,10 @@ struct engine_container_info {
 	int oom_killed;
 	int tty;
 	char *health; /* NULL (no healthcheck), "starting", "healthy", ... */
-	char *health_log; /* output of the last health probe, or NULL */
-	char *error;      /* State.Error, or NULL */
-	char *ip;         /* on the first network, or NULL */
+	char *health_log;       /* output of the last health probe, or NULL */
+	char *health_log_start; /* when that probe began (RFC 3339), or NULL */
+	char *error;            /* State.Error, or NULL */
+	char *ip;               /* on the first network, or NULL */
 	struct engine_port_binding *ports;
 	size_t nports;
 	struct engine_label_set labels;

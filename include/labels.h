@@ -22,6 +22,8 @@
 #define LABEL_OWNER_PID   LABEL_PREFIX "owner.pid"
 #define LABEL_OWNER_START LABEL_PREFIX "owner.start"
 #define LABEL_VERSION     LABEL_PREFIX "version"
+/* on the keep marker: when `up` found every service ready (RFC 3339) */
+#define LABEL_READY_AT LABEL_PREFIX "ready-at"
 /* seconds; set only when the manifest gives a stop_grace_period */
 #define LABEL_STOP_GRACE LABEL_PREFIX "stop-grace"
 

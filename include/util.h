@@ -94,6 +94,14 @@ int64_t now_ms(void);
 int64_t now_ns(void);
 /* Wall clock in milliseconds since the epoch. */
 int64_t wall_ms(void);
+/*
+ * RFC 3339 timestamps as the engine writes them ("2026-11-26T00:40:01Z",
+ * "...T00:40:01.123456789Z", "...T01:40:01+01:00") to and from
+ * milliseconds since the epoch. parse: ORCH_EINVALID on anything else.
+ * format: UTC with milliseconds, out holds at least 32 bytes.
+ */
+int parse_rfc3339_ms(const char *s, int64_t *ms);
+void format_rfc3339_ms(char *out, size_t n, int64_t ms);
 
 /*
  * Parse a Compose duration ("1s", "1m30s", "500ms", "2h", "1.5s", "10us")

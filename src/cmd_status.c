@@ -3,9 +3,14 @@
  * the engine sees them, from labels alone (a manifest is not needed: -p
  * PROJECT is enough).
  *
- * "ready" here is what the engine can tell: the container runs and its
- * healthcheck, if it has one, says healthy. The ready: probes are
- * orchestrate's own and ran during `up`; status does not repeat them.
+ * "ready": the container runs and its healthcheck, if it has one, says
+ * healthy -- or the run is kept and the engine has reported no check of
+ * the service that began after `up` found everything ready (the keep
+ * marker's ready-at label): `up` runs the healthcheck's test itself and
+ * sees readiness before the engine's first interval has passed, and a
+ * gated service's engine health is "unhealthy" from its hold until its
+ * next check. The ready: probes are orchestrate's own and ran during
+ * `up`; status does not repeat them.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -37,6 +42,7 @@ struct run {
 	const char *state; /* kept, starting, stale */
 	struct run_owner owner;
 	int have_owner;
+	int64_t ready_at; /* ms since the epoch; 0: not kept */
 };
 
 static int row_cmp(const void *a, const void *b)
@@ -63,6 +69,25 @@ static struct run *find_run(struct run *runs, size_t n, const char *id)
 		if (!strcmp(runs[i].id, id))
 			return &runs[i];
 	return NULL;
+}
+
+/*
+ * A kept run's service whose engine health is not "healthy" yet: ready
+ * while the engine has reported no check that began after `up` found the
+ * run ready (a failed one makes the engine's view count again).
+ */
+static int no_check_since(const struct engine_container_info *info,
+                          const struct run *r)
+{
+	int64_t began;
+
+	if (!r || !r->ready_at)
+		return 0;
+	if (!info->health_log_start)
+		return 1;
+	if (parse_rfc3339_ms(info->health_log_start, &began))
+		return 0;
+	return began < r->ready_at;
 }
 
 static void add_run(struct run **runs, size_t *n, size_t *alloc,
@@ -255,8 +280,13 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 
 		for (size_t k = 0; k < vl.n; k++)
 			if (!strcmp(lab(&vl.items[k], LABEL_RUN_ID), r->id) &&
-			    !strcmp(lab(&vl.items[k], LABEL_ROLE), ROLE_KEEP))
+			    !strcmp(lab(&vl.items[k], LABEL_ROLE), ROLE_KEEP)) {
 				kept = 1;
+				if (parse_rfc3339_ms(
+				            lab(&vl.items[k], LABEL_READY_AT),
+				            &r->ready_at))
+					r->ready_at = 0;
+			}
 		if (kept)
 			r->state = "kept";
 		else if (r->have_owner && run_owner_alive(&r->owner))
@@ -283,7 +313,10 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			/* a one-shot service that exited 0 did its job */
 			w->ready = (w->info.running &&
 			            (!w->info.health ||
-			             !strcmp(w->info.health, "healthy"))) ||
+			             !strcmp(w->info.health, "healthy") ||
+			             no_check_since(
+			                     &w->info,
+			                     find_run(runs, nruns, w->run)))) ||
 			           (!w->info.running && w->info.status &&
 			            !strcmp(w->info.status, "exited") &&
 			            w->info.exit_code == 0);

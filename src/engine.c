@@ -2671,9 +2671,12 @@ int engine_container_inspect(struct engine *e, const char *id,
 		int n = cJSON_GetArraySize(log);
 
 		info->health = jdup(health, "Status");
-		if (n > 0)
-			info->health_log =
-			        jdup(cJSON_GetArrayItem(log, n - 1), "Output");
+		if (n > 0) {
+			cJSON *last = cJSON_GetArrayItem(log, n - 1);
+
+			info->health_log = jdup(last, "Output");
+			info->health_log_start = jdup(last, "Start");
+		}
 	}
 	if (jstr(state, "Error") && *jstr(state, "Error"))
 		info->error = jdup(state, "Error");
@@ -2728,6 +2731,7 @@ void engine_container_info_release(struct engine_container_info *info)
 	free(info->status);
 	free(info->health);
 	free(info->health_log);
+	free(info->health_log_start);
 	free(info->error);
 	free(info->ip);
 	for (size_t i = 0; i < info->nports; i++) {

@@ -2190,7 +2190,15 @@ static int create_volume(struct env *env, const char *name, const char *role,
 	size_t nl = run_labels(env, l, role);
 	struct engine_object got;
 	const char *project, *run;
+	char ready_at[32];
 	int rc;
+
+	/* `status` counts a kept run's services ready from here on until
+	 * the engine reports a failed check (cmd_status.c) */
+	if (!strcmp(role, ROLE_KEEP)) {
+		format_rfc3339_ms(ready_at, sizeof(ready_at), wall_ms());
+		l[nl++] = (struct engine_label){ LABEL_READY_AT, ready_at };
+	}
 
 	rc = engine_volume_create(env->e, name, l, nl, &got);
 	if (rc) {

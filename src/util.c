@@ -275,6 +275,88 @@ int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* n digits at s as a number, or -1. */
+static int digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int parse_rfc3339_ms(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int64_t frac = 0, scale = 1000;
+	const char *p;
+	int y, mo, d, h, mi, se, off = 0;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':')
+		return ORCH_EINVALID;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	se = digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60)
+		return ORCH_EINVALID;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return ORCH_EINVALID;
+		/* milliseconds: the first three digits, the rest dropped */
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (*p - '0') * scale;
+			}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && digits(p + 1, 2) >= 0 &&
+	           p[3] == ':' && digits(p + 4, 2) >= 0) {
+		off = (digits(p + 1, 2) * 60 + digits(p + 4, 2)) * 60;
+		if (*p == '-')
+			off = -off;
+		p += 6;
+	} else {
+		return ORCH_EINVALID;
+	}
+	if (*p)
+		return ORCH_EINVALID;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = se;
+	t = timegm(&tm);
+	if (t == (time_t)-1)
+		return ORCH_EINVALID;
+	*ms = ((int64_t)t - off) * 1000 + frac;
+	return 0;
+}
+
+void format_rfc3339_ms(char *out, size_t n, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char sec[24];
+
+	gmtime_r(&t, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, n, "%s.%03dZ", sec, (int)(ms % 1000));
+}
+
 static const struct {
 	const char *suffix;
 	int64_t ns;

@@ -92,8 +92,10 @@ d = json.load(open(sys.argv[1]))
 run = d["runs"][0]
 svc = {s["name"]: s for s in run["services"]}
 assert set(svc) == {"base", "mid", "top", "side"}, svc.keys()
-# the engine's own first check is 30 s away: it may still say starting
+# the engine's own first check is 30 s away: it may still say starting,
+# but up found base ready and the engine has reported no check since
 assert svc["base"]["health"] in ("starting", "healthy"), svc["base"]
+assert svc["base"]["ready"], svc["base"]
 assert svc["side"]["ready"] and svc["side"]["health"] is None
 ep = svc["mid"]["endpoints"][0]
 assert ep["host"] == "127.0.0.1" and ep["container_port"] == 8080 and ep["port"] > 0

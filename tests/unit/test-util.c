@@ -74,6 +74,45 @@ TEST(durations)
 	              ORCH_EINVALID);
 }
 
+TEST(rfc3339)
+{
+	int64_t ms = -1;
+	char out[32];
+
+	ASSERT_EQ_INT(parse_rfc3339_ms("1970-01-01T00:00:00Z", &ms), 0);
+	ASSERT_EQ_INT(ms, 0);
+	/* the engine's nanoseconds: milliseconds kept, the rest dropped */
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T00:40:01.123456789Z", &ms),
+	              0);
+	ASSERT_EQ_INT(ms, 1795653601123LL);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T00:40:01.5Z", &ms), 0);
+	ASSERT_EQ_INT(ms, 1795653601500LL);
+	/* offsets */
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T01:40:01+01:00", &ms), 0);
+	ASSERT_EQ_INT(ms, 1795653601000LL);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-25T23:10:01-01:30", &ms), 0);
+	ASSERT_EQ_INT(ms, 1795653601000LL);
+	/* what it refuses */
+	ASSERT_EQ_INT(parse_rfc3339_ms("", &ms), ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26 00:40:01Z", &ms),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T00:40:01", &ms),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-13-26T00:40:01Z", &ms),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T00:40:01.Z", &ms),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("2026-11-26T00:40:01Zx", &ms),
+	              ORCH_EINVALID);
+	ASSERT_EQ_INT(parse_rfc3339_ms("0001-01-01T00:00:00Z", &ms),
+	              ORCH_EINVALID);
+	/* and back */
+	format_rfc3339_ms(out, sizeof(out), 1795653601123LL);
+	ASSERT_EQ_STR(out, "2026-11-26T00:40:01.123Z");
+	ASSERT_EQ_INT(parse_rfc3339_ms(out, &ms), 0);
+	ASSERT_EQ_INT(ms, 1795653601123LL);
+}
+
 TEST(duration_format)
 {
 	struct buf b = BUF_INIT;
@@ -147,6 +186,7 @@ int main(void)
 	RUN(strvec_basics);
 	RUN(durations);
 	RUN(duration_format);
+	RUN(rfc3339);
 	RUN(error_wraps_last_message);
 	RUN(ints);
 	RUN(edit_distance);
