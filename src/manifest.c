@@ -1927,7 +1927,8 @@ static int read_env_file(struct conv *c, const struct ynode *v,
 		goto out;
 	}
 	if (dotenv_parse(buf_cstr(&b), b.len, &d, &line)) {
-		rc = err(c, v, "env file '%s': %s", given, orch_error_last());
+		rc = err(c, v, "env file '%s': line %d: %s", given, line,
+		         orch_error_last());
 		goto out;
 	}
 	for (size_t i = 0; i < d.n; i++)
@@ -2673,10 +2674,7 @@ static int read_dotenv(const char *path, struct dotenv *d)
 		goto out;
 	}
 	if (dotenv_parse(buf_cstr(&b), b.len, d, &line))
-		rc = err_at(env_path, line, 1, "%s",
-		            strchr(orch_error_last(), ':')
-		                    ? strchr(orch_error_last(), ':') + 2
-		                    : orch_error_last());
+		rc = err_at(env_path, line, 1, "%s", orch_error_last());
 out:
 	buf_release(&b);
 	free(env_path);
