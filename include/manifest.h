@@ -175,7 +175,10 @@ struct manifest {
 
 /*
  * Load and validate a manifest file. Variables come from the process
- * environment, then a .env file beside the manifest.
+ * environment, then a .env file beside the manifest, whose own values
+ * are interpolated first (interp.h, dotenv_parse_interp()); its warnings
+ * and errors are named ".env:LINE:COL:" (with the manifest's directory
+ * when it has one).
  */
 int manifest_load(const char *path, struct strvec *warnings,
                   struct manifest **out);

@@ -2655,17 +2655,28 @@ int manifest_load_buffer(const char *origin, const char *data, size_t len,
 	return load(origin, data, len, &vars, warnings, out);
 }
 
-/* .env beside the manifest; absent is fine, unreadable is not. */
-static int read_dotenv(const char *path, struct dotenv *d)
+static const char *process_lookup(void *ctx, const char *name)
 {
-	const char *slash = strrchr(path, '/');
-	char *env_path =
-	        slash ? xasprintf("%.*s/.env", (int)(slash - path), path)
-	              : xstrdup(".env");
+	(void)ctx;
+	return getenv(name);
+}
+
+/*
+ * The .env of the project directory (env_path), interpolated as Compose
+ * does: the process environment, then the lines above. Absent is fine,
+ * unreadable is not; its warnings are named after env_path.
+ */
+static int read_dotenv(const char *env_path, struct strvec *warnings,
+                       struct dotenv *d)
+{
+	struct strvec w = STRVEC_INIT;
+	struct dotenv_interp ip = { process_lookup, NULL,
+		                    warnings ? &w : NULL };
 	struct buf b = BUF_INIT;
 	struct stat st;
-	int rc = 0, line = 0;
+	int rc = 0, line = 0, col = 0;
 
+	/* never block on a fifo or read a device */
 	if (stat(env_path, &st) || !S_ISREG(st.st_mode))
 		goto out;
 	rc = read_file(env_path, &b, ENV_FILE_MAX);
@@ -2673,12 +2684,45 @@ static int read_dotenv(const char *path, struct dotenv *d)
 		rc = orch_error_code(ORCH_EINVALID, "%s", orch_error_last());
 		goto out;
 	}
-	if (dotenv_parse(buf_cstr(&b), b.len, d, &line))
-		rc = err_at(env_path, line, 1, "%s", orch_error_last());
+	if (dotenv_parse_interp(buf_cstr(&b), b.len, &ip, d, &line, &col)) {
+		rc = err_at(env_path, line, col, "%s", orch_error_last());
+		goto out;
+	}
+	for (size_t i = 0; i < w.n; i++)
+		strvec_pushf(warnings, "%s:%s", env_path, w.v[i]);
 out:
+	strvec_clear(&w);
 	buf_release(&b);
-	free(env_path);
 	return rc;
+}
+
+static int read_manifest_file(const char *path, struct buf *b)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return orch_error_code(ORCH_EINVALID, "cannot read '%s': %s",
+		                       path, strerror(errno));
+	/* refuse a large file before reading any of it */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > MANIFEST_MAX_SIZE) {
+		close(fd);
+		return err_at(path, 1, 1,
+		              "manifest larger than %d bytes (1 MiB)",
+		              MANIFEST_MAX_SIZE);
+	}
+	close(fd);
+	rc = read_file(path, b, MANIFEST_MAX_SIZE);
+	if (rc == ORCH_ETOOBIG)
+		return err_at(path, 1, 1,
+		              "manifest larger than %d bytes (1 MiB)",
+		              MANIFEST_MAX_SIZE);
+	if (rc)
+		return orch_error_code(ORCH_EINVALID, "cannot read %s",
+		                       orch_error_last());
+	return 0;
 }
 
 int manifest_load(const char *path, struct strvec *warnings,
@@ -2687,43 +2731,24 @@ int manifest_load(const char *path, struct strvec *warnings,
 	struct dotenv dotenv = DOTENV_INIT;
 	struct vars vars = { env_get, &dotenv };
 	struct buf b = BUF_INIT;
-	struct stat st;
-	int fd, rc;
+	const char *slash = strrchr(path, '/');
+	char *env_path;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = orch_error_code(ORCH_EINVALID, "cannot read '%s': %s",
-		                     path, strerror(errno));
+	env_path = slash ? xasprintf("%.*s/.env", (int)(slash - path), path)
+	                 : xstrdup(".env");
+	rc = read_manifest_file(path, &b);
+	if (rc)
 		goto out;
-	}
-	/* refuse a large file before reading any of it */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > MANIFEST_MAX_SIZE) {
-		close(fd);
-		rc = err_at(path, 1, 1, "manifest larger than %d bytes (1 MiB)",
-		            MANIFEST_MAX_SIZE);
-		goto out;
-	}
-	close(fd);
-	rc = read_file(path, &b, MANIFEST_MAX_SIZE);
-	if (rc == ORCH_ETOOBIG) {
-		rc = err_at(path, 1, 1, "manifest larger than %d bytes (1 MiB)",
-		            MANIFEST_MAX_SIZE);
-		goto out;
-	}
-	if (rc) {
-		rc = orch_error_code(ORCH_EINVALID, "cannot read %s",
-		                     orch_error_last());
-		goto out;
-	}
-	rc = read_dotenv(path, &dotenv);
+	rc = read_dotenv(env_path, warnings, &dotenv);
 	if (rc)
 		goto out;
 	rc = load(path, buf_cstr(&b), b.len, &vars, warnings, out);
 out:
 	dotenv_release(&dotenv);
 	buf_release(&b);
+	free(env_path);
 	return rc;
 }
 

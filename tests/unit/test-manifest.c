@@ -803,6 +803,84 @@ TEST(discover_and_load_file)
 	strvec_clear(&w);
 }
 
+/*
+ * The .env beside a manifest is interpolated before the manifest: lines
+ * above, the process environment winning, its errors and warnings named
+ * after the .env file.
+ */
+TEST(dotenv_interpolated)
+{
+	char cwd[4096];
+	struct manifest *m = NULL;
+	struct strvec w = STRVEC_INIT;
+
+	ASSERT(getcwd(cwd, sizeof(cwd)));
+	mkdirs("denv");
+	ASSERT_EQ_INT(chdir(tmpdir), 0);
+	write_in_tmp("denv/m.yaml",
+	             "services:\n"
+	             "  a:\n"
+	             "    image: \"${IMAGE}\"\n"
+	             "    environment: {URL: $URL, LIT: $LIT, PW: $PW}\n");
+	write_in_tmp("denv/.env", "DBHOST=db\n"
+	                          "URL=postgres://${DBHOST}:${DBPORT:-5432}\n"
+	                          "IMAGE=${REGISTRY:-local}/app:${TAG}\n"
+	                          "LIT='${DBHOST}'\n"
+	                          "PW=pa$$word\n");
+	unsetenv("DBHOST");
+	unsetenv("REGISTRY");
+	unsetenv("TAG");
+	if (manifest_load("denv/m.yaml", &w, &m))
+		FAIL_AT("%s", orch_error_last());
+	ASSERT(m);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"),
+	              "postgres://db:5432");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:");
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "LIT"), "${DBHOST}");
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "PW"), "pa$word");
+	ASSERT_EQ_INT(w.n, 1);
+	ASSERT_EQ_STR(w.v[0], "denv/.env:3:7: variable 'TAG' is not set, "
+	                      "using an empty string");
+	manifest_free(m);
+	m = NULL;
+	strvec_clear(&w);
+
+	/* the process environment wins, inside the file too */
+	setenv("DBHOST", "ci-db", 1);
+	setenv("TAG", "7", 1);
+	setenv("URL", "", 1);
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), 0);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"), "");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:7");
+	ASSERT_EQ_INT(w.n, 0);
+	manifest_free(m);
+	m = NULL;
+	unsetenv("URL");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), 0);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"),
+	              "postgres://ci-db:5432");
+	manifest_free(m);
+	m = NULL;
+	unsetenv("DBHOST");
+	unsetenv("TAG");
+
+	/* an error names the .env file, the line, the column and the key */
+	write_in_tmp("denv/.env",
+	             "DBHOST=db\n"
+	             "# the password comes from CI\n"
+	             "export PW=${DB_PASSWORD:?set DB_PASSWORD}\n");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "denv/.env:3:11: value of 'PW': required variable "
+	              "'DB_PASSWORD' is missing a value: set DB_PASSWORD");
+	ASSERT(!m);
+	write_in_tmp("denv/.env", "OK=1\nBAD=\"unterminated\n");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(), "denv/.env:2:5: unterminated quote");
+	ASSERT_EQ_INT(chdir(cwd), 0);
+	strvec_clear(&w);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
 {
@@ -840,6 +918,7 @@ int main(void)
 	RUN(wide_manifests_fast);
 	RUN(project_names);
 	RUN(discover_and_load_file);
+	RUN(dotenv_interpolated);
 	rc = harness_done();
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
