@@ -2595,8 +2595,9 @@ static char *origin_dir(const char *origin)
 	return r;
 }
 
-static int load(const char *origin, const char *data, size_t len,
-                struct vars *vars, struct strvec *warnings,
+/* dir: the project directory, absolute; NULL: the manifest's own. */
+static int load(const char *origin, const char *dir, const char *data,
+                size_t len, struct vars *vars, struct strvec *warnings,
                 struct manifest **out)
 {
 	struct loader L = { 0 };
@@ -2620,7 +2621,7 @@ static int load(const char *origin, const char *data, size_t len,
 		goto out;
 	m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(origin);
-	m->dir = origin_dir(origin);
+	m->dir = dir ? xstrdup(dir) : origin_dir(origin);
 	c.origin = origin;
 	c.dir = m->dir;
 	c.vars = vars;
@@ -2652,7 +2653,7 @@ int manifest_load_buffer(const char *origin, const char *data, size_t len,
 {
 	struct vars vars = { getenv_fn ? getenv_fn : env_get, NULL };
 
-	return load(origin, data, len, &vars, warnings, out);
+	return load(origin, NULL, data, len, &vars, warnings, out);
 }
 
 static const char *process_lookup(void *ctx, const char *name)
@@ -2725,30 +2726,81 @@ static int read_manifest_file(const char *path, struct buf *b)
 	return 0;
 }
 
+/*
+ * `-f -`, as Compose: the manifest from standard input, read up to the
+ * same cap as a file (a writer that never stops is cut off there), and
+ * the current directory as the project directory (*dir).
+ */
+static int read_manifest_stdin(struct buf *b, char **dir)
+{
+	char cwd[PATH_MAX];
+	int rc;
+
+	*dir = NULL;
+	if (isatty(STDIN_FILENO))
+		return orch_error_code(
+		        ORCH_EINVALID,
+		        "%s: standard input is a terminal, not a manifest: "
+		        "pipe or redirect one in (orchestrate -f - validate "
+		        "< orchestrate.yaml)",
+		        MANIFEST_STDIN_NAME);
+	rc = read_fd(STDIN_FILENO, MANIFEST_STDIN_NAME, b, MANIFEST_MAX_SIZE);
+	if (rc == ORCH_ETOOBIG)
+		return err_at(MANIFEST_STDIN_NAME, 1, 1,
+		              "manifest larger than %d bytes (1 MiB): stopped "
+		              "reading standard input",
+		              MANIFEST_MAX_SIZE);
+	if (rc)
+		return orch_error_code(ORCH_EINVALID, "cannot read %s",
+		                       orch_error_last());
+	if (!b->len)
+		return err_at(MANIFEST_STDIN_NAME, 1, 1,
+		              "empty manifest: nothing was read from standard "
+		              "input");
+	if (!getcwd(cwd, sizeof(cwd)))
+		return orch_error_code(ORCH_EINVALID,
+		                       "%s: the current directory is the "
+		                       "project directory, and it cannot be "
+		                       "named: %s",
+		                       MANIFEST_STDIN_NAME, strerror(errno));
+	*dir = realpath(cwd, NULL);
+	if (!*dir)
+		*dir = xstrdup(cwd);
+	return 0;
+}
+
 int manifest_load(const char *path, struct strvec *warnings,
                   struct manifest **out)
 {
 	struct dotenv dotenv = DOTENV_INIT;
 	struct vars vars = { env_get, &dotenv };
 	struct buf b = BUF_INIT;
-	const char *slash = strrchr(path, '/');
-	char *env_path;
+	const char *origin = path, *slash = strrchr(path, '/');
+	char *dir = NULL, *env_path;
 	int rc;
 
 	*out = NULL;
-	env_path = slash ? xasprintf("%.*s/.env", (int)(slash - path), path)
-	                 : xstrdup(".env");
-	rc = read_manifest_file(path, &b);
+	if (!strcmp(path, MANIFEST_STDIN)) {
+		origin = MANIFEST_STDIN_NAME;
+		env_path = xstrdup(".env");
+		rc = read_manifest_stdin(&b, &dir);
+	} else {
+		env_path = slash ? xasprintf("%.*s/.env", (int)(slash - path),
+		                             path)
+		                 : xstrdup(".env");
+		rc = read_manifest_file(path, &b);
+	}
 	if (rc)
 		goto out;
 	rc = read_dotenv(env_path, warnings, &dotenv);
 	if (rc)
 		goto out;
-	rc = load(path, buf_cstr(&b), b.len, &vars, warnings, out);
+	rc = load(origin, dir, buf_cstr(&b), b.len, &vars, warnings, out);
 out:
 	dotenv_release(&dotenv);
 	buf_release(&b);
 	free(env_path);
+	free(dir);
 	return rc;
 }
 
@@ -2845,6 +2897,10 @@ int manifest_discover(const char *explicit_path, char **path)
 
 	*path = NULL;
 	if (explicit_path) {
+		if (!strcmp(explicit_path, MANIFEST_STDIN)) {
+			*path = xstrdup(MANIFEST_STDIN);
+			return 0;
+		}
 		if (access(explicit_path, F_OK))
 			return orch_error_code(ORCH_ENOTFOUND,
 			                       "manifest '%s' not found: %s",
@@ -2853,7 +2909,7 @@ int manifest_discover(const char *explicit_path, char **path)
 		return 0;
 	}
 	if (env && *env) {
-		if (access(env, F_OK))
+		if (strcmp(env, MANIFEST_STDIN) && access(env, F_OK))
 			return orch_error_code(
 			        ORCH_ENOTFOUND,
 			        "manifest '%s' (from "
