@@ -13,7 +13,8 @@
  * This is the only file that includes <yaml.h>. It does not talk to the
  * engine, and it never checks what only the engine knows (whether an
  * image exists); a build context, an env_file and a .env file are the
- * only files it reads besides the manifest.
+ * only files it reads besides the manifest (a file, or standard input
+ * for `-f -`).
  */
 #include "manifest.h"
 
