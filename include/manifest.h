@@ -32,6 +32,14 @@
 
 #define MANIFEST_MAX_SIZE (1024 * 1024)
 
+/*
+ * `-f -` (or ORCHESTRATE_FILE=-): the manifest comes from standard input,
+ * as with Compose's `-f -`; messages name it "<stdin>". A file called "-"
+ * is "./-".
+ */
+#define MANIFEST_STDIN      "-"
+#define MANIFEST_STDIN_NAME "<stdin>"
+
 struct mf_kv {
 	char *key;
 	char *value; /* NULL for a list-form environment entry without '=' */
@@ -161,8 +169,9 @@ struct mf_volume {
 };
 
 struct manifest {
-	char *path;     /* as given */
-	char *dir;      /* absolute directory of the manifest */
+	char *path;     /* as given; "<stdin>" for -f - */
+	char *dir;      /* the project directory, absolute: the manifest's
+	                   own, or the current one for -f - */
 	char *name;     /* `name:`, or NULL */
 	char *strategy; /* `strategy:`, or NULL */
 	struct mf_service *services;
@@ -175,7 +184,17 @@ struct manifest {
 
 /*
  * Load and validate a manifest file. Variables come from the process
- * environment, then a .env file beside the manifest.
+ * environment, then a .env file in the project directory (beside the
+ * manifest), whose own values are interpolated first (interp.h,
+ * dotenv_parse_interp()); its warnings are named ".env:LINE:COL:"
+ * (with the directory when there is one).
+ *
+ * path MANIFEST_STDIN reads standard input instead, up to
+ * MANIFEST_MAX_SIZE (reading stops there: "<stdin>:1:1: manifest larger
+ * than ..."); the project directory -- relative build contexts, bind
+ * mounts and env_file, the .env file, the default project name -- is
+ * then the current directory, as in Compose. A terminal on standard
+ * input, or nothing read from it, is ORCH_EINVALID.
  */
 int manifest_load(const char *path, struct strvec *warnings,
                   struct manifest **out);
@@ -196,13 +215,15 @@ int manifest_service_index(const struct manifest *m, const char *name);
 /*
  * Find the manifest: explicit path, else ORCHESTRATE_FILE, else
  * orchestrate.yaml / orchestrate.yml in the current directory. The
- * result is malloc'd.
+ * result is malloc'd; MANIFEST_STDIN (from either) is passed through
+ * for manifest_load().
  */
 int manifest_discover(const char *explicit_path, char **path);
 
 /*
  * Project name: explicit, else ORCHESTRATE_PROJECT, else the manifest's
- * name:, else the manifest directory's name; normalised as Compose does
+ * name:, else the project directory's name (m->dir: the current one for
+ * a manifest from standard input); normalised as Compose does
  * (lower case, [a-z0-9_-], starting with a letter or digit).
  */
 int manifest_project_name(const struct manifest *m, const char *explicit_name,

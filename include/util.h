@@ -120,6 +120,12 @@ size_t levenshtein(const char *a, const char *b);
 
 /* Read a whole file into b, at most cap bytes (ORCH_ETOOBIG beyond). */
 int read_file(const char *path, struct buf *b, size_t cap);
+/*
+ * The same from an open descriptor up to its end; name is for messages.
+ * Reading stops at the first chunk past cap: a writer that never stops
+ * costs at most cap plus one chunk. The caller closes fd.
+ */
+int read_fd(int fd, const char *name, struct buf *b, size_t cap);
 
 /*
  * Write data to path atomically: a temporary file in the same directory

@@ -16,6 +16,15 @@
 
 /* Nested defaults recurse; a bound keeps hostile input off the stack. */
 #define INTERP_MAX_NEST 16
+/*
+ * Unset names are kept for warnings, each checked against those already
+ * kept: a bound keeps a value naming thousands of them linear.
+ */
+#define INTERP_MAX_UNSET 100
+/* dotenv: the values of one file together, once interpolated. */
+#define DOTENV_MAX_EXPANDED (4 * 1024 * 1024)
+/* dotenv: unset-variable warnings of one file. */
+#define DOTENV_MAX_WARNINGS 100
 
 static int is_name_start(int c)
 {
@@ -67,7 +76,8 @@ static const char *lookup_name(const char *name, size_t n,
 	char *key = xstrndup(name, n);
 	const char *v = lookup(ctx, key);
 
-	if (!v && warn && unset && strvec_find(unset, key) < 0)
+	if (!v && warn && unset && unset->n < INTERP_MAX_UNSET &&
+	    strvec_find(unset, key) < 0)
 		strvec_push(unset, key);
 	free(key);
 	return v;
@@ -313,11 +323,148 @@ static void dotenv_finish(struct dotenv *d)
 	d->n = out;
 }
 
-/* One line without its newline; 0 or ORCH_EINVALID. */
-static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
+/*
+ * While parsing with interpolation: each name's latest entry so far, so
+ * that a value sees the lines above it in constant time (the entries
+ * are sorted only at the end). Open addressing, grown at half full.
+ */
+struct dotenv_seen {
+	size_t *slots; /* entry index + 1; 0: empty */
+	size_t mask;
+	size_t used;
+};
+
+static size_t str_hash(const char *s)
 {
-	const char *end = s + len, *k, *eq;
+	size_t h = 1469598103934665603u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+static size_t *seen_slot(const struct dotenv_seen *h, const struct dotenv *d,
+                         const char *key)
+{
+	size_t i = str_hash(key) & h->mask;
+
+	while (h->slots[i] && strcmp(d->items[h->slots[i] - 1].key, key))
+		i = (i + 1) & h->mask;
+	return &h->slots[i];
+}
+
+static void seen_put(struct dotenv_seen *h, const struct dotenv *d, size_t idx)
+{
+	size_t *slot;
+
+	if (!h->slots || (h->used + 1) * 2 > h->mask + 1) {
+		struct dotenv_seen g = { NULL, h->slots ? h->mask * 2 + 1 : 63,
+			                 0 };
+
+		g.slots = xcalloc(g.mask + 1, sizeof(*g.slots));
+		for (size_t i = 0; h->slots && i <= h->mask; i++) {
+			if (h->slots[i]) {
+				*seen_slot(&g, d,
+				           d->items[h->slots[i] - 1].key) =
+				        h->slots[i];
+				g.used++;
+			}
+		}
+		free(h->slots);
+		*h = g;
+	}
+	slot = seen_slot(h, d, d->items[idx].key);
+	if (!*slot)
+		h->used++;
+	*slot = idx + 1;
+}
+
+struct dotenv_state {
+	const struct dotenv_interp *ip; /* NULL: values are literal */
+	struct dotenv *d;
+	struct dotenv_seen seen;
+	size_t expanded; /* bytes of interpolated values so far */
+	size_t nwarnings;
+};
+
+/* The process environment first (it wins), then the lines above. */
+static const char *state_lookup(void *ctx, const char *name)
+{
+	struct dotenv_state *st = ctx;
+	const char *v =
+	        st->ip->lookup ? st->ip->lookup(st->ip->ctx, name) : NULL;
+	size_t slot;
+
+	if (v || !st->seen.slots)
+		return v;
+	slot = *seen_slot(&st->seen, st->d, name);
+	return slot ? st->d->items[slot - 1].value : NULL;
+}
+
+static void state_warn(struct dotenv_state *st, int line, int col,
+                       const char *name)
+{
+	if (!st->ip->warnings || st->nwarnings > DOTENV_MAX_WARNINGS)
+		return;
+	if (st->nwarnings++ == DOTENV_MAX_WARNINGS)
+		strvec_pushf(st->ip->warnings,
+		             "%d:%d: more than %d warnings, the rest are not "
+		             "shown",
+		             line, col, DOTENV_MAX_WARNINGS);
+	else
+		strvec_pushf(st->ip->warnings,
+		             "%d:%d: variable '%s' is not set, using an empty "
+		             "string",
+		             line, col, name);
+}
+
+/* Interpolate *value (the value of key, from column col) in place. */
+static int state_expand(struct dotenv_state *st, const char *key, char **value,
+                        int line, int col)
+{
+	struct strvec unset = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	int rc;
+	size_t left = DOTENV_MAX_EXPANDED - st->expanded;
+
+	if (!strchr(*value, '$'))
+		return 0;
+	/* cap 0 would mean no cap */
+	buf_init(&b, left ? left : 1);
+	rc = interp_expand(*value, state_lookup, st, &b, &unset);
+	if (!rc && b.len > left)
+		rc = ORCH_ETOOBIG;
+	if (rc == ORCH_ETOOBIG)
+		rc = orch_error_code(ORCH_EINVALID,
+		                     "value of '%s': the values of the file "
+		                     "are longer than %d bytes (4 MiB) once "
+		                     "interpolated",
+		                     key, DOTENV_MAX_EXPANDED);
+	else if (rc)
+		rc = orch_error_prefix(ORCH_EINVALID, "value of '%s'", key);
+	for (size_t i = 0; !rc && i < unset.n; i++)
+		state_warn(st, line, col, unset.v[i]);
+	if (!rc) {
+		st->expanded += b.len;
+		free(*value);
+		*value = buf_detach(&b, NULL);
+	}
+	buf_release(&b);
+	strvec_clear(&unset);
+	return rc;
+}
+
+/*
+ * One line (line_start..+len, without its newline): 0 or ORCH_EINVALID
+ * with *col where the problem is.
+ */
+static int dotenv_line(struct dotenv_state *st, const char *line_start,
+                       size_t len, int line, int *col)
+{
+	const char *s = line_start, *end = s + len, *k, *eq, *p;
 	struct buf v = BUF_INIT;
+	char *key, *value;
+	int interpolate = 1, rc;
 
 	while (s < end && isspace((unsigned char)*s))
 		s++;
@@ -331,31 +478,34 @@ static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
 		while (s < end && isspace((unsigned char)*s))
 			s++;
 	}
+	*col = (int)(s - line_start) + 1;
 	k = s;
 	while (s < end && is_name_char(*s))
 		s++;
 	if (s == k || (!is_name_start(*k)))
-		return orch_error_code(ORCH_EINVALID,
-		                       "line %d: invalid variable name", line);
+		return orch_error_code(ORCH_EINVALID, "invalid variable name");
 	eq = s;
 	while (eq < end && (*eq == ' ' || *eq == '\t'))
 		eq++;
 	if (eq == end) {
-		dotenv_add(d, xstrndup(k, (size_t)(s - k)), NULL, line);
-		return 0;
+		dotenv_add(st->d, xstrndup(k, (size_t)(s - k)), NULL, line);
+		goto added;
 	}
-	if (*eq != '=')
+	if (*eq != '=') {
+		*col = (int)(eq - line_start) + 1;
 		return orch_error_code(ORCH_EINVALID,
-		                       "line %d: expected '=' after the name",
-		                       line);
-	char *key = xstrndup(k, (size_t)(s - k));
-	const char *p = eq + 1;
-
+		                       "expected '=' after the name");
+	}
+	key = xstrndup(k, (size_t)(s - k));
+	p = eq + 1;
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
+	*col = (int)(p - line_start) + 1;
 	if (p < end && (*p == '\'' || *p == '"')) {
 		char q = *p++;
 
+		/* as in Compose: single quotes are literal */
+		interpolate = q == '"';
 		while (p < end && *p != q) {
 			if (q == '"' && *p == '\\' && p + 1 < end) {
 				p++;
@@ -371,8 +521,7 @@ static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
 			free(key);
 			buf_release(&v);
 			return orch_error_code(ORCH_EINVALID,
-			                       "line %d: unterminated quote",
-			                       line);
+			                       "unterminated quote");
 		}
 	} else {
 		const char *vend = p;
@@ -385,37 +534,61 @@ static int dotenv_line(struct dotenv *d, const char *s, size_t len, int line)
 			vend--;
 		buf_add(&v, p, (size_t)(vend - p));
 	}
-	dotenv_add(d, key, buf_detach(&v, NULL), line);
+	value = buf_detach(&v, NULL);
+	if (st->ip && interpolate) {
+		rc = state_expand(st, key, &value, line, *col);
+		if (rc) {
+			free(key);
+			free(value);
+			return rc;
+		}
+	}
+	dotenv_add(st->d, key, value, line);
+added:
+	if (st->ip)
+		seen_put(&st->seen, st->d, st->d->n - 1);
+	return 0;
+}
+
+int dotenv_parse_interp(const char *text, size_t len,
+                        const struct dotenv_interp *interp, struct dotenv *out,
+                        int *line, int *col)
+{
+	struct dotenv_state st = { interp, out, { NULL, 0, 0 }, 0, 0 };
+	const char *p = text, *end = text + len;
+	int n = 0, c = 1, rc = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		const char *nul = memchr(p, '\0', l);
+
+		n++;
+		if (nul) {
+			c = (int)(nul - p) + 1;
+			rc = orch_error_code(ORCH_EINVALID, "NUL byte");
+			break;
+		}
+		rc = dotenv_line(&st, p, l, n, &c);
+		if (rc)
+			break;
+		p += l + (nl ? 1 : 0);
+	}
+	free(st.seen.slots);
+	if (rc) {
+		if (line)
+			*line = n;
+		if (col)
+			*col = c;
+		return rc;
+	}
+	dotenv_finish(out);
 	return 0;
 }
 
 int dotenv_parse(const char *text, size_t len, struct dotenv *out, int *line)
 {
-	const char *p = text, *end = text + len;
-	int n = 0;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		int rc;
-
-		n++;
-		if (memchr(p, '\0', l)) {
-			if (line)
-				*line = n;
-			return orch_error_code(ORCH_EINVALID,
-			                       "line %d: NUL byte", n);
-		}
-		rc = dotenv_line(out, p, l, n);
-		if (rc) {
-			if (line)
-				*line = n;
-			return rc;
-		}
-		p += l + (nl ? 1 : 0);
-	}
-	dotenv_finish(out);
-	return 0;
+	return dotenv_parse_interp(text, len, NULL, out, line, NULL);
 }
 
 const char *dotenv_get(const struct dotenv *d, const char *key, int *found)

@@ -51,6 +51,10 @@ static const char usage[] =
 static void print_help(FILE *out)
 {
 	fputs(usage, out);
+	fputs("\noptions:\n"
+	      "  -f FILE     the manifest ('-': read it from standard input)\n"
+	      "  -p PROJECT  the project name\n",
+	      out);
 	fputs("\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,

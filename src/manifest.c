@@ -13,7 +13,8 @@
  * This is the only file that includes <yaml.h>. It does not talk to the
  * engine, and it never checks what only the engine knows (whether an
  * image exists); a build context, an env_file and a .env file are the
- * only files it reads besides the manifest.
+ * only files it reads besides the manifest (a file, or standard input
+ * for `-f -`).
  */
 #include "manifest.h"
 
@@ -1927,7 +1928,8 @@ static int read_env_file(struct conv *c, const struct ynode *v,
 		goto out;
 	}
 	if (dotenv_parse(buf_cstr(&b), b.len, &d, &line)) {
-		rc = err(c, v, "env file '%s': %s", given, orch_error_last());
+		rc = err(c, v, "env file '%s': line %d: %s", given, line,
+		         orch_error_last());
 		goto out;
 	}
 	for (size_t i = 0; i < d.n; i++)
@@ -2594,8 +2596,9 @@ static char *origin_dir(const char *origin)
 	return r;
 }
 
-static int load(const char *origin, const char *data, size_t len,
-                struct vars *vars, struct strvec *warnings,
+/* dir: the project directory, absolute; NULL: the manifest's own. */
+static int load(const char *origin, const char *dir, const char *data,
+                size_t len, struct vars *vars, struct strvec *warnings,
                 struct manifest **out)
 {
 	struct loader L = { 0 };
@@ -2619,7 +2622,7 @@ static int load(const char *origin, const char *data, size_t len,
 		goto out;
 	m = xcalloc(1, sizeof(*m));
 	m->path = xstrdup(origin);
-	m->dir = origin_dir(origin);
+	m->dir = dir ? xstrdup(dir) : origin_dir(origin);
 	c.origin = origin;
 	c.dir = m->dir;
 	c.vars = vars;
@@ -2651,20 +2654,31 @@ int manifest_load_buffer(const char *origin, const char *data, size_t len,
 {
 	struct vars vars = { getenv_fn ? getenv_fn : env_get, NULL };
 
-	return load(origin, data, len, &vars, warnings, out);
+	return load(origin, NULL, data, len, &vars, warnings, out);
 }
 
-/* .env beside the manifest; absent is fine, unreadable is not. */
-static int read_dotenv(const char *path, struct dotenv *d)
+static const char *process_lookup(void *ctx, const char *name)
 {
-	const char *slash = strrchr(path, '/');
-	char *env_path =
-	        slash ? xasprintf("%.*s/.env", (int)(slash - path), path)
-	              : xstrdup(".env");
+	(void)ctx;
+	return getenv(name);
+}
+
+/*
+ * The .env of the project directory (env_path), interpolated as Compose
+ * does: the process environment, then the lines above. Absent is fine,
+ * unreadable is not; its warnings are named after env_path.
+ */
+static int read_dotenv(const char *env_path, struct strvec *warnings,
+                       struct dotenv *d)
+{
+	struct strvec w = STRVEC_INIT;
+	struct dotenv_interp ip = { process_lookup, NULL,
+		                    warnings ? &w : NULL };
 	struct buf b = BUF_INIT;
 	struct stat st;
-	int rc = 0, line = 0;
+	int rc = 0, line = 0, col = 0;
 
+	/* never block on a fifo or read a device */
 	if (stat(env_path, &st) || !S_ISREG(st.st_mode))
 		goto out;
 	rc = read_file(env_path, &b, ENV_FILE_MAX);
@@ -2672,15 +2686,88 @@ static int read_dotenv(const char *path, struct dotenv *d)
 		rc = orch_error_code(ORCH_EINVALID, "%s", orch_error_last());
 		goto out;
 	}
-	if (dotenv_parse(buf_cstr(&b), b.len, d, &line))
-		rc = err_at(env_path, line, 1, "%s",
-		            strchr(orch_error_last(), ':')
-		                    ? strchr(orch_error_last(), ':') + 2
-		                    : orch_error_last());
+	if (dotenv_parse_interp(buf_cstr(&b), b.len, &ip, d, &line, &col)) {
+		rc = err_at(env_path, line, col, "%s", orch_error_last());
+		goto out;
+	}
+	for (size_t i = 0; i < w.n; i++)
+		strvec_pushf(warnings, "%s:%s", env_path, w.v[i]);
 out:
+	strvec_clear(&w);
 	buf_release(&b);
-	free(env_path);
 	return rc;
+}
+
+static int read_manifest_file(const char *path, struct buf *b)
+{
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return orch_error_code(ORCH_EINVALID, "cannot read '%s': %s",
+		                       path, strerror(errno));
+	/* refuse a large file before reading any of it */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > MANIFEST_MAX_SIZE) {
+		close(fd);
+		return err_at(path, 1, 1,
+		              "manifest larger than %d bytes (1 MiB)",
+		              MANIFEST_MAX_SIZE);
+	}
+	close(fd);
+	rc = read_file(path, b, MANIFEST_MAX_SIZE);
+	if (rc == ORCH_ETOOBIG)
+		return err_at(path, 1, 1,
+		              "manifest larger than %d bytes (1 MiB)",
+		              MANIFEST_MAX_SIZE);
+	if (rc)
+		return orch_error_code(ORCH_EINVALID, "cannot read %s",
+		                       orch_error_last());
+	return 0;
+}
+
+/*
+ * `-f -`, as Compose: the manifest from standard input, read up to the
+ * same cap as a file (a writer that never stops is cut off there), and
+ * the current directory as the project directory (*dir).
+ */
+static int read_manifest_stdin(struct buf *b, char **dir)
+{
+	char cwd[PATH_MAX];
+	int rc;
+
+	*dir = NULL;
+	if (isatty(STDIN_FILENO))
+		return orch_error_code(
+		        ORCH_EINVALID,
+		        "%s: standard input is a terminal, not a manifest: "
+		        "pipe or redirect one in (orchestrate -f - validate "
+		        "< orchestrate.yaml)",
+		        MANIFEST_STDIN_NAME);
+	rc = read_fd(STDIN_FILENO, MANIFEST_STDIN_NAME, b, MANIFEST_MAX_SIZE);
+	if (rc == ORCH_ETOOBIG)
+		return err_at(MANIFEST_STDIN_NAME, 1, 1,
+		              "manifest larger than %d bytes (1 MiB): stopped "
+		              "reading standard input",
+		              MANIFEST_MAX_SIZE);
+	if (rc)
+		return orch_error_code(ORCH_EINVALID, "cannot read %s",
+		                       orch_error_last());
+	if (!b->len)
+		return err_at(MANIFEST_STDIN_NAME, 1, 1,
+		              "empty manifest: nothing was read from standard "
+		              "input");
+	if (!getcwd(cwd, sizeof(cwd)))
+		return orch_error_code(ORCH_EINVALID,
+		                       "%s: the current directory is the "
+		                       "project directory, and it cannot be "
+		                       "named: %s",
+		                       MANIFEST_STDIN_NAME, strerror(errno));
+	*dir = realpath(cwd, NULL);
+	if (!*dir)
+		*dir = xstrdup(cwd);
+	return 0;
 }
 
 int manifest_load(const char *path, struct strvec *warnings,
@@ -2689,43 +2776,32 @@ int manifest_load(const char *path, struct strvec *warnings,
 	struct dotenv dotenv = DOTENV_INIT;
 	struct vars vars = { env_get, &dotenv };
 	struct buf b = BUF_INIT;
-	struct stat st;
-	int fd, rc;
+	const char *origin = path, *slash = strrchr(path, '/');
+	char *dir = NULL, *env_path;
+	int rc;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = orch_error_code(ORCH_EINVALID, "cannot read '%s': %s",
-		                     path, strerror(errno));
-		goto out;
+	if (!strcmp(path, MANIFEST_STDIN)) {
+		origin = MANIFEST_STDIN_NAME;
+		env_path = xstrdup(".env");
+		rc = read_manifest_stdin(&b, &dir);
+	} else {
+		env_path = slash ? xasprintf("%.*s/.env", (int)(slash - path),
+		                             path)
+		                 : xstrdup(".env");
+		rc = read_manifest_file(path, &b);
 	}
-	/* refuse a large file before reading any of it */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size > MANIFEST_MAX_SIZE) {
-		close(fd);
-		rc = err_at(path, 1, 1, "manifest larger than %d bytes (1 MiB)",
-		            MANIFEST_MAX_SIZE);
-		goto out;
-	}
-	close(fd);
-	rc = read_file(path, &b, MANIFEST_MAX_SIZE);
-	if (rc == ORCH_ETOOBIG) {
-		rc = err_at(path, 1, 1, "manifest larger than %d bytes (1 MiB)",
-		            MANIFEST_MAX_SIZE);
-		goto out;
-	}
-	if (rc) {
-		rc = orch_error_code(ORCH_EINVALID, "cannot read %s",
-		                     orch_error_last());
-		goto out;
-	}
-	rc = read_dotenv(path, &dotenv);
 	if (rc)
 		goto out;
-	rc = load(path, buf_cstr(&b), b.len, &vars, warnings, out);
+	rc = read_dotenv(env_path, warnings, &dotenv);
+	if (rc)
+		goto out;
+	rc = load(origin, dir, buf_cstr(&b), b.len, &vars, warnings, out);
 out:
 	dotenv_release(&dotenv);
 	buf_release(&b);
+	free(env_path);
+	free(dir);
 	return rc;
 }
 
@@ -2822,6 +2898,10 @@ int manifest_discover(const char *explicit_path, char **path)
 
 	*path = NULL;
 	if (explicit_path) {
+		if (!strcmp(explicit_path, MANIFEST_STDIN)) {
+			*path = xstrdup(MANIFEST_STDIN);
+			return 0;
+		}
 		if (access(explicit_path, F_OK))
 			return orch_error_code(ORCH_ENOTFOUND,
 			                       "manifest '%s' not found: %s",
@@ -2830,7 +2910,7 @@ int manifest_discover(const char *explicit_path, char **path)
 		return 0;
 	}
 	if (env && *env) {
-		if (access(env, F_OK))
+		if (strcmp(env, MANIFEST_STDIN) && access(env, F_OK))
 			return orch_error_code(
 			        ORCH_ENOTFOUND,
 			        "manifest '%s' (from "

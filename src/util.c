@@ -501,36 +501,38 @@ size_t levenshtein(const char *a, const char *b)
 	return r;
 }
 
-int read_file(const char *path, struct buf *b, size_t cap)
+int read_fd(int fd, const char *name, struct buf *b, size_t cap)
 {
 	char chunk[8192];
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return orch_error_set("%s: %s", name, strerror(errno));
+		if (n == 0)
+			return 0;
+		if (cap && b->len + (size_t)n > cap)
+			return orch_error_code(ORCH_ETOOBIG,
+			                       "%s: larger than %zu bytes",
+			                       name, cap);
+		buf_add(b, chunk, (size_t)n);
+	}
+}
+
+int read_file(const char *path, struct buf *b, size_t cap)
+{
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int rc = 0;
+	int rc;
 
 	if (fd < 0)
 		return orch_error_code(errno == ENOENT   ? ORCH_ENOTFOUND
 		                       : errno == EACCES ? ORCH_EPERM
 		                                         : ORCH_ERROR,
 		                       "%s: %s", path, strerror(errno));
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = orch_error_set("%s: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		if (cap && b->len + (size_t)n > cap) {
-			rc = orch_error_code(ORCH_ETOOBIG,
-			                     "%s: larger than %zu bytes", path,
-			                     cap);
-			break;
-		}
-		buf_add(b, chunk, (size_t)n);
-	}
+	rc = read_fd(fd, path, b, cap);
 	close(fd);
 	return rc;
 }

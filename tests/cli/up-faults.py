@@ -7,6 +7,8 @@ meets them -- exit status, the message, and that the run is removed:
 - a pull whose stream stops sending, and a build whose output stops:
   both fail at the stall limit (ORCHESTRATE_STALL_TIMEOUT, short here),
   exit 3, with a message naming the service and the image;
+- the build again with the manifest piped in (`-f -`): the context and
+  the project name come from the current directory;
 - a declared volume whose name is taken: volume create answers 201 with
   the existing volume, as Docker does; `up` sees from its labels that it
   is not this run's, exits 3 naming it, and neither uses nor removes it.
@@ -183,18 +185,26 @@ def serve(engine, sock_path):
     return srv
 
 
-def up(orch, sock, workdir, manifest, extra_env=None):
+def up(orch, sock, workdir, manifest, extra_env=None, stdin=False):
+    """`-p faults up` of manifest written to workdir/orchestrate.yaml;
+    with stdin, `-f - up` of it piped in (the project from workdir)."""
     env = dict(os.environ)
     env["DOCKER_HOST"] = "unix://" + sock
     env["ORCHESTRATE_WATCHDOG_LOG"] = os.path.join(workdir, "watchdog.log")
     env.pop("ORCHESTRATE_PROJECT", None)
+    env.pop("ORCHESTRATE_FILE", None)
     env.pop("ORCHESTRATE_STALL_TIMEOUT", None)
     env.update(extra_env or {})
-    with open(os.path.join(workdir, "orchestrate.yaml"), "w") as f:
-        f.write(manifest)
+    if stdin:
+        args = [orch, "-f", "-", "up"]
+    else:
+        args = [orch, "-p", "faults", "up"]
+        with open(os.path.join(workdir, "orchestrate.yaml"), "w") as f:
+            f.write(manifest)
     t0 = time.monotonic()
-    p = subprocess.run([orch, "-p", "faults", "up"], cwd=workdir, env=env,
-                       capture_output=True, text=True, timeout=60)
+    p = subprocess.run(args, cwd=workdir, env=env, capture_output=True,
+                       text=True, timeout=60,
+                       input=manifest if stdin else None)
     p.seconds = time.monotonic() - t0
     print("# orchestrate up: exit %d after %.1fs: %s" % (
         p.returncode, p.seconds,
@@ -202,7 +212,7 @@ def up(orch, sock, workdir, manifest, extra_env=None):
     return p
 
 
-def case(orch, tmp, manifest, extra_env=None, setup=None):
+def case(orch, tmp, manifest, extra_env=None, setup=None, stdin=False):
     """Run `up` of manifest on a fresh fake engine: (process, engine)."""
     sock = os.path.join(tmp, "engine.sock")
     e = Engine()
@@ -210,7 +220,7 @@ def case(orch, tmp, manifest, extra_env=None, setup=None):
         setup(e)
     srv = serve(e, sock)
     try:
-        p = up(orch, sock, tmp, manifest, extra_env)
+        p = up(orch, sock, tmp, manifest, extra_env, stdin)
     finally:
         srv.shutdown()
         srv.server_close()
@@ -257,6 +267,25 @@ def main():
            "the message names the service and the image and says the "
            "build stalled")
         ok(nothing_left(e), "the run is removed")
+
+    # -- the same with the manifest piped in: `-f -` ----------------------
+    # The current directory is the project directory: the relative build
+    # context resolves there, and it names the project.
+    with tempfile.TemporaryDirectory() as tmp:
+        proj = os.path.join(os.path.realpath(tmp), "From_Stdin")
+        os.makedirs(os.path.join(proj, "api"))
+        with open(os.path.join(proj, "api", "Dockerfile"), "w") as f:
+            f.write("FROM scratch\nCOPY Dockerfile /\n")
+        p, e = case(orch, proj, "services:\n  api:\n    build: api\n",
+                    stall, stdin=True)
+        ok(p.returncode == 3 and "service 'api': building image "
+           "'from_stdin-api:orchestrate' from '%s/api': POST /v1.41/build: "
+           "stalled" % proj in p.stderr,
+           "-f - up: the build context is relative to the current "
+           "directory, which names the project")
+        ok(not os.path.exists(os.path.join(proj, "orchestrate.yaml")) and
+           len(e.calls("DELETE", "/v1.41/networks/")) == 1 and
+           not e.networks, "-f - up: the run is removed")
 
     # -- a declared volume whose name is taken ----------------------------
     vol = ("services:\n  db:\n    image: local/busybox\n"

@@ -279,6 +279,190 @@ TEST(dotenv_errors)
 	dotenv_release(&d);
 }
 
+/* The "process environment" of the dotenv tests. */
+static const char *proc_env(void *ctx, const char *name)
+{
+	(void)ctx;
+	if (!strcmp(name, "HOST"))
+		return "from-process";
+	if (!strcmp(name, "SET_EMPTY"))
+		return "";
+	return NULL;
+}
+
+/* Parse text with interpolation; the value of key, or "!" + the error. */
+static char *dotenv_one(const char *text, const char *key,
+                        struct strvec *warnings, int *line, int *col)
+{
+	struct dotenv_interp ip = { proc_env, NULL, warnings };
+	struct dotenv d = DOTENV_INIT;
+	char *out;
+	int rc = dotenv_parse_interp(text, strlen(text), &ip, &d, line, col);
+
+	if (rc) {
+		out = xasprintf("!%s", orch_error_last());
+	} else {
+		const char *v = dotenv_get(&d, key, NULL);
+
+		out = xstrdup(v ? v : "(unset)");
+	}
+	dotenv_release(&d);
+	return out;
+}
+
+#define EXPECT_DOTENV(text, key, want)                                         \
+	do {                                                                   \
+		char *got_ = dotenv_one(text, key, NULL, NULL, NULL);          \
+		int ok_ = !strcmp(got_, want);                                 \
+		if (!ok_)                                                      \
+			FAIL_AT("%s in '%s' -> '%s', expected '%s'", key,      \
+			        text, got_, want);                             \
+		free(got_);                                                    \
+		if (!ok_)                                                      \
+			return;                                                \
+	} while (0)
+
+TEST(dotenv_interp_earlier_lines)
+{
+	EXPECT_DOTENV("DBHOST=db\nURL=postgres://${DBHOST}:5432\n", "URL",
+	              "postgres://db:5432");
+	EXPECT_DOTENV("A=x\nB=$A-$A\nC=${B}/${A}\n", "C", "x-x/x");
+	/* a later definition is not seen above it */
+	EXPECT_DOTENV("URL=${LATER:-none}\nLATER=here\n", "URL", "none");
+	/* the value as it stood on the line above, not the last one */
+	EXPECT_DOTENV("A=1\nB=$A\nA=2\n", "B", "1");
+	EXPECT_DOTENV("A=1\nB=$A\nA=2\n", "A", "2");
+	/* interpolated values are not expanded again */
+	EXPECT_DOTENV("A='$$B'\nC=$A\n", "C", "$$B");
+	/* export prefix and inline comments as before */
+	EXPECT_DOTENV("export P=5432\nQ=${P} # the port\n", "Q", "5432");
+	/* a bare NAME line: not set unless the environment has it */
+	EXPECT_DOTENV("BARE\nX=${BARE:-dflt}\n", "X", "dflt");
+	EXPECT_DOTENV("HOST\nX=$HOST\n", "X", "from-process");
+}
+
+TEST(dotenv_interp_environment_wins)
+{
+	/* Compose: the process environment first, then the file above */
+	EXPECT_DOTENV("HOST=db\nURL=postgres://${HOST}:5432\n", "URL",
+	              "postgres://from-process:5432");
+	/* set but empty in the environment still wins over the file */
+	EXPECT_DOTENV("SET_EMPTY=file\nX=[${SET_EMPTY}]\n", "X", "[]");
+	EXPECT_DOTENV("SET_EMPTY=file\nX=${SET_EMPTY:-dflt}\n", "X", "dflt");
+	EXPECT_DOTENV("SET_EMPTY=file\nX=${SET_EMPTY-dflt}\n", "X", "");
+}
+
+TEST(dotenv_interp_defaults_and_forms)
+{
+	EXPECT_DOTENV("X=${UNSET:-fallback}\n", "X", "fallback");
+	EXPECT_DOTENV("X=${UNSET-fallback}\n", "X", "fallback");
+	EXPECT_DOTENV("E=\nX=${E:-fallback}\n", "X", "fallback");
+	EXPECT_DOTENV("E=\nX=${E-fallback}\n", "X", "");
+	EXPECT_DOTENV("A=a\nX=${A:+yes}${UNSET:+no}\n", "X", "yes");
+	EXPECT_DOTENV("A=a\nX=${UNSET:-${A}-nested}\n", "X", "a-nested");
+	EXPECT_DOTENV("A=a\nX=${A:?need A}\n", "X", "a");
+	/* double quotes: escapes, then interpolation */
+	EXPECT_DOTENV("A=a\nX=\"${A}\\t${A} # kept\"\n", "X", "a\ta # kept");
+	/* a '$' that starts no variable is kept */
+	EXPECT_DOTENV("X=cost 5$ or $1\n", "X", "cost 5$ or $1");
+}
+
+TEST(dotenv_interp_single_quotes_literal)
+{
+	EXPECT_DOTENV("A=a\nX='${A} $A $$'\n", "X", "${A} $A $$");
+	EXPECT_DOTENV("X='${UNSET:?never checked}'\n", "X",
+	              "${UNSET:?never checked}");
+}
+
+TEST(dotenv_interp_escaping)
+{
+	EXPECT_DOTENV("A=a\nX=$$A\n", "X", "$A");
+	EXPECT_DOTENV("A=a\nX=\"$${A}\"\n", "X", "${A}");
+	EXPECT_DOTENV("X=pa$$word\n", "X", "pa$word");
+	EXPECT_DOTENV("A=a\nX=$$$A\n", "X", "$a");
+}
+
+TEST(dotenv_interp_errors)
+{
+	int line = 0, col = 0;
+	char *got = dotenv_one("# header\nHOST=db\n  URL=${DB_PASSWORD:?set "
+	                       "it in the CI secrets}\n",
+	                       "URL", NULL, &line, &col);
+
+	ASSERT_EQ_STR(got, "!value of 'URL': required variable 'DB_PASSWORD' "
+	                   "is missing a value: set it in the CI secrets");
+	ASSERT_EQ_INT(line, 3);
+	ASSERT_EQ_INT(col, 7);
+	free(got);
+	got = dotenv_one("E=\nX=${E:?must not be empty}\n", "X", NULL, &line,
+	                 &col);
+	ASSERT_EQ_STR(got, "!value of 'X': required variable 'E' is missing "
+	                   "a value: must not be empty");
+	ASSERT_EQ_INT(line, 2);
+	free(got);
+	got = dotenv_one("A=1\nB=\"x ${A\"\n", "B", NULL, &line, &col);
+	ASSERT_EQ_STR(got, "!value of 'B': invalid interpolation format in "
+	                   "'x ${A' (escape '$' as '$$')");
+	ASSERT_EQ_INT(line, 2);
+	ASSERT_EQ_INT(col, 3);
+	free(got);
+	/* parse errors keep their location without interpolation too */
+	got = dotenv_one("A=1\nexport  B C\n", "B", NULL, &line, &col);
+	ASSERT_EQ_STR(got, "!expected '=' after the name");
+	ASSERT_EQ_INT(line, 2);
+	ASSERT_EQ_INT(col, 11);
+	free(got);
+}
+
+TEST(dotenv_interp_warnings)
+{
+	struct strvec w = STRVEC_INIT;
+	char *got = dotenv_one("A=$NOPE\nB=${NOPE}x${ALSO}\nC=${NOPE:-d}\n"
+	                       "D='$NOPE'\n",
+	                       "B", &w, NULL, NULL);
+
+	ASSERT_EQ_STR(got, "x");
+	ASSERT_EQ_INT(w.n, 3);
+	ASSERT_EQ_STR(w.v[0], "1:3: variable 'NOPE' is not set, using an "
+	                      "empty string");
+	ASSERT_EQ_STR(w.v[1], "2:3: variable 'NOPE' is not set, using an "
+	                      "empty string");
+	ASSERT_EQ_STR(w.v[2], "2:3: variable 'ALSO' is not set, using an "
+	                      "empty string");
+	free(got);
+	strvec_clear(&w);
+}
+
+/* Values that double at every line cannot make the file cost gigabytes. */
+TEST(dotenv_interp_bounded)
+{
+	struct buf text = BUF_INIT;
+	struct strvec w = STRVEC_INIT;
+	int line = 0;
+	char *got;
+
+	buf_addstr(&text, "V0=0123456789abcdef\n");
+	for (int i = 1; i < 40; i++)
+		buf_addf(&text, "V%d=${V%d}${V%d}\n", i, i - 1, i - 1);
+	got = dotenv_one(text.data, "V39", NULL, &line, NULL);
+	ASSERT_EQ_STR(got, "!value of 'V18': the values of the file are "
+	                   "longer than 4194304 bytes (4 MiB) once "
+	                   "interpolated");
+	ASSERT_EQ_INT(line, 19);
+	free(got);
+	/* many unset names: warnings are capped, and it stays linear */
+	buf_reset(&text);
+	for (int i = 0; i < 20000; i++)
+		buf_addf(&text, "K%d=$U%d\n", i, i);
+	got = dotenv_one(text.data, "K0", &w, NULL, NULL);
+	ASSERT_EQ_STR(got, "");
+	ASSERT_EQ_INT(w.n, 101);
+	ASSERT_CONTAINS(w.v[100], "more than 100 warnings");
+	free(got);
+	strvec_clear(&w);
+	buf_release(&text);
+}
+
 int main(void)
 {
 	RUN(plain_text);
@@ -294,5 +478,13 @@ int main(void)
 	RUN(shell_words);
 	RUN(dotenv);
 	RUN(dotenv_errors);
+	RUN(dotenv_interp_earlier_lines);
+	RUN(dotenv_interp_environment_wins);
+	RUN(dotenv_interp_defaults_and_forms);
+	RUN(dotenv_interp_single_quotes_literal);
+	RUN(dotenv_interp_escaping);
+	RUN(dotenv_interp_errors);
+	RUN(dotenv_interp_warnings);
+	RUN(dotenv_interp_bounded);
 	return harness_done();
 }

@@ -4,6 +4,7 @@
  * cheap. The command-line view (exit codes, every invalid fixture) is
  * tests/cli/manifest-fixtures.sh.
  */
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -803,6 +804,212 @@ TEST(discover_and_load_file)
 	strvec_clear(&w);
 }
 
+/*
+ * The .env beside a manifest is interpolated before the manifest: lines
+ * above, the process environment winning, its errors and warnings named
+ * after the .env file.
+ */
+TEST(dotenv_interpolated)
+{
+	char cwd[4096];
+	struct manifest *m = NULL;
+	struct strvec w = STRVEC_INIT;
+
+	ASSERT(getcwd(cwd, sizeof(cwd)));
+	mkdirs("denv");
+	ASSERT_EQ_INT(chdir(tmpdir), 0);
+	write_in_tmp("denv/m.yaml",
+	             "services:\n"
+	             "  a:\n"
+	             "    image: \"${IMAGE}\"\n"
+	             "    environment: {URL: $URL, LIT: $LIT, PW: $PW}\n");
+	write_in_tmp("denv/.env", "DBHOST=db\n"
+	                          "URL=postgres://${DBHOST}:${DBPORT:-5432}\n"
+	                          "IMAGE=${REGISTRY:-local}/app:${TAG}\n"
+	                          "LIT='${DBHOST}'\n"
+	                          "PW=pa$$word\n");
+	unsetenv("DBHOST");
+	unsetenv("REGISTRY");
+	unsetenv("TAG");
+	if (manifest_load("denv/m.yaml", &w, &m))
+		FAIL_AT("%s", orch_error_last());
+	ASSERT(m);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"),
+	              "postgres://db:5432");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:");
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "LIT"), "${DBHOST}");
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "PW"), "pa$word");
+	ASSERT_EQ_INT(w.n, 1);
+	ASSERT_EQ_STR(w.v[0], "denv/.env:3:7: variable 'TAG' is not set, "
+	                      "using an empty string");
+	manifest_free(m);
+	m = NULL;
+	strvec_clear(&w);
+
+	/* the process environment wins, inside the file too */
+	setenv("DBHOST", "ci-db", 1);
+	setenv("TAG", "7", 1);
+	setenv("URL", "", 1);
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), 0);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"), "");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:7");
+	ASSERT_EQ_INT(w.n, 0);
+	manifest_free(m);
+	m = NULL;
+	unsetenv("URL");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), 0);
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"),
+	              "postgres://ci-db:5432");
+	manifest_free(m);
+	m = NULL;
+	unsetenv("DBHOST");
+	unsetenv("TAG");
+
+	/* an error names the .env file, the line, the column and the key */
+	write_in_tmp("denv/.env",
+	             "DBHOST=db\n"
+	             "# the password comes from CI\n"
+	             "export PW=${DB_PASSWORD:?set DB_PASSWORD}\n");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "denv/.env:3:11: value of 'PW': required variable "
+	              "'DB_PASSWORD' is missing a value: set DB_PASSWORD");
+	ASSERT(!m);
+	write_in_tmp("denv/.env", "OK=1\nBAD=\"unterminated\n");
+	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), ORCH_EINVALID);
+	ASSERT_EQ_STR(orch_error_last(), "denv/.env:2:5: unterminated quote");
+	ASSERT_EQ_INT(chdir(cwd), 0);
+	strvec_clear(&w);
+}
+
+/* Put the file at path on standard input; returns the saved stdin. */
+static int stdin_from(const char *path)
+{
+	int saved = dup(0), fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		dup2(fd, 0);
+		close(fd);
+	}
+	return saved;
+}
+
+static void stdin_restore(int saved)
+{
+	dup2(saved, 0);
+	close(saved);
+}
+
+/*
+ * -f -: the manifest from standard input, the current directory as the
+ * project directory (relative paths, .env, the project name), the same
+ * size cap as a file, and clear errors for nothing read.
+ */
+TEST(load_stdin)
+{
+	char cwd[4096], *path = NULL, *name = NULL, *want, *dir;
+	struct manifest *m = NULL;
+	struct strvec w = STRVEC_INIT;
+	struct buf big = BUF_INIT;
+	int saved;
+	off_t pos;
+
+	ASSERT(getcwd(cwd, sizeof(cwd)));
+	mkdirs("Stdin_Proj/api");
+	mkdirs("elsewhere");
+	write_in_tmp("elsewhere/m.yaml", "services:\n"
+	                                 "  api:\n"
+	                                 "    build: api\n"
+	                                 "    image: \"app:${TAG}\"\n"
+	                                 "    volumes: [\"./data:/data\"]\n"
+	                                 "    environment: {U: $URL}\n"
+	                                 "  bad: {imag: x}\n");
+	write_in_tmp("Stdin_Proj/.env",
+	             "H=db\nURL=http://${H}/\nTAG=${NOPE}\n");
+	ASSERT_EQ_INT(chdir(tmpdir), 0);
+	ASSERT_EQ_INT(chdir("Stdin_Proj"), 0);
+	unsetenv("ORCHESTRATE_FILE");
+	unsetenv("ORCHESTRATE_PROJECT");
+	unsetenv("URL");
+	unsetenv("TAG");
+	ASSERT_EQ_INT(manifest_discover("-", &path), 0);
+	ASSERT_EQ_STR(path, "-");
+	free(path);
+	setenv("ORCHESTRATE_FILE", "-", 1);
+	ASSERT_EQ_INT(manifest_discover(NULL, &path), 0);
+	ASSERT_EQ_STR(path, "-");
+	free(path);
+	unsetenv("ORCHESTRATE_FILE");
+
+	/* an invalid manifest: errors read <stdin>:LINE:COL */
+	saved = stdin_from("../elsewhere/m.yaml");
+	ASSERT_EQ_INT(manifest_load("-", &w, &m), ORCH_EINVALID);
+	stdin_restore(saved);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "<stdin>:7:9: unknown key 'imag' (did you mean "
+	              "'image'?)");
+	strvec_clear(&w);
+
+	write_in_tmp("elsewhere/m.yaml", "services:\n"
+	                                 "  api:\n"
+	                                 "    build: api\n"
+	                                 "    image: \"app:${TAG}\"\n"
+	                                 "    volumes: [\"./data:/data\"]\n"
+	                                 "    environment: {U: $URL}\n");
+	saved = stdin_from("../elsewhere/m.yaml");
+	if (manifest_load("-", &w, &m))
+		FAIL_AT("%s", orch_error_last());
+	stdin_restore(saved);
+	ASSERT(m);
+	dir = realpath(".", NULL);
+	ASSERT_EQ_STR(m->path, "<stdin>");
+	ASSERT_EQ_STR(m->dir, dir);
+	want = xasprintf("%s/api", dir);
+	ASSERT_EQ_STR(m->services[0].real.build->context, want);
+	free(want);
+	want = xasprintf("%s/data", dir);
+	ASSERT_EQ_STR(m->services[0].real.mounts[0].source, want);
+	free(want);
+	free(dir);
+	/* .env of the current directory, interpolated */
+	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "U"), "http://db/");
+	ASSERT_EQ_INT(w.n, 1);
+	ASSERT_EQ_STR(w.v[0], ".env:3:5: variable 'NOPE' is not set, using "
+	                      "an empty string");
+	ASSERT_EQ_INT(manifest_project_name(m, NULL, &name), 0);
+	ASSERT_EQ_STR(name, "stdin_proj");
+	free(name);
+	manifest_free(m);
+	m = NULL;
+	strvec_clear(&w);
+
+	/* nothing on standard input */
+	saved = stdin_from("/dev/null");
+	ASSERT_EQ_INT(manifest_load("-", &w, &m), ORCH_EINVALID);
+	stdin_restore(saved);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "<stdin>:1:1: empty manifest: nothing was read from "
+	              "standard input");
+
+	/* the size cap: reading stops there */
+	for (int i = 0; i < 40000; i++)
+		buf_addstr(&big,
+		           "# a comment line of filler text to pass 1 MiB\n");
+	write_in_tmp("elsewhere/big.yaml", big.data);
+	saved = stdin_from("../elsewhere/big.yaml");
+	ASSERT_EQ_INT(manifest_load("-", &w, &m), ORCH_EINVALID);
+	pos = lseek(0, 0, SEEK_CUR);
+	stdin_restore(saved);
+	ASSERT_EQ_STR(orch_error_last(),
+	              "<stdin>:1:1: manifest larger than 1048576 bytes (1 "
+	              "MiB): stopped reading standard input");
+	ASSERT(big.len > 1024 * 1024 + 8192);
+	ASSERT(pos <= 1024 * 1024 + 8192);
+	buf_release(&big);
+	ASSERT(!m);
+	ASSERT_EQ_INT(chdir(cwd), 0);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int flag,
                         struct FTW *ftw)
 {
@@ -840,6 +1047,8 @@ int main(void)
 	RUN(wide_manifests_fast);
 	RUN(project_names);
 	RUN(discover_and_load_file);
+	RUN(dotenv_interpolated);
+	RUN(load_stdin);
 	rc = harness_done();
 	nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return rc;
