@@ -559,6 +559,8 @@ void env_free(struct env *env)
 	 * down (we are dying on purpose): leave its pipe open until exit, so
 	 * it removes the run then.
 	 */
+	watchdog_leave(env->wd);
+	env->wd = NULL;
 	free(env->svcs);
 	free(env->project);
 	free(env->network);
