@@ -1763,6 +1763,10 @@ static void ungate(struct env *env, struct svc *s)
 	/* the name is taken until the gated container is gone */
 	if (s->id)
 		engine_container_remove(env->e, s->id, 1);
+	/* interrupted (the remove was dropped): nothing more is created,
+	   the loop stops and teardown removes the container */
+	if (check_signal(env))
+		return;
 	free(s->id);
 	s->id = NULL;
 	s->pub.container_id = NULL;
@@ -2132,6 +2136,11 @@ static int loop(struct env *env)
 		unsigned nfds = 0;
 		int timeout;
 
+		/* one that came while step() ran a synchronous call */
+		if (check_signal(env)) {
+			rc = ORCH_EINTR;
+			break;
+		}
 		rc = step(env);
 		if (rc)
 			break;
