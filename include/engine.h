@@ -149,6 +149,10 @@ struct engine_request {
 	engine_data_fn on_data; /* stream the body instead of buffering */
 	engine_done_fn on_done;
 	void *ud;
+	/* a create (not a stream): when engine_interrupt() stops the
+	   synchronous operation waiting for it, leave it running for
+	   engine_settle() instead of cancelling it */
+	int keep_on_interrupt;
 };
 
 /* Submit a request; it runs as engine_wait() is called. Never NULL. */
@@ -194,14 +198,38 @@ int engine_running(const struct engine *e);
    and writes to curl's wakeup pipe). */
 void engine_wakeup(struct engine *e);
 /*
- * Added: stop the synchronous operations running now (engine_request_sync,
- * engine_image_pull/build, engine_exec, ...): each cancels its request and
- * returns ORCH_EINTR ("METHOD PATH: interrupted"); a pull or build is
- * cancelled by the engine when its connection drops. Calls submitted with
- * engine_call_start() are left alone (cancel them yourself), and later
- * operations are not affected. Async-signal-safe, like engine_wakeup().
+ * Interruption, for a signal handler (async-signal-safe, like
+ * engine_wakeup()). engine_interrupt() stops the synchronous operations
+ * (engine_request_sync, engine_image_pull/build, engine_network_create,
+ * engine_exec, ...) running now, and every one started after it until
+ * engine_interrupt_clear(): each returns ORCH_EINTR ("METHOD PATH:
+ * interrupted") at once. Sticky, so that a caller checking for a signal
+ * between two steps cannot miss one that arrives just before a step
+ * begins. A request the engine has not yet been sent is dropped. One it
+ * has been sent is cancelled -- a pull or build is cancelled by the
+ * engine when its connection drops -- except a create
+ * (engine_network_create, engine_volume_create, engine_container_create,
+ * and engine_request.keep_on_interrupt): the engine completes a create
+ * whose client went away, so that request is left running in the
+ * background, and engine_settle() waits for it before the caller lists
+ * what to remove. Calls submitted with engine_call_start() are left alone
+ * (cancel them yourself).
  */
 void engine_interrupt(struct engine *e);
+/* Accept the interruption: synchronous operations work again. 1 when one
+   was pending. */
+int engine_interrupt_clear(struct engine *e);
+/*
+ * Drive the creates that interrupted operations left running until the
+ * engine has answered them all, for at most timeout_ms; cancel those
+ * still unanswered then. Returns how many were cancelled: 0 means that
+ * whatever they created exists now, so a listing by labels finds it; for
+ * n > 0 the message names the first ("POST /v1.41/networks/create: no
+ * answer from the engine within 1500ms of the interruption: ...") and
+ * the caller should say that an object may appear later. They are not
+ * counted by engine_running() or engine_wait().
+ */
+int engine_settle(struct engine *e, int timeout_ms);
 
 /* ---- labels and filters ------------------------------------------------ */
 

@@ -112,8 +112,8 @@ const char *env_network_name(const struct env *env);
 
 /*
  * Bring every service to modes[i] (one entry per manifest service) and
- * wait until all present ones are ready. Returns 0; ORCH_EINTR when the
- * signal fd became readable (env_signal() tells which); ORCH_EINVALID for a
+ * wait until all present ones are ready. Returns 0; ORCH_EINTR when a
+ * signal came, in any step (env_signal() tells which); ORCH_EINVALID for a
  * mode the manifest cannot give (a real external service); otherwise an
  * environment failure whose message names the service and the reason
  * ("service 'db': not ready after 30s: pg_isready exited 2"), with the
@@ -140,16 +140,26 @@ int env_keep(struct env *env);
 /*
  * Remove every object of the run (teardown_run() from labels, so
  * half-created objects go too) and release the watchdog. force_kill
- * ignores stop grace periods.
+ * ignores stop grace periods. A create that an interruption left running
+ * is waited for first (engine_settle(), 2 s); one the engine never
+ * answered fails this with ORCH_ETIMEOUT naming it, after the teardown,
+ * and the watchdog stays armed to look once more after we exit.
  */
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st);
 
 /*
  * Interruption. SIGINT, SIGTERM and SIGHUP write their number to a
  * self-pipe (the only work done in the handler, with engine_wakeup()); the
- * event loop sees the pipe readable and stops. A second signal exits the
- * process at once (130 for SIGINT, 143 otherwise), leaving the run to the
- * watchdog.
+ * event loop sees the pipe readable and stops. While env_up() runs, the
+ * handler also calls engine_interrupt() on the engine given here (it must
+ * be the env's): a synchronous step in progress -- network or volume
+ * create, image inspect, pull -- returns at once, and env_up() starts
+ * nothing more and returns ORCH_EINTR. A create the engine was sent is
+ * let finish in the background; env_teardown() waits up to 2 s for it
+ * before it lists the run. Outside env_up() the engine is not
+ * interrupted, so a teardown after a failure runs to its end. A second
+ * signal exits the process at once (130 for SIGINT, 143 otherwise),
+ * leaving the run to the watchdog.
  *
  * env_signals_install() returns the pipe's read end (or a negative code);
  * env_signal() is the first signal received, 0 if none.

@@ -42,6 +42,12 @@ int watchdog_start(const char *project, const char *run_id,
 /* Tell the watchdog to exit without removing anything; frees w. Accepts
  * NULL. */
 void watchdog_release(struct watchdog *w);
+/*
+ * The run is not removed and we are about to exit: free w but keep the
+ * lease open, so that the kernel closes it when we are gone and the
+ * watchdog removes the run then. Accepts NULL.
+ */
+void watchdog_leave(struct watchdog *w);
 /* The watchdog's process id (for messages and tests). */
 pid_t watchdog_pid(const struct watchdog *w);
 

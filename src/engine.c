@@ -69,6 +69,8 @@ struct engine {
 	struct engine_call *reping;  /* the /_ping the parked calls wait for */
 	volatile sig_atomic_t woken;
 	volatile sig_atomic_t interrupts; /* engine_interrupt() count */
+	/* the count engine_interrupt_clear() accepted: only we write it */
+	sig_atomic_t interrupts_seen;
 };
 
 struct engine_call {
@@ -94,6 +96,8 @@ struct engine_call {
 	curl_off_t last_sent;  /* request bytes sent by then */
 	int64_t start_at;      /* on e->delayed: when to hand it to curl */
 	int done, result, delivering, aborted, streaming, deferred;
+	int keep_on_interrupt; /* engine_request.keep_on_interrupt */
+	int orphan;     /* left running by an interrupted operation: ours */
 	int abort_code; /* why on_data stopped the call, with abort_msg */
 	char *abort_msg;
 	CURLcode deferred_cc;
@@ -891,6 +895,7 @@ static struct engine_call *call_new(struct engine *e,
 	c->timeout_ms =
 	        r->timeout_ms == 0 ? e->request_timeout_ms : r->timeout_ms;
 	c->stall_ms = r->stall_ms > 0 ? r->stall_ms : 0;
+	c->keep_on_interrupt = r->keep_on_interrupt && !r->on_data;
 	c->last_progress = now_ms();
 	if (r->body) {
 		if (borrow) {
@@ -1310,7 +1315,8 @@ void engine_call_cancel(struct engine_call *c)
 
 void engine_call_free(struct engine_call *c)
 {
-	if (!c)
+	/* an orphan is the engine's: freed when it ends (orphan_done) */
+	if (!c || (c->orphan && !c->done))
 		return;
 	if (!c->done) {
 		/* freeing a running call abandons it without on_done */
@@ -1346,14 +1352,15 @@ int engine_running(const struct engine *e)
 {
 	int n = 0;
 
+	/* orphans are not the caller's: engine_settle() waits for them */
 	for (struct engine_call *c = e->active; c; c = c->next)
-		n++;
+		n += !c->orphan;
 	for (struct engine_call *c = e->parked; c; c = c->next)
-		n++;
+		n += !c->orphan;
 	for (struct engine_call *c = e->failed; c; c = c->next)
 		n++;
 	for (struct engine_call *c = e->delayed; c; c = c->next)
-		n++;
+		n += !c->orphan;
 	return n;
 }
 
@@ -1507,29 +1514,123 @@ void engine_interrupt(struct engine *e)
 	engine_wakeup(e);
 }
 
+int engine_interrupt_clear(struct engine *e)
+{
+	sig_atomic_t n = e->interrupts;
+	int pending = n != e->interrupts_seen;
+
+	e->interrupts_seen = n;
+	return pending;
+}
+
+static int interrupt_pending(const struct engine *e)
+{
+	return e->interrupts != e->interrupts_seen;
+}
+
+static void orphan_done(struct engine_call *c, void *ud)
+{
+	(void)ud;
+	engine_call_free(c);
+}
+
+/*
+ * Stop waiting for c. A create the engine has begun is left running as
+ * an orphan: the engine completes it whether or not anyone listens
+ * (Docker finishes a network create whose client went away), so the
+ * caller waits for it with engine_settle() before it lists what to
+ * remove. Everything else is cancelled: a read changes nothing, and a
+ * pull or build whose connection drops is cancelled by the engine.
+ */
+static void interrupt_call(struct engine *e, struct engine_call *c)
+{
+	long sent = 0;
+	int active = 0;
+
+	for (struct engine_call *a = e->active; a; a = a->next)
+		active |= a == c;
+	/* nothing sent yet (submitted after the interruption, or still
+	   connecting): the engine never saw it, and never will */
+	if (active && c->easy)
+		curl_easy_getinfo(c->easy, CURLINFO_REQUEST_SIZE, &sent);
+	if (c->keep_on_interrupt && active && sent > 0 && !c->aborted) {
+		c->orphan = 1;
+		c->on_done = orphan_done;
+		c->ud = NULL;
+		return;
+	}
+	engine_call_cancel(c);
+	set_call_error(c, ORCH_EINTR, "%s %s: interrupted", c->method, c->path);
+}
+
 /* Run one call to completion; other calls progress meanwhile. */
 static int run(struct engine *e, struct engine_call *c)
 {
-	sig_atomic_t gen = e->interrupts;
+	for (;;) {
+		int rc;
 
-	while (!c->done) {
-		int rc = engine_wait(e, NULL, 0, -1);
-
+		if (interrupt_pending(e) && !c->done) {
+			interrupt_call(e, c);
+			return orch_error_code(ORCH_EINTR, "%s %s: interrupted",
+			                       c->method, c->path);
+		}
+		if (c->done)
+			break;
+		rc = engine_wait(e, NULL, 0, -1);
 		if (rc < 0) {
 			engine_call_cancel(c);
 			set_call_error(c, rc, "%s", orch_error_last());
 			return rc;
 		}
-		if (e->interrupts != gen && !c->done) {
-			engine_call_cancel(c);
-			set_call_error(c, ORCH_EINTR, "%s %s: interrupted",
-			               c->method, c->path);
-			return orch_error_code(ORCH_EINTR, "%s", c->error);
-		}
 	}
 	if (c->result)
 		orch_error_code(c->result, "%s", c->error);
 	return c->result;
+}
+
+/* An orphan still running (or held back for a new API version). */
+static struct engine_call *first_orphan(const struct engine *e)
+{
+	struct engine_call *lists[] = { e->active, e->delayed, e->parked };
+
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		for (struct engine_call *c = lists[i]; c; c = c->next)
+			if (c->orphan)
+				return c;
+	return NULL;
+}
+
+int engine_settle(struct engine *e, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct engine_call *c;
+	char *first = NULL, t[32];
+	int n = 0;
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+
+		if (!first_orphan(e) || left <= 0)
+			break;
+		if (engine_wait(e, NULL, 0, (int)left) < 0)
+			break;
+	}
+	/* a cancelled orphan frees itself: look again from the start */
+	while ((c = first_orphan(e))) {
+		if (!n++)
+			first = xasprintf("%s %s", c->method, c->path);
+		engine_call_cancel(c);
+	}
+	if (n) {
+		fmt_ms(t, sizeof(t), timeout_ms);
+		orch_error_code(ORCH_ETIMEOUT,
+		                "%s%s: no answer from the engine within %s of "
+		                "the interruption: what it creates may "
+		                "outlive the teardown",
+		                first, n > 1 ? " (and more)" : "", t);
+	}
+	free(first);
+	return n;
 }
 
 int engine_request_sync(struct engine *e, const struct engine_request *r,
@@ -1538,6 +1639,14 @@ int engine_request_sync(struct engine *e, const struct engine_request *r,
 	struct engine_call *c = engine_call_start(e, r);
 	int rc = run(e, c);
 
+	if (c->orphan && !c->done) {
+		/* still running, and no longer ours to read or free */
+		if (status)
+			*status = 0;
+		if (body)
+			buf_reset(body);
+		return rc;
+	}
 	if (status)
 		*status = c->status;
 	if (body) {
@@ -1563,6 +1672,21 @@ static int req(struct engine *e, const char *method, const char *path,
 	};
 
 	return engine_request_sync(e, &r, status, body);
+}
+
+/* POST a create: left running when interrupted (engine_settle()). */
+static int req_create(struct engine *e, const char *path, const char *json,
+                      struct buf *body)
+{
+	struct engine_request r = {
+		.method = "POST",
+		.path = path,
+		.body = json,
+		.body_len = strlen(json),
+		.keep_on_interrupt = 1,
+	};
+
+	return engine_request_sync(e, &r, NULL, body);
 }
 
 /* Parse the body of a successful call as JSON. */
@@ -1606,7 +1730,7 @@ void engine_free(struct engine *e)
 		   else could free it (or the call) any more */
 		if (c->on_done == exec_step)
 			exec_free(c->ud);
-		else if (c->on_done == reping_done)
+		else if (c->on_done == reping_done || c->orphan)
 			engine_call_free(c); /* ours alone too */
 	}
 	if (e->multi) {
@@ -2231,7 +2355,7 @@ static int create_json(struct engine *e, const char *path, cJSON *body,
 
 	if (id)
 		*id = NULL;
-	rc = req(e, "POST", path, json, 0, NULL, &b);
+	rc = req_create(e, path, json, &b);
 	if (rc == 0 && id) {
 		rc = parse_body(path, &b, &j);
 		if (rc == 0)
@@ -2394,7 +2518,7 @@ int engine_volume_create(struct engine *e, const char *name,
 	cJSON_AddStringToObject(o, "Name", name);
 	cJSON_AddItemToObject(o, "Labels", labels_json(labels, nlabels));
 	json = json_print(o);
-	rc = req(e, "POST", "/volumes/create", json, 0, NULL, &b);
+	rc = req_create(e, "/volumes/create", json, &b);
 	if (rc == 0 && got)
 		rc = parse_body("POST /volumes/create", &b, &j);
 	if (rc == 0 && got) {
@@ -3211,17 +3335,16 @@ int engine_exec(struct engine *e, const char *id, char *const *argv,
 	        exec_new(e, id, argv, user, timeout_ms,
 	                 output && output->cap ? output->cap : DEFAULT_BODY_CAP,
 	                 NULL, NULL);
-	sig_atomic_t gen = e->interrupts;
-	int rc;
+	int rc = 0;
 
 	while (!x->finished) {
-		rc = engine_wait(e, NULL, 0, -1);
-		if (rc < 0) {
+		if (interrupt_pending(e)) {
+			/* finishes the exec with ORCH_EINTR */
 			engine_call_cancel(x->call);
 			break;
 		}
-		if (e->interrupts != gen && !x->finished) {
-			/* finishes the exec with ORCH_EINTR */
+		rc = engine_wait(e, NULL, 0, -1);
+		if (rc < 0) {
 			engine_call_cancel(x->call);
 			break;
 		}

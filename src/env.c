@@ -12,6 +12,10 @@
  * in the service: synchronous engine calls made from step() run the same
  * curl loop, so a callback must never re-enter the state machine.
  *
+ * Signals reach the loops through the pipe, and the synchronous steps
+ * (network and volume creates, image inspects and pulls) through
+ * engine_interrupt(), which the handler calls while env_up() runs.
+ *
  * Container creation is built here over engine_call_start() rather than
  * engine_container_create(): that one is synchronous, and creating every
  * container in parallel is most of what makes bring-up fast.
@@ -52,6 +56,14 @@
 #define MAX_LABELS       16
 /* Allowance for the engine's own latency on an exec probe. */
 #define EXEC_SLACK_MS 5000
+/*
+ * How long teardown after a signal waits for the engine to answer a
+ * create that was in flight (engine_settle()): Docker completes it
+ * anyway, and the object must exist when teardown lists the run. A
+ * network create takes 0.1 s here, 0.6 s under heavy load; a CI runner
+ * sends SIGTERM 7.5 s after SIGINT.
+ */
+#define SETTLE_INTERRUPTED_MS 2000
 
 struct svc {
 	struct env_service pub;
@@ -161,6 +173,8 @@ static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t sig_first;
 static volatile sig_atomic_t sig_count;
 static struct engine *volatile sig_engine;
+/* env_up() runs: a signal also interrupts the engine's synchronous calls */
+static volatile sig_atomic_t sig_armed;
 
 int env_signal_exit(int signo)
 {
@@ -178,7 +192,9 @@ static void on_signal(int signo)
 	if (write(sig_pipe[1], &b, 1) < 0) {
 		/* the pipe holds the first byte already; nothing to do */
 	}
-	if (sig_engine)
+	if (sig_engine && sig_armed)
+		engine_interrupt(sig_engine);
+	else if (sig_engine)
 		engine_wakeup(sig_engine);
 	errno = saved;
 }
@@ -203,6 +219,41 @@ int env_signals_install(struct engine *e)
 int env_signal(void)
 {
 	return sig_first;
+}
+
+/*
+ * While env_up() runs, a signal interrupts the engine too: a network
+ * create, an image inspect or a pull in progress returns at once
+ * (engine_interrupt()), and so does every one after it. Outside it the
+ * engine is left alone: teardown after a failure and the keep marker run
+ * to their end (a second signal still exits at once).
+ */
+static void signals_arm(struct env *env)
+{
+	if (env->signal_fd < 0 || sig_engine != env->e)
+		return;
+	sig_armed = 1;
+	/* one that came before: its handler did not interrupt the engine */
+	if (sig_first)
+		engine_interrupt(env->e);
+}
+
+static void signals_disarm(struct env *env)
+{
+	if (!sig_armed)
+		return;
+	sig_armed = 0;
+	engine_interrupt_clear(env->e);
+}
+
+/* ORCH_EINTR once a signal came (env_signals_install()), else 0. */
+static int check_signal(struct env *env)
+{
+	if (env->signal_fd < 0 || !sig_first)
+		return 0;
+	env->interrupted = 1;
+	return orch_error_code(ORCH_EINTR, "interrupted by signal %d",
+	                       env_signal());
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -508,6 +559,8 @@ void env_free(struct env *env)
 	 * down (we are dying on purpose): leave its pipe open until exit, so
 	 * it removes the run then.
 	 */
+	watchdog_leave(env->wd);
+	env->wd = NULL;
 	free(env->svcs);
 	free(env->project);
 	free(env->network);
@@ -783,6 +836,8 @@ static int resolve_image(struct env *env, struct svc *s)
 	                   &s->img_cmd);
 	if (rc == ORCH_ENOTFOUND && !s->spec->build) {
 		rc = engine_image_pull(env->e, s->image);
+		if (rc == ORCH_EINTR)
+			goto out;
 		if (rc) {
 			/* the message is rebuilt from itself: copy it first */
 			char *why = xstrdup(orch_error_last());
@@ -1708,6 +1763,10 @@ static void ungate(struct env *env, struct svc *s)
 	/* the name is taken until the gated container is gone */
 	if (s->id)
 		engine_container_remove(env->e, s->id, 1);
+	/* interrupted (the remove was dropped): nothing more is created,
+	   the loop stops and teardown removes the container */
+	if (check_signal(env))
+		return;
 	free(s->id);
 	s->id = NULL;
 	s->pub.container_id = NULL;
@@ -2077,6 +2136,11 @@ static int loop(struct env *env)
 		unsigned nfds = 0;
 		int timeout;
 
+		/* one that came while step() ran a synchronous call */
+		if (check_signal(env)) {
+			rc = ORCH_EINTR;
+			break;
+		}
 		rc = step(env);
 		if (rc)
 			break;
@@ -2274,7 +2338,7 @@ static int prepare(struct env *env)
 	return 0;
 }
 
-int env_up(struct env *env, const enum env_mode *modes)
+static int bring_up(struct env *env, const enum env_mode *modes)
 {
 	int64_t wall = wall_ms();
 	int rc;
@@ -2300,7 +2364,12 @@ int env_up(struct env *env, const enum env_mode *modes)
 			                       ms->name);
 	}
 
-	rc = prepare(env);
+	/* from here on a signal makes each step below return at once */
+	rc = check_signal(env);
+	if (rc == 0)
+		rc = prepare(env);
+	if (rc == 0)
+		rc = check_signal(env);
 	if (rc)
 		return rc;
 	if (!env->events) {
@@ -2365,7 +2434,9 @@ int env_up(struct env *env, const enum env_mode *modes)
 			                  s->ms->name,
 			                  s->target == ENV_STUB ? "-stub" : "");
 	}
-	rc = build_images(env);
+	rc = check_signal(env);
+	if (rc == 0)
+		rc = build_images(env);
 	if (rc)
 		goto fail;
 	for (size_t i = 0; i < env->n; i++) {
@@ -2374,12 +2445,19 @@ int env_up(struct env *env, const enum env_mode *modes)
 		if (s->target == ENV_ABSENT || s->id || s->create_call)
 			continue;
 		rc = resolve_image(env, s);
+		if (rc == ORCH_EINTR)
+			goto fail;
 		if (rc) {
 			s->pub.state = ENV_FAILED;
 			env->failed_service = xstrdup(s->ms->name);
 			goto fail;
 		}
 	}
+	/* nothing is created after a signal (the gate's engine_version()
+	   above may have been the call it cut short) */
+	rc = check_signal(env);
+	if (rc)
+		goto fail;
 	for (size_t i = 0; i < env->n; i++) {
 		struct svc *s = &env->svcs[i];
 
@@ -2424,6 +2502,20 @@ fail : {
 	return rc;
 }
 
+int env_up(struct env *env, const enum env_mode *modes)
+{
+	int rc;
+
+	signals_arm(env);
+	rc = bring_up(env, modes);
+	/* what failed after a signal failed because of it (a call it
+	   interrupted, a probe cut short): the run was interrupted */
+	if (rc && rc != ORCH_EINTR && check_signal(env))
+		rc = ORCH_EINTR;
+	signals_disarm(env);
+	return rc;
+}
+
 /* ---- keep and teardown -------------------------------------------------- */
 
 int env_keep(struct env *env)
@@ -2445,14 +2537,23 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 {
 	struct teardown_opts o = { 0 };
 	struct teardown_stats local;
+	char *unanswered = NULL;
 	int rc;
 
 	stop_all(env);
+	/* a create a signal interrupted may still make its object: wait
+	   for the engine's answer, so that the listing below sees it */
+	if (engine_settle(env->e, SETTLE_INTERRUPTED_MS))
+		unanswered = xstrdup(orch_error_last());
 	o.project = env->project;
 	o.run_id = env->run_id;
 	o.force_kill = force_kill;
 	o.deadline_ms = 30000;
 	rc = teardown_run(env->e, &o, st ? st : &local);
+	/* the engine may still create it: the watchdog looks once more */
+	if (rc == 0 && unanswered)
+		rc = orch_error_code(ORCH_ETIMEOUT, "%s", unanswered);
+	free(unanswered);
 	if (rc == 0 && env->wd) {
 		watchdog_release(env->wd);
 		env->wd = NULL;

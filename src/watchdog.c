@@ -319,6 +319,12 @@ void watchdog_release(struct watchdog *w)
 	free(w);
 }
 
+void watchdog_leave(struct watchdog *w)
+{
+	/* w->fd stays open on purpose: its closing at exit is the signal */
+	free(w);
+}
+
 pid_t watchdog_pid(const struct watchdog *w)
 {
 	return w ? w->pid : -1;

@@ -11,7 +11,14 @@ meets them -- exit status, the message, and that the run is removed:
   the project name come from the current directory;
 - a declared volume whose name is taken: volume create answers 201 with
   the existing volume, as Docker does; `up` sees from its labels that it
-  is not this run's, exits 3 naming it, and neither uses nor removes it.
+  is not this run's, exits 3 naming it, and neither uses nor removes it;
+- a signal during a synchronous step -- a pull or an image inspect that
+  sends nothing, a network or volume create that is never answered (the
+  object made, as Docker makes it, but no answer) or answered late (the
+  object appears only then): `up` drops the request at once (a create
+  is let finish for up to 2 s, so that what it makes is removed too),
+  issues the teardown of its run and exits 130/143 within a second or
+  two, leaving nothing of the run behind.
 
 The fake keeps the objects `up` creates and answers the label listings
 of the teardown from them, so "nothing left" means what it says. TAP
@@ -22,6 +29,8 @@ usage: up-faults.py ORCHESTRATE
 import http.server
 import json
 import os
+import re
+import signal
 import socketserver
 import subprocess
 import sys
@@ -31,6 +40,7 @@ import time
 import urllib.parse
 
 LP = "io.orchestrate."
+LATE_S = 0.8  # how late the "network-late" engine answers
 results = []
 
 
@@ -49,6 +59,18 @@ class Engine:
         self.taken = {}     # name suffix -> labels of a volume that exists
         self.log = []
         self.lock = threading.Lock()
+        # requests that hang: "pull", "inspect", "network", "volume"
+        # (never answered) or "network-late" (answered after LATE_S)
+        self.hang = set()
+        self.arrived = threading.Event()  # a hanging request came
+        self.closed = {}  # path -> when the client dropped the request
+        self.answered = {}  # path -> when a late answer was sent
+
+    def new_network(self, body):
+        nid = "net%d" % (len(self.networks) + 1)
+        self.networks[nid] = {"Name": body["Name"],
+                              "Labels": body.get("Labels", {})}
+        return 201, {"Id": nid, "Warning": ""}
 
     def matches(self, lab, query):
         f = urllib.parse.parse_qs(query).get("filters")
@@ -70,12 +92,23 @@ class Engine:
             parts = p.strip("/").split("/")
             q = url.query
             if method == "POST" and p == "/networks/create":
-                nid = "net%d" % (len(self.networks) + 1)
-                self.networks[nid] = {"Name": body["Name"],
-                                      "Labels": body.get("Labels", {})}
-                return 201, {"Id": nid, "Warning": ""}
+                if "network-late" in self.hang:
+                    # made and answered only after a while: a loaded
+                    # engine
+                    self.arrived.set()
+                    return "late", lambda: self.new_network(body)
+                status, data = self.new_network(body)
+                if "network" in self.hang:
+                    # Docker makes the network; the answer never comes
+                    self.arrived.set()
+                    return "silent", None
+                return status, data
             if method == "POST" and p == "/volumes/create":
                 name = body["Name"]
+                if "volume" in self.hang:
+                    self.volumes[name] = body.get("Labels", {})
+                    self.arrived.set()
+                    return "silent", None
                 for suffix, lab in self.taken.items():
                     if name.endswith(suffix):
                         # it was there before: Docker hands it back
@@ -86,9 +119,16 @@ class Engine:
             if method == "GET" and p == "/events":
                 return "hold", None
             if method == "GET" and parts[0] == "images":
+                if "inspect" in self.hang:
+                    self.arrived.set()
+                    return "silent", None
                 return 404, {"message": "No such image: " +
                              urllib.parse.unquote(parts[1])}
             if method == "POST" and p == "/images/create":
+                if "pull" in self.hang:
+                    # a registry that never answers: not even headers
+                    self.arrived.set()
+                    return "silent", None
                 return "stall", {"status": "Pulling fs layer", "id": "1"}
             if method == "POST" and p == "/build":
                 return "stall", {"stream": "Step 1/2 : FROM scratch\n"}
@@ -158,6 +198,14 @@ def serve(engine, sock_path):
             while self.rfile.read(1):
                 pass
 
+        def silent(self):
+            """No answer at all, until the client goes away."""
+            self.close_connection = True
+            while self.rfile.read(1):
+                pass
+            with engine.lock:
+                engine.closed[self.path] = time.monotonic()
+
         def any(self):
             n = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(n) if n else b""
@@ -169,6 +217,14 @@ def serve(engine, sock_path):
             if status in ("stall", "hold"):
                 self.hold(data)
                 return
+            if status == "silent":
+                self.silent()
+                return
+            if status == "late":
+                time.sleep(LATE_S)
+                with engine.lock:
+                    status, data = data()
+                    engine.answered[self.path] = time.monotonic()
             out = b"OK" if data is None and status == 200 else \
                 (json.dumps(data).encode() if data is not None else b"")
             self.send_response(status)
@@ -226,6 +282,67 @@ def case(orch, tmp, manifest, extra_env=None, setup=None, stdin=False):
         srv.server_close()
         os.unlink(sock)
     return p, e
+
+
+def interrupted(orch, tmp, manifest, hang, sig):
+    """Run `up` of manifest on a fake engine where the requests in hang
+    hang; send sig 0.2 s after the first of them arrived. Returns the
+    process (.seconds: from the signal to its exit, .signalled_at), the
+    engine and the run id."""
+    sock = os.path.join(tmp, "engine.sock")
+    wdlog = os.path.join(tmp, "watchdog.log")
+    e = Engine()
+    e.hang = set(hang)
+    srv = serve(e, sock)
+    env = dict(os.environ)
+    env["DOCKER_HOST"] = "unix://" + sock
+    env["ORCHESTRATE_WATCHDOG_LOG"] = wdlog
+    env.pop("ORCHESTRATE_PROJECT", None)
+    env.pop("ORCHESTRATE_STALL_TIMEOUT", None)
+    with open(os.path.join(tmp, "orchestrate.yaml"), "w") as f:
+        f.write(manifest)
+    try:
+        p = subprocess.Popen([orch, "-p", "faults", "up"], cwd=tmp, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+        p.arrived = e.arrived.wait(20)
+        time.sleep(0.2)
+        p.signalled_at = time.monotonic()
+        p.send_signal(sig)
+        try:
+            p.stdout_text, p.stderr_text = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.stdout_text, p.stderr_text = p.communicate()
+        p.seconds = time.monotonic() - p.signalled_at
+        # a watchdog left armed removes the run once more: let it finish
+        # against this engine before it goes
+        for _ in range(100):
+            if os.path.exists(wdlog) and "owner gone" in open(wdlog).read():
+                break
+            if "watchdog" not in p.stderr_text:
+                break
+            time.sleep(0.1)
+        p.watchdog = open(wdlog).read() if os.path.exists(wdlog) else ""
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        os.unlink(sock)
+    m = re.search(r"run ([0-9a-f]{12})", p.stderr_text)
+    print("# orchestrate up: exit %d %.2fs after the signal: %s" % (
+        p.returncode, p.seconds,
+        p.stderr_text.strip()[-900:].replace("\n", " | ")))
+    return p, e, m.group(1) if m else None
+
+
+def run_torn_down(e, run):
+    """The teardown of run was issued: each kind listed by its run-id
+    label, the network removed."""
+    want = urllib.parse.quote(json.dumps(LP + "run-id=" + run))[3:-3]
+    listed = [path for prefix in ("/v1.41/containers/json",
+                                  "/v1.41/networks?", "/v1.41/volumes?")
+              for path in e.calls("GET", prefix) if want in path]
+    return len(listed) >= 3 and e.calls("DELETE", "/v1.41/networks/")
 
 
 def nothing_left(e):
@@ -315,6 +432,75 @@ def main():
                len(e.calls("DELETE", "/v1.41/networks/")) == 1 and
                not e.networks, "nothing else was started; the run's "
                "network is removed")
+
+    # -- signals during the synchronous steps -----------------------------
+    web = "services:\n  web:\n    image: registry.invalid/hang/web:1\n"
+    for hang, sig, what in ((("pull",), signal.SIGINT, "a pull that sends "
+                             "nothing"),
+                            (("inspect",), signal.SIGTERM, "an image "
+                             "inspect that is never answered")):
+        code = 130 if sig == signal.SIGINT else 143
+        name = signal.Signals(sig).name
+        with tempfile.TemporaryDirectory() as tmp:
+            p, e, run = interrupted(orch, tmp, web, hang, sig)
+            path = [k for k in e.closed if "/images/" in k]
+            ok(p.arrived and p.returncode == code,
+               "%s during %s: exit %d" % (name, what, code))
+            ok(p.seconds < 1.5, "%s: gone %.2fs after the signal" %
+               (what, p.seconds))
+            ok(path and e.closed[path[0]] - p.signalled_at < 1.0,
+               "%s: the request is dropped at once (%.2fs)" %
+               (what, e.closed[path[0]] - p.signalled_at if path else -1))
+            ok("interrupted by %s: removing run %s" % (name, run) in
+               p.stderr_text and "could not be pulled" not in
+               p.stderr_text, "%s: said so, and not as a failed pull" %
+               what)
+            ok(run and run_torn_down(e, run) and nothing_left(e),
+               "%s: the run's teardown was issued; nothing of it is left"
+               % what)
+
+    # a create that was sent: the engine completes it whether or not we
+    # listen, so teardown waits for its answer (up to 2 s), then lists
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e, run = interrupted(orch, tmp, web, ("network-late",),
+                                signal.SIGINT)
+        answered = e.answered.get("/v1.41/networks/create")
+        deleted = [i for i, (m, path) in enumerate(e.log)
+                   if m == "DELETE" and path.startswith("/v1.41/networks/")]
+        ok(p.arrived and p.returncode == 130,
+           "SIGINT during a network create answered late: exit 130")
+        ok(p.seconds < 2.0, "gone %.2fs after the signal, the create "
+           "answered %.2fs after it" % (
+               p.seconds, answered - p.signalled_at if answered else -1))
+        ok(answered and deleted and run and run_torn_down(e, run) and
+           nothing_left(e), "the network made after the signal is "
+           "removed too")
+        ok("no answer" not in p.stderr_text and p.watchdog == "",
+           "no warning; the watchdog was released")
+
+    for hang, sig, manifest, what in (
+            (("network",), signal.SIGTERM, web, "network"),
+            (("volume",), signal.SIGHUP, web + "    volumes: ['data:/d']\n"
+             "volumes:\n  data: {}\n", "volume")):
+        name = signal.Signals(sig).name
+        with tempfile.TemporaryDirectory() as tmp:
+            p, e, run = interrupted(orch, tmp, manifest, hang, sig)
+            ok(p.arrived and p.returncode == 143,
+               "%s during a %s create never answered: exit 143" %
+               (name, what))
+            ok(2.0 <= p.seconds < 3.5, "%s create: gone %.2fs after the "
+               "signal (2 s for the engine to answer)" % (what, p.seconds))
+            ok("POST /v1.41/%ss/create: no answer from the engine within "
+               "2s of the interruption" % what in p.stderr_text and
+               "the watchdog or 'orchestrate gc' will finish" in
+               p.stderr_text, "%s create: the message says which create "
+               "went unanswered" % what)
+            ok(run and run_torn_down(e, run) and nothing_left(e),
+               "%s create: the %s the engine made is removed" %
+               (what, what))
+            ok("owner gone; removed 0 containers, 0 networks, 0 volumes"
+               in p.watchdog, "%s create: the watchdog, left armed, "
+               "looked once more" % what)
 
     # -- a malformed override is a usage error ----------------------------
     with tempfile.TemporaryDirectory() as tmp:

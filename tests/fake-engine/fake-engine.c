@@ -3,7 +3,8 @@
  * like a Docker engine, with canned replies per scenario (in the style
  * of curl's tests/server). It exists for the error paths a real engine
  * rarely shows: 404, 409, 304, 400 "client version too old", errors
- * inside 200 streams, truncated frames, and requests never answered.
+ * inside 200 streams, truncated frames, and requests answered late or
+ * never (network creates named "late" and "hung", below).
  *
  *   fake-engine SOCKET SCENARIO
  *
@@ -34,8 +35,10 @@
 
 static const char *scenario;
 /* shared by every connection's process: counts exec inspects, accepted
-   connections and pings (GET /_conns and /_pings answer the latter) */
-static unsigned *inspects, *conns, *pings;
+   connections, pings, network creates received and network creates
+   answered (GET /_conns, /_pings, /_creates and /_answered answer the
+   last four) */
+static unsigned *inspects, *conns, *pings, *creates, *answered;
 
 static void put(int fd, const void *p, size_t n)
 {
@@ -190,8 +193,35 @@ static int events_variant(int fd, const char *path)
 	return -1;
 }
 
+static void count_reply(int fd, const unsigned *n)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "{\"n\":%u}",
+	         __atomic_load_n(n, __ATOMIC_SEQ_CST));
+	reply(fd, 200, "OK", b);
+}
+
+/*
+ * POST /networks/create by the name asked for: "hung" is never answered,
+ * "late" is answered after 600 ms (an engine under load), any other at
+ * once. An answer counts once written: to a client that went away the
+ * write fails and the process ends first.
+ */
+static void network_create(int fd, const char *body)
+{
+	__atomic_add_fetch(creates, 1, __ATOMIC_SEQ_CST);
+	if (strstr(body, "\"Name\":\"hung\""))
+		never_answer(fd);
+	if (strstr(body, "\"Name\":\"late\""))
+		nap(600);
+	reply(fd, 201, "Created", "{\"Id\":\"n1\",\"Warning\":\"\"}");
+	__atomic_add_fetch(answered, 1, __ATOMIC_SEQ_CST);
+}
+
 /* Returns 0 to keep the connection, 1 to close it. */
-static int answer(int fd, const char *method, const char *path)
+static int answer(int fd, const char *method, const char *path,
+                  const char *body)
 {
 	if (!strcmp(scenario, "hang"))
 		never_answer(fd);
@@ -220,19 +250,19 @@ static int answer(int fd, const char *method, const char *path)
 		return 0;
 	}
 	if (strstr(path, "/_conns")) {
-		char b[32];
-
-		snprintf(b, sizeof(b), "{\"n\":%u}",
-		         __atomic_load_n(conns, __ATOMIC_SEQ_CST));
-		reply(fd, 200, "OK", b);
+		count_reply(fd, conns);
 		return 0;
 	}
 	if (strstr(path, "/_pings")) {
-		char b[32];
-
-		snprintf(b, sizeof(b), "{\"n\":%u}",
-		         __atomic_load_n(pings, __ATOMIC_SEQ_CST));
-		reply(fd, 200, "OK", b);
+		count_reply(fd, pings);
+		return 0;
+	}
+	if (strstr(path, "/_creates")) {
+		count_reply(fd, creates);
+		return 0;
+	}
+	if (strstr(path, "/_answered")) {
+		count_reply(fd, answered);
 		return 0;
 	}
 	if (!strcmp(scenario, "downgraded") && starts(path, "/v1.43/")) {
@@ -279,7 +309,9 @@ static int answer(int fd, const char *method, const char *path)
 		      "{\"message\":\"unversioned request\"}");
 		return 0;
 	}
-	if (!strcmp(path, "/containers/missing/json")) {
+	if (!strcmp(method, "POST") && !strcmp(path, "/networks/create")) {
+		network_create(fd, body);
+	} else if (!strcmp(path, "/containers/missing/json")) {
 		reply(fd, 404, "Not Found",
 		      "{\"message\":\"No such container: missing\"}");
 	} else if (starts(path, "/containers/create")) {
@@ -424,13 +456,12 @@ static int answer(int fd, const char *method, const char *path)
 	} else {
 		reply(fd, 404, "Not Found", "{\"message\":\"page not found\"}");
 	}
-	(void)method;
 	return 0;
 }
 
 static void serve(int fd)
 {
-	char req[65536];
+	char req[65536], body[4096];
 	size_t len = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -438,7 +469,7 @@ static void serve(int fd)
 		char *end, method[16], path[4096];
 		long clen = 0;
 		char *cl;
-		size_t head;
+		size_t head, blen;
 
 		while (!(end = memmem(req, len, "\r\n\r\n", 4))) {
 			ssize_t r;
@@ -467,9 +498,14 @@ static void serve(int fd)
 				_exit(0);
 			len += (size_t)r;
 		}
+		/* enough of it to choose an answer by */
+		blen = (size_t)clen < sizeof(body) ? (size_t)clen
+		                                   : sizeof(body) - 1;
+		memcpy(body, req + head, blen);
+		body[blen] = '\0';
 		memmove(req, req + head + clen, len - head - (size_t)clen);
 		len -= head + (size_t)clen;
-		if (answer(fd, method, path))
+		if (answer(fd, method, path, body))
 			break;
 	}
 	close(fd);
@@ -486,12 +522,14 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	scenario = argv[2];
-	inspects = mmap(NULL, 3 * sizeof(*inspects), PROT_READ | PROT_WRITE,
+	inspects = mmap(NULL, 5 * sizeof(*inspects), PROT_READ | PROT_WRITE,
 	                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (inspects == MAP_FAILED)
 		return 1;
 	conns = inspects + 1;
 	pings = inspects + 2;
+	creates = inspects + 3;
+	answered = inspects + 4;
 	signal(SIGCHLD, SIG_IGN); /* no zombies */
 	signal(SIGPIPE, SIG_IGN);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);

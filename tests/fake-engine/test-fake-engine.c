@@ -4,8 +4,9 @@
  * 304, 400 "client version too old/new" (renegotiated once), an error
  * inside a 200 pull stream, a truncated multiplexed frame, requests that
  * never answer, exec exit codes taken from inspect, events split across
- * reads, a container wait that never returns, and the version command's
- * exit 3 without an engine.
+ * reads, a container wait that never returns, interruption (a pull
+ * cancelled, a create left running and settled), and the version
+ * command's exit 3 without an engine.
  *
  *   test-fake-engine FAKE_ENGINE ORCHESTRATE
  */
@@ -765,29 +766,145 @@ static void on_alarm(int sig)
 	engine_interrupt(alarm_engine);
 }
 
-/* A signal handler can stop a synchronous call that never answers. */
+/* engine_interrupt(e) from a signal handler in ms, as `up`'s does. */
+static void interrupt_in(struct engine *e, long ms)
+{
+	struct itimerval it = { .it_value = { ms / 1000, (ms % 1000) * 1000 } };
+
+	alarm_engine = e;
+	signal(SIGALRM, on_alarm);
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/*
+ * A signal handler can stop a synchronous call that never answers; the
+ * interruption holds (nothing more is sent) until it is cleared.
+ */
 TEST(interrupt_sync_call)
 {
 	struct engine *e = connect_fake("ok", 0);
 	struct engine_request r = { .method = "GET",
 		                    .path = "/info",
 		                    .timeout_ms = 10000 };
-	struct itimerval it = { .it_value = { 0, 200000 } };
 	struct engine_version v;
 	int64_t t0 = now_ms();
 
 	ASSERT(e);
-	alarm_engine = e;
-	signal(SIGALRM, on_alarm);
-	ASSERT_EQ_INT(setitimer(ITIMER_REAL, &it, NULL), 0);
+	interrupt_in(e, 200);
 	ASSERT_EQ_INT(engine_request_sync(e, &r, NULL, NULL), ORCH_EINTR);
 	ASSERT(now_ms() - t0 < 2000);
 	ASSERT_CONTAINS(orch_error_last(), "GET /v1.41/info: interrupted");
-	/* only the calls running then: the next one works */
+	/* until cleared, later operations stop before they send anything */
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_version(e, &v), ORCH_EINTR);
+	ASSERT_EQ_INT(engine_network_create(e, "n", NULL, 0, NULL), ORCH_EINTR);
+	ASSERT_CONTAINS(orch_error_last(),
+	                "POST /v1.41/networks/create: interrupted");
+	ASSERT(now_ms() - t0 < 100);
+	ASSERT_EQ_INT(engine_interrupt_clear(e), 1);
+	ASSERT_EQ_INT(engine_interrupt_clear(e), 0);
+	ASSERT_EQ_INT(fake_count(e, "/_creates"), 0);
+	/* a read is cancelled, not left running */
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_settle(e, 2000), 0);
+	ASSERT(now_ms() - t0 < 100);
 	ASSERT_EQ_INT(engine_version(e, &v), 0);
 	engine_version_release(&v);
 	signal(SIGALRM, SIG_DFL);
 	engine_free(e);
+}
+
+/* An interrupted pull drops its connection: the engine cancels it. */
+TEST(interrupt_pull)
+{
+	struct engine *e = connect_fake("ok", 0);
+	int64_t t0 = now_ms();
+
+	ASSERT(e);
+	interrupt_in(e, 200);
+	ASSERT_EQ_INT(engine_image_pull(e, "stall:1"), ORCH_EINTR);
+	ASSERT(now_ms() - t0 < 1000);
+	ASSERT_CONTAINS(orch_error_last(), "pulling 'stall:1'");
+	ASSERT_CONTAINS(orch_error_last(),
+	                "POST /v1.41/images/create: interrupted");
+	engine_interrupt_clear(e);
+	ASSERT_EQ_INT(engine_running(e), 0);
+	ASSERT_EQ_INT(engine_settle(e, 1000), 0);
+	signal(SIGALRM, SIG_DFL);
+	engine_free(e);
+}
+
+/*
+ * A create the engine was sent is left running when interrupted, and
+ * engine_settle() waits for the engine's answer: what it created exists
+ * by the time the caller lists the run.
+ */
+TEST(interrupt_create_settles)
+{
+	struct engine *e = connect_fake("ok", 0);
+	int64_t t0 = now_ms(), t1;
+	char *id = NULL;
+
+	ASSERT(e);
+	interrupt_in(e, 150);
+	ASSERT_EQ_INT(engine_network_create(e, "late", NULL, 0, &id),
+	              ORCH_EINTR);
+	t1 = now_ms();
+	ASSERT(t1 - t0 < 500); /* the fake answers after 600 ms */
+	ASSERT(id == NULL);
+	ASSERT_EQ_INT(engine_interrupt_clear(e), 1);
+	/* the caller's calls: none; the create runs on */
+	ASSERT_EQ_INT(engine_running(e), 0);
+	ASSERT_EQ_INT(engine_settle(e, 5000), 0);
+	printf("# settled %lld ms after the interruption\n",
+	       (long long)(now_ms() - t1));
+	ASSERT(now_ms() - t0 >= 550);
+	ASSERT(now_ms() - t0 < 3000);
+	ASSERT_EQ_INT(fake_count(e, "/_creates"), 1);
+	ASSERT_EQ_INT(fake_count(e, "/_answered"), 1);
+	signal(SIGALRM, SIG_DFL);
+	engine_free(e);
+}
+
+/* One the engine never answers is given up at the settle limit. */
+TEST(interrupt_create_unanswered)
+{
+	struct engine *e = connect_fake("ok", 0);
+	int64_t t0;
+
+	ASSERT(e);
+	interrupt_in(e, 150);
+	ASSERT_EQ_INT(engine_network_create(e, "hung", NULL, 0, NULL),
+	              ORCH_EINTR);
+	engine_interrupt_clear(e);
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_settle(e, 300), 1);
+	ASSERT(now_ms() - t0 >= 290);
+	ASSERT(now_ms() - t0 < 1500);
+	ASSERT_CONTAINS(orch_error_last(),
+	                "POST /v1.41/networks/create: no answer from the "
+	                "engine within 300ms of the interruption");
+	/* given up: nothing left to wait for */
+	t0 = now_ms();
+	ASSERT_EQ_INT(engine_settle(e, 1000), 0);
+	ASSERT(now_ms() - t0 < 100);
+	ASSERT_EQ_INT(fake_count(e, "/_creates"), 1);
+	ASSERT_EQ_INT(fake_count(e, "/_answered"), 0);
+	signal(SIGALRM, SIG_DFL);
+	engine_free(e);
+}
+
+/* engine_free() with a create still left running frees it too. */
+TEST(free_engine_with_create_left_running)
+{
+	struct engine *e = connect_fake("ok", 0);
+
+	ASSERT(e);
+	interrupt_in(e, 100);
+	ASSERT_EQ_INT(engine_network_create(e, "hung", NULL, 0, NULL),
+	              ORCH_EINTR);
+	signal(SIGALRM, SIG_DFL);
+	engine_free(e); /* LeakSanitizer checks the rest */
 }
 
 struct exec_result {
@@ -1026,6 +1143,10 @@ int main(int argc, char **argv)
 	RUN(events_last_line_without_newline);
 	RUN(exec_running_when_stream_ends);
 	RUN(interrupt_sync_call);
+	RUN(interrupt_pull);
+	RUN(interrupt_create_settles);
+	RUN(interrupt_create_unanswered);
+	RUN(free_engine_with_create_left_running);
 	RUN(build_dockerfile_outside_context);
 	RUN(connection_reuse);
 	RUN(version_without_engine);

@@ -1,9 +1,10 @@
 /*
  * test-watchdog.c: the watchdog's process mechanics without an engine:
  * it is detached (not our child, own session, only the lease open),
- * exits on release, and on EOF without release tries the teardown (here
- * against an address where no engine answers, so it logs the failure
- * and keeps retrying; the test then ends it by its pid).
+ * exits on release, waits for our exit when left, and on EOF without
+ * release tries the teardown (here against an address where no engine
+ * answers, so it logs the failure and keeps retrying; the test then
+ * ends it by its pid).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -176,6 +177,60 @@ TEST(owner_death_starts_the_teardown)
 	ASSERT(wait_gone(wd, 5000));
 }
 
+/* Left, not released: nothing happens until the owner exits. */
+TEST(left_watchdog_acts_at_exit)
+{
+	int report[2], go[2];
+	pid_t owner, wd = 0;
+	struct buf log = BUF_INIT;
+	int found = 0;
+	char c = 'x';
+
+	ASSERT(pipe(report) == 0 && pipe(go) == 0);
+	owner = fork();
+	ASSERT(owner >= 0);
+	if (owner == 0) {
+		struct watchdog *w;
+
+		close(report[0]);
+		close(go[1]);
+		if (watchdog_start("orch-unit", "left", &w))
+			_exit(1);
+		wd = watchdog_pid(w);
+		watchdog_leave(w);
+		if (write(report[1], &wd, sizeof(wd)) != sizeof(wd))
+			_exit(1);
+		/* still holding the lease until told to go */
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(report[1]);
+	close(go[0]);
+	ASSERT(read(report[0], &wd, sizeof(wd)) == sizeof(wd));
+	close(report[0]);
+	ASSERT(wd > 0);
+	nap_ms(300);
+	read_file(log_path, &log, 1 << 20);
+	ASSERT(!strstr(buf_cstr(&log), "run 'left'"));
+	ASSERT(!gone(wd));
+	ASSERT(write(go[1], &c, 1) == 1);
+	close(go[1]);
+	waitpid(owner, NULL, 0);
+	for (int i = 0; i < 250 && !found; i++) {
+		buf_reset(&log);
+		read_file(log_path, &log, 1 << 20);
+		found = strstr(buf_cstr(&log), "run 'left': teardown failed") !=
+		        NULL;
+		if (!found)
+			nap_ms(20);
+	}
+	buf_release(&log);
+	ASSERT(found);
+	kill(wd, SIGKILL);
+	ASSERT(wait_gone(wd, 5000));
+}
+
 int main(void)
 {
 	int fd = mkstemp(log_path);
@@ -188,6 +243,7 @@ int main(void)
 	RUN(bad_arguments);
 	RUN(released_watchdog_exits_quietly);
 	RUN(owner_death_starts_the_teardown);
+	RUN(left_watchdog_acts_at_exit);
 	unlink(log_path);
 	return harness_done();
 }
