@@ -17,17 +17,16 @@ input, through the real binary (suite cli), as TAP.
 `up` with `-f -` is in up-faults.py (a relative build context resolved
 against the current directory).
 """
-import http.server
 import json
 import os
 import pty
-import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
+
+import fakeunix
 
 exe, root = os.path.abspath(sys.argv[1]), sys.argv[2]
 ENV = os.path.join(root, "environments")
@@ -246,32 +245,12 @@ class Engine:
 
 
 def serve(engine, sock_path):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(fakeunix.Handler):
         def any(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            if n:
-                self.rfile.read(n)
-            status, body = engine.route(self.command, self.path)
-            data = b"OK" if body is None else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Api-Version", "1.41")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.body()
+            self.reply(*engine.route(self.command, self.path))
 
-        do_GET = do_POST = do_DELETE = any
-
-    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-        daemon_threads = True
-
-    srv = Server(sock_path, Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = fakeunix.serve(sock_path, Handler)
     return srv
 
 

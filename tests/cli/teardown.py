@@ -11,16 +11,16 @@ deciding from owner labels. TAP output.
 
 usage: teardown.py ORCHESTRATE
 """
-import http.server
 import json
 import os
 import socket
-import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 import urllib.parse
+
+import fakeunix
 
 P = "fakeproj"
 LP = "io.orchestrate."
@@ -123,48 +123,17 @@ class Engine:
                 for m, p in self.log if m == "DELETE"]
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        # a client that hung up (a cancelled or finished call) is normal
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                              ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 def serve(engine, sock_path, hangup_on_delete=False):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def address_string(self):
-            return "fake"
-
+    class Handler(fakeunix.Handler):
         def any(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            if n:
-                self.rfile.read(n)
+            self.body()
             if hangup_on_delete and self.command == "DELETE":
                 engine.log.append((self.command, self.path))
                 self.close_connection = True
                 return  # no answer at all: the engine went away
-            status, body = engine.route(self.command, self.path)
-            data = b"OK" if body is None and status == 200 else \
-                (json.dumps(body).encode() if body is not None else b"")
-            self.send_response(status)
-            self.send_header("Api-Version", "1.41")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.reply(*engine.route(self.command, self.path))
 
-        do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = any
-
-    srv = Server(sock_path, Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = fakeunix.serve(sock_path, Handler)
     return srv
 
 

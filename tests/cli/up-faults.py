@@ -26,18 +26,18 @@ output.
 
 usage: up-faults.py ORCHESTRATE
 """
-import http.server
 import json
 import os
 import re
 import signal
-import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
+
+import fakeunix
 
 LP = "io.orchestrate."
 LATE_S = 0.8  # how late the "network-late" engine answers
@@ -161,28 +161,8 @@ class Engine:
                 if m == method and p.startswith(prefix)]
 
 
-class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
-    daemon_threads = True
-    # a stream held open must not hold the next case
-    block_on_close = False
-
-    def handle_error(self, request, client_address):
-        # a client that hung up (a cancelled or finished call) is normal
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError,
-                                              ConnectionResetError)):
-            super().handle_error(request, client_address)
-
-
 def serve(engine, sock_path):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
-        def address_string(self):
-            return "fake"
-
+    class Handler(fakeunix.Handler):
         def hold(self, first=None):
             """A 200 stream: one line, then silence until the client
             goes away."""
@@ -207,8 +187,7 @@ def serve(engine, sock_path):
                 engine.closed[self.path] = time.monotonic()
 
         def any(self):
-            n = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(n) if n else b""
+            raw = self.body()
             body = None
             if raw and self.headers.get("Content-Type") == \
                     "application/json":
@@ -225,19 +204,9 @@ def serve(engine, sock_path):
                 with engine.lock:
                     status, data = data()
                     engine.answered[self.path] = time.monotonic()
-            out = b"OK" if data is None and status == 200 else \
-                (json.dumps(data).encode() if data is not None else b"")
-            self.send_response(status)
-            self.send_header("Api-Version", "1.41")
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(out)))
-            self.end_headers()
-            self.wfile.write(out)
+            self.reply(status, data)
 
-        do_GET = do_POST = do_DELETE = do_HEAD = do_PUT = any
-
-    srv = Server(sock_path, Handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = fakeunix.serve(sock_path, Handler)
     return srv
 
 
