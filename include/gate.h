@@ -40,9 +40,11 @@ char *gate_dir(const char *project, const char *run_id);
 
 /*
  * Create the run's gate directory (0755; the base 0700, made when missing
- * and refused unless it is a directory of ours and not a symlink) and the
- * gate program in it (0755). ORCH_EUNSUPPORTED when the base is not
- * usable (not ours, on a noexec filesystem), ORCH_EIO on other failures.
+ * and refused unless it is an absolute path to a directory of ours, not a
+ * symlink, not writable by group or others) and the gate program in it
+ * (0755). ORCH_EUNSUPPORTED when the base is not usable (relative, not
+ * ours, writable by others, on a noexec filesystem), ORCH_ERROR on other
+ * failures.
  */
 int gate_dir_create(const char *dir, const void *gate, size_t len);
 
@@ -51,6 +53,8 @@ char *gate_go_path(const char *service);
 
 /* Release service's gate: create <dir>/go.<service> (existing is fine). */
 int gate_release(const char *dir, const char *service);
+/* Before a gated create: no go file of an earlier container of service. */
+int gate_unrelease(const char *dir, const char *service);
 
 /*
  * Remove the gate directories of project's run run_id, or of every run of

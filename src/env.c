@@ -860,10 +860,11 @@ static int resolve_image(struct env *env, struct svc *s)
 		                  s->image);
 		goto out;
 	}
-	/* the manifest's healthcheck replaces the image's test; what it
+	/* the manifest's test (or disable) replaces the image's; what it
 	 * leaves unset comes from the image, as the engine merges them */
 	if (mh->set) {
-		strvec_clear(&test);
+		if (mh->disable || mh->test.n)
+			strvec_clear(&test);
 		if (!mh->disable)
 			for (size_t i = 0; i < mh->test.n; i++)
 				strvec_push(&test, mh->test.v[i]);
@@ -997,6 +998,17 @@ static int want_gate(struct env *env, struct svc *s)
 	for (size_t i = 0; i < s->ms->ndeps; i++)
 		if (s->ms->deps[i].condition == MF_SERVICE_STARTED)
 			return 0;
+	/*
+	 * Only a service whose readiness is checked: a gate whose program
+	 * cannot run exits at once (127/126, where Docker's start would have
+	 * failed), and its die event may come after the release; a check
+	 * cannot pass in a dead container, so the die fails `up` first. A
+	 * service without checks would count as ready at its release.
+	 */
+	if (!s->has_hc && !s->spec->ready.tcp_port &&
+	    !s->spec->ready.http_port && !s->spec->ready.exec.n &&
+	    !s->spec->ready.log_regex)
+		return 0;
 	/* nothing to run: let the engine say so at create */
 	svc_real_argv(s, &argv);
 	n = (int)argv.n;
@@ -1687,6 +1699,26 @@ static int deps_hold(struct env *env, struct svc *s)
 	return 1;
 }
 
+/*
+ * A dependency that can no longer meet its condition: one that completed
+ * (a job, exited 0) never becomes healthy. NULL when none.
+ */
+static const char *dep_never(struct env *env, struct svc *s)
+{
+	if (s->target == ENV_STUB)
+		return NULL;
+	for (size_t i = 0; i < s->ms->ndeps; i++) {
+		const struct mf_dep *d = &s->ms->deps[i];
+		const struct svc *ds = &env->svcs[d->index];
+
+		if (ds->target != ENV_ABSENT &&
+		    d->condition == MF_SERVICE_HEALTHY &&
+		    ds->pub.state == ENV_COMPLETED)
+			return ds->ms->name;
+	}
+	return NULL;
+}
+
 static void note(struct env *env, struct svc *s, enum env_note what)
 {
 	if (env->progress)
@@ -1799,9 +1831,17 @@ static void gate_held(struct env *env, struct svc *s)
 	 * judges it (a job may exit 0) */
 	if (s->died) {
 		svc_fail(s,
-		         "exited with code %d before its dependencies were "
-		         "ready (gate)",
+		         "exited with code %d while it waited for its "
+		         "dependencies (gate)",
 		         s->exit_code);
+		return;
+	}
+	if (dep_never(env, s)) {
+		svc_fail(s,
+		         "dependency '%s' exited (code 0): it can never "
+		         "become healthy (service_healthy; a job wants "
+		         "service_completed_successfully)",
+		         dep_never(env, s));
 		return;
 	}
 	if (!deps_hold(env, s))
@@ -1819,6 +1859,30 @@ static int64_t ready_timeout_ns(const struct svc *s)
 	return s->spec->ready.timeout_ns > 0
 	               ? s->spec->ready.timeout_ns
 	               : (int64_t)DEFAULT_READY_TIMEOUT_MS * 1000000;
+}
+
+/* a + b, a * b for non-negative values, stopping at INT64_MAX */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
+
+static int64_t sat_mul(int64_t a, int64_t b)
+{
+	return b && a > INT64_MAX / b ? INT64_MAX : a * b;
+}
+
+/*
+ * The earliest the engine would call a service unhealthy, counted from its
+ * process's start: the start period, then retries checks, each waiting an
+ * interval after the previous one ended and running up to its timeout.
+ */
+static int64_t hc_unhealthy_by(const struct svc *s)
+{
+	int64_t per = sat_add(s->hc_interval_ms, s->hc_timeout_ms);
+
+	return sat_add(sat_add(s->t_start, s->hc_start_period_ms),
+	               sat_mul(per, s->hc_retries));
 }
 
 static void check_started(struct env *env, struct svc *s, int64_t t)
@@ -1869,13 +1933,11 @@ static void check_started(struct env *env, struct svc *s, int64_t t)
 	 * Behind the gate the engine's failing streak began while the process
 	 * was held, so its "unhealthy" is ignored (on_event()); the service is
 	 * unhealthy when it would have been without the gate: not healthy by
-	 * the start period plus retries intervals (plus one check's timeout)
-	 * after its process began.
+	 * the start period plus retries x (interval + timeout) after its
+	 * process began.
 	 */
 	if (s->gated && s->has_hc && !s->hc_ok) {
-		int64_t by = s->t_start + s->hc_start_period_ms +
-		             s->hc_interval_ms * s->hc_retries +
-		             s->hc_timeout_ms;
+		int64_t by = hc_unhealthy_by(s);
 
 		if (t >= by) {
 			svc_fail(s,
@@ -2063,7 +2125,14 @@ static int step(struct env *env)
 			s->create_call = NULL;
 			break;
 		case ENV_CREATED:
-			if (s->gated)
+			if (dep_never(env, s))
+				svc_fail(s,
+				         "dependency '%s' exited (code 0): it "
+				         "can never become healthy "
+				         "(service_healthy; a job wants "
+				         "service_completed_successfully)",
+				         dep_never(env, s));
+			else if (s->gated)
 				gate_created(env, s);
 			else if (deps_hold(env, s))
 				submit_start(env, s);
@@ -2470,6 +2539,10 @@ static int bring_up(struct env *env, const enum env_mode *modes)
 		s->pub.container_name = s->cname;
 		s->pub.state = ENV_PENDING;
 		s->gated = want_gate(env, s);
+		/* a go file of an earlier container of the service (a stage
+		 * that replaced it) would release this one at once */
+		if (s->gated && gate_unrelease(env->gate_dir, s->ms->name))
+			s->gated = 0;
 		submit_create(env, s);
 	}
 

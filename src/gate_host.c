@@ -87,6 +87,12 @@ static int base_ready(const char *base)
 	struct stat st;
 	struct statvfs vfs;
 
+	/* the engine takes absolute bind sources only, and the watchdog
+	 * runs from / */
+	if (base[0] != '/')
+		return orch_error_code(
+		        ORCH_EUNSUPPORTED,
+		        "gate directory %s: not an absolute path", base);
 	if (mkdir(base, 0700) && errno != EEXIST)
 		return orch_error_code(ORCH_EUNSUPPORTED,
 		                       "gate directory %s: %s", base,
@@ -100,6 +106,13 @@ static int base_ready(const char *base)
 		                       "gate directory %s: not a directory of "
 		                       "user %lu",
 		                       base, (unsigned long)getuid());
+	/* others could swap a run's directory, and the gate with it */
+	if (st.st_mode & 022)
+		return orch_error_code(
+		        ORCH_EUNSUPPORTED,
+		        "gate directory %s: writable by group or "
+		        "others (mode %04o)",
+		        base, (unsigned)(st.st_mode & 07777));
 	if (statvfs(base, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
 		return orch_error_code(ORCH_EUNSUPPORTED,
 		                       "gate directory %s: on a noexec "
@@ -159,6 +172,18 @@ int gate_release(const char *dir, const char *service)
 	return rc;
 }
 
+int gate_unrelease(const char *dir, const char *service)
+{
+	char *path = xasprintf("%s/go.%s", dir, service);
+	int rc = 0;
+
+	if (unlink(path) && errno != ENOENT)
+		rc = orch_error_code(ORCH_ERROR, "release file %s: %s", path,
+		                     strerror(errno));
+	free(path);
+	return rc;
+}
+
 /* "<project>-<RUN_ID_LEN hex digits>", and run_id's when given. */
 static int is_run_dir(const char *name, const char *project, const char *run_id)
 {
@@ -203,7 +228,10 @@ static int remove_run_dir(int basefd, const char *name)
 size_t gate_dirs_remove(const char *project, const char *run_id)
 {
 	char *base = gate_base();
-	int fd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* a relative base was never used (base_ready()) */
+	int fd = base[0] == '/' ? open(base, O_RDONLY | O_DIRECTORY |
+	                                             O_NOFOLLOW | O_CLOEXEC)
+	                        : -1;
 	size_t n = 0;
 	DIR *d;
 	struct dirent *de;

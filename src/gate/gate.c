@@ -17,6 +17,7 @@
 
 #define SYS_write        1
 #define SYS_stat         4
+#define SYS_access       21
 #define SYS_rt_sigaction 13
 #define SYS_nanosleep    35
 #define SYS_execve       59
@@ -26,9 +27,11 @@
 #define E_ACCES  13
 #define E_NOTDIR 20
 
-#define SIG_INT  2
-#define SIG_TERM 15
-#define SIG_HUP  1
+#define SIG_KILL 9
+#define SIG_CHLD 17
+#define SIG_CONT 18
+#define SIG_STOP 19
+#define NSIG_STD 31
 
 /* How often to look for GOFILE: cheap, and far below a start's cost. */
 #define POLL_NS 2000000L
@@ -107,8 +110,30 @@ static int is(const char *a, const char *b)
 	return *a == *b;
 }
 
-/* execvp(): a name without '/' is looked for along PATH. */
-static long run(char **argv, char **envp)
+/*
+ * One candidate: exec it -- or, with check, only say whether exec would
+ * find a runnable file there (0), as the error exec would give.
+ */
+static long try_path(const char *path, char **argv, char **envp, int check)
+{
+	char st[256]; /* struct stat: 144 bytes, st_mode at 24 on x86-64 */
+	unsigned mode;
+	long rc;
+
+	if (!check)
+		return sys(SYS_execve, (long)path, (long)argv, (long)envp, 0);
+	rc = sys(SYS_stat, (long)path, (long)st, 0, 0);
+	if (rc)
+		return rc;
+	mode = *(unsigned *)(void *)(st + 24);
+	if ((mode & 0170000) != 0100000)
+		return -E_ACCES;
+	return sys(SYS_access, (long)path, 1 /* X_OK */, 0, 0) ? -E_ACCES : 0;
+}
+
+/* execvp(): a name without '/' is looked for along PATH. With check,
+ * nothing is exec'd: 0 when exec would find something to run. */
+static long run(char **argv, char **envp, int check)
 {
 	const char *path =
 	        "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -118,8 +143,7 @@ static long run(char **argv, char **envp)
 
 	for (const char *p = argv[0]; *p; p++)
 		if (*p == '/')
-			return sys(SYS_execve, (long)argv[0], (long)argv,
-			           (long)envp, 0);
+			return try_path(argv[0], argv, envp, check);
 	for (char **e = envp; *e; e++)
 		if ((*e)[0] == 'P' && (*e)[1] == 'A' && (*e)[2] == 'T' &&
 		    (*e)[3] == 'H' && (*e)[4] == '=')
@@ -139,8 +163,9 @@ static long run(char **argv, char **envp)
 			buf[o++] = '/';
 			for (unsigned long i = 0; i <= n; i++)
 				buf[o++] = argv[0][i];
-			rc = sys(SYS_execve, (long)buf, (long)argv, (long)envp,
-			         0);
+			rc = try_path(buf, argv, envp, check);
+			if (check && rc == 0)
+				return 0;
 			/* as execvp: permission denied somewhere wins over
 			 * not found */
 			if (rc == -E_ACCES)
@@ -168,16 +193,23 @@ __attribute__((used)) void gate_main(long *sp)
 		say("usage: orchestrate-gate GOFILE -- PROGRAM [ARG...]\n");
 		leave(125);
 	}
-	/* as PID 1 an unhandled SIGTERM would be ignored */
-	handle(SIG_TERM);
-	handle(SIG_INT);
-	handle(SIG_HUP);
+	/* as PID 1 an unhandled signal is ignored: whatever stop signal the
+	 * image names (SIGTERM, SIGQUIT for nginx, SIGWINCH for httpd, ...)
+	 * ends a held gate at once */
+	for (int sig = 1; sig <= NSIG_STD; sig++)
+		if (sig != SIG_KILL && sig != SIG_STOP && sig != SIG_CHLD &&
+		    sig != SIG_CONT)
+			handle(sig);
 
-	while (sys(SYS_stat, (long)argv[1], (long)st, 0, 0) != 0)
+	/* a program that cannot run fails now, as Docker's start would,
+	 * not after the release */
+	rc = run(argv + 3, envp, 1);
+	while (rc == 0 && sys(SYS_stat, (long)argv[1], (long)st, 0, 0) != 0)
 		sys(SYS_nanosleep, (long)ts, 0, 0, 0);
 
 	/* exec resets caught signals to their defaults */
-	rc = run(argv + 3, envp);
+	if (rc == 0)
+		rc = run(argv + 3, envp, 0);
 	say("orchestrate-gate: exec ");
 	say(argv[3]);
 	say(rc == -E_NOENT    ? ": No such file or directory\n"

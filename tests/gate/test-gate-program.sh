@@ -44,13 +44,32 @@ rc=$?
 rc=$?
 [ "$rc" = 127 ] && ok "missing in PATH: 127" || fail "missing in PATH: rc $rc"
 
+# a program that cannot run fails at once, before any release (as Docker's
+# start would), not after it
+t0=$(date +%s%N)
+"$GATE" "$T/never" -- no-such-program-in-path 2>"$T/err"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" = 127 ] && [ $ms -lt 1000 ] && grep -q 'exec no-such-program-in-path: No such file' "$T/err" &&
+	ok "missing program, not released: 127 at once (${ms} ms)" ||
+	fail "missing program, not released: rc $rc after ${ms} ms: $(cat "$T/err")"
+mkdir "$T/adir"
+"$GATE" "$T/never" -- "$T/adir" 2>/dev/null
+rc=$?
+[ "$rc" = 126 ] && ok "a directory: 126 at once" || fail "a directory: rc $rc"
+printf 'data\n' >"$T/notexec"
+"$GATE" "$T/never" -- "$T/notexec" 2>/dev/null
+rc=$?
+[ "$rc" = 126 ] && ok "not executable: 126 at once" || fail "not executable: rc $rc"
+
 # usage
 "$GATE" "$T/go" sh 2>/dev/null
 rc=$?
 [ "$rc" = 125 ] && ok "usage: 125" || fail "usage: rc $rc"
 
-# SIGTERM and SIGINT while held: prompt exit
-for sig in TERM INT; do
+# SIGTERM, SIGINT and the stop signals images name (nginx SIGQUIT, httpd
+# SIGWINCH) while held: prompt exit
+for sig in TERM INT QUIT WINCH; do
 	"$GATE" "$T/never-$sig" -- true &
 	pid=$!
 	sleep 0.2

@@ -189,6 +189,10 @@ TEST(create_release_remove)
 	ASSERT(S_ISREG(m));
 	/* releasing twice is fine */
 	ASSERT_EQ_INT(gate_release(d, "web"), 0);
+	/* a new container of the service starts held again */
+	ASSERT_EQ_INT(gate_unrelease(d, "web"), 0);
+	ASSERT(!exists(d, "go.web", NULL));
+	ASSERT_EQ_INT(gate_unrelease(d, "web"), 0);
 
 	/* removal touches only "<project>-<run id>" */
 	other = gate_dir("p-q", "0123456789ab");
@@ -222,7 +226,26 @@ TEST(base_refused)
 	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), ORCH_EUNSUPPORTED);
 	ASSERT(!exists(target, "p-0123456789ab", NULL));
 	free(d);
+	/* a base others may write to: they could swap the gate */
+	ASSERT_EQ_INT(unlink(base), 0);
+	ASSERT_EQ_INT(mkdir(base, 0700), 0);
+	ASSERT_EQ_INT(chmod(base, 0770), 0);
+	d = gate_dir("p", "0123456789ab");
+	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "writable by group or others");
+	ASSERT_EQ_INT(chmod(base, 0700), 0);
+	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), 0);
+	ASSERT_EQ_INT(gate_dirs_remove("p", NULL), 1);
+	free(d);
+	/* the engine takes absolute bind sources only */
+	setenv("ORCHESTRATE_GATE_DIR", "relative/base", 1);
+	d = gate_dir("p", "0123456789ab");
+	ASSERT_EQ_INT(gate_dir_create(d, "ELF", 3), ORCH_EUNSUPPORTED);
+	ASSERT_CONTAINS(orch_error_last(), "not an absolute path");
+	ASSERT_EQ_INT(gate_dirs_remove("p", NULL), 0);
+	free(d);
 	free(target);
+	setenv("ORCHESTRATE_GATE_DIR", base, 1);
 	rmbase(base);
 }
 
