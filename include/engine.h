@@ -172,6 +172,8 @@ void engine_call_cancel(struct engine_call *c);
  * own on_data (cancel it there instead).
  */
 void engine_call_free(struct engine_call *c);
+/* Cancel *c if it still runs, free it and set *c to NULL. Accepts NULL. */
+void engine_call_drop(struct engine_call **c);
 
 /* The stall limit of pulls (build 0) or builds (build 1), in ms; 0: none. */
 long engine_stall_ms(const struct engine *e, int build);

@@ -1296,6 +1296,15 @@ const struct buf *engine_call_body(const struct engine_call *c)
 	return &c->body;
 }
 
+void engine_call_drop(struct engine_call **c)
+{
+	if (!*c)
+		return;
+	engine_call_cancel(*c);
+	engine_call_free(*c);
+	*c = NULL;
+}
+
 void engine_call_cancel(struct engine_call *c)
 {
 	if (!c || c->done || c->deferred)

@@ -113,7 +113,6 @@ struct svc {
 	 * dependencies hold */
 	struct strvec img_entry, img_cmd; /* the image's Config */
 	int gated; /* created with the gate as its entrypoint */
-	int held;  /* running, its real process not yet begun */
 
 	/* from the events stream (or inspect) */
 	int died;
@@ -404,26 +403,10 @@ void env_modes_all(const struct manifest *m, enum env_mode *modes)
 /* Stop every probe and call of s; the engine objects stay. */
 static void svc_quiesce(struct svc *s)
 {
-	if (s->create_call) {
-		engine_call_cancel(s->create_call);
-		engine_call_free(s->create_call);
-		s->create_call = NULL;
-	}
-	if (s->start_call) {
-		engine_call_cancel(s->start_call);
-		engine_call_free(s->start_call);
-		s->start_call = NULL;
-	}
-	if (s->log_call) {
-		engine_call_cancel(s->log_call);
-		engine_call_free(s->log_call);
-		s->log_call = NULL;
-	}
-	if (s->inspect_call) {
-		engine_call_cancel(s->inspect_call);
-		engine_call_free(s->inspect_call);
-		s->inspect_call = NULL;
-	}
+	engine_call_drop(&s->create_call);
+	engine_call_drop(&s->start_call);
+	engine_call_drop(&s->log_call);
+	engine_call_drop(&s->inspect_call);
 	if (s->hc_exec) {
 		struct engine_exec *x = s->hc_exec;
 
@@ -467,7 +450,7 @@ static void svc_release_runtime(struct svc *s)
 	s->tcp_ok = s->http_ok = s->log_ok = s->exec_ok = 0;
 	s->has_hc = s->hc_ok = s->unhealthy = s->checked = 0;
 	s->died = s->oom = s->exit_code = 0;
-	s->gated = s->held = 0;
+	s->gated = 0;
 	buf_reset(&s->why);
 	buf_reset(&s->logtmp);
 	s->pub.container_id = NULL;
@@ -525,19 +508,11 @@ static void stop_all(struct env *env)
 		s->create_call = c;
 		s->start_call = st;
 	}
-	if (env->events) {
-		engine_call_cancel(env->events);
-		engine_call_free(env->events);
-		env->events = NULL;
-	}
+	engine_call_drop(&env->events);
 	settle(env);
 	for (size_t i = 0; i < env->n; i++)
 		svc_quiesce(&env->svcs[i]);
-	if (env->events) {
-		engine_call_cancel(env->events);
-		engine_call_free(env->events);
-		env->events = NULL;
-	}
+	engine_call_drop(&env->events);
 	drain(env);
 }
 
@@ -893,6 +868,12 @@ out:
 }
 
 /* ---- the gate ------------------------------------------------------------ */
+
+/* Behind the gate and started, its real process not yet released. */
+static int held(const struct svc *s)
+{
+	return s->gated && s->pub.state == ENV_STARTING;
+}
 
 /* The architecture orchestrate-gate was built for, as the engine says it. */
 #if defined(__x86_64__)
@@ -1298,7 +1279,7 @@ static void on_event(const struct engine_event *ev, void *ud)
 			s->exit_code = (int)code;
 	} else if (!strcmp(a, "oom")) {
 		s->oom = 1;
-	} else if (s->held && !strncmp(a, "health_status", 13)) {
+	} else if (held(s) && !strncmp(a, "health_status", 13)) {
 		return; /* the check fails until the real process runs */
 	} else if (s->gated && !strcmp(a, "health_status: unhealthy")) {
 		/* counted from the start of the gate, not of the process:
@@ -1700,23 +1681,30 @@ static int deps_hold(struct env *env, struct svc *s)
 }
 
 /*
- * A dependency that can no longer meet its condition: one that completed
- * (a job, exited 0) never becomes healthy. NULL when none.
+ * Fail s when a dependency can no longer meet its condition: one that
+ * completed (a job, exited 0) never becomes healthy. 1 when it failed.
  */
-static const char *dep_never(struct env *env, struct svc *s)
+static int fail_dep_never(struct env *env, struct svc *s)
 {
 	if (s->target == ENV_STUB)
-		return NULL;
+		return 0;
 	for (size_t i = 0; i < s->ms->ndeps; i++) {
 		const struct mf_dep *d = &s->ms->deps[i];
 		const struct svc *ds = &env->svcs[d->index];
 
 		if (ds->target != ENV_ABSENT &&
 		    d->condition == MF_SERVICE_HEALTHY &&
-		    ds->pub.state == ENV_COMPLETED)
-			return ds->ms->name;
+		    ds->pub.state == ENV_COMPLETED) {
+			svc_fail(
+			        s,
+			        "dependency '%s' exited (code 0): it can never "
+			        "become healthy (service_healthy; a job wants "
+			        "service_completed_successfully)",
+			        ds->ms->name);
+			return 1;
+		}
 	}
-	return NULL;
+	return 0;
 }
 
 static void note(struct env *env, struct svc *s, enum env_note what)
@@ -1802,7 +1790,7 @@ static void ungate(struct env *env, struct svc *s)
 	free(s->id);
 	s->id = NULL;
 	s->pub.container_id = NULL;
-	s->gated = s->held = 0;
+	s->gated = 0;
 	s->died = s->exit_code = 0;
 	/* the next env_up() of this env will not try again */
 	env->gate_state = -1;
@@ -1815,7 +1803,6 @@ static void ungate(struct env *env, struct svc *s)
 static void gate_created(struct env *env, struct svc *s)
 {
 	if (!ungated_starts_pending(env)) {
-		s->held = 1;
 		submit_start(env, s);
 	}
 }
@@ -1836,21 +1823,12 @@ static void gate_held(struct env *env, struct svc *s)
 		         s->exit_code);
 		return;
 	}
-	if (dep_never(env, s)) {
-		svc_fail(s,
-		         "dependency '%s' exited (code 0): it can never "
-		         "become healthy (service_healthy; a job wants "
-		         "service_completed_successfully)",
-		         dep_never(env, s));
-		return;
-	}
-	if (!deps_hold(env, s))
+	if (fail_dep_never(env, s) || !deps_hold(env, s))
 		return;
 	if (gate_release(env->gate_dir, s->ms->name)) {
 		svc_fail(s, "%s", orch_error_last());
 		return;
 	}
-	s->held = 0;
 	mark_started(env, s);
 }
 
@@ -2125,14 +2103,9 @@ static int step(struct env *env)
 			s->create_call = NULL;
 			break;
 		case ENV_CREATED:
-			if (dep_never(env, s))
-				svc_fail(s,
-				         "dependency '%s' exited (code 0): it "
-				         "can never become healthy "
-				         "(service_healthy; a job wants "
-				         "service_completed_successfully)",
-				         dep_never(env, s));
-			else if (s->gated)
+			if (fail_dep_never(env, s))
+				break;
+			if (s->gated)
 				gate_created(env, s);
 			else if (deps_hold(env, s))
 				submit_start(env, s);
@@ -2154,12 +2127,12 @@ static int step(struct env *env)
 					break;
 				}
 				fail_start(env, s, c);
-			} else if (!s->held) {
+			} else if (!s->gated) {
 				mark_started(env, s);
 			}
 			engine_call_free(c);
 			s->start_call = NULL;
-			if (s->held && !env->failed)
+			if (s->gated && !env->failed)
 				gate_held(env, s);
 			break;
 		case ENV_STARTED:
@@ -2186,7 +2159,7 @@ static int step(struct env *env)
 			    !ungated_starts_pending(env))
 				wake_at(env, t);
 			else if ((o->pub.state == ENV_CREATED ||
-			          (o->held && !o->start_call)) &&
+			          (held(o) && !o->start_call)) &&
 			         deps_hold(env, o))
 				wake_at(env, t);
 		}

@@ -83,11 +83,7 @@ static void ops_release(struct ops *ops)
 	for (size_t i = 0; i < ops->n; i++) {
 		struct op *op = &ops->v[i];
 
-		if (op->call) {
-			if (!engine_call_done(op->call))
-				engine_call_cancel(op->call);
-			engine_call_free(op->call);
-		}
+		engine_call_drop(&op->call);
 		free(op->id);
 		free(op->name);
 		free(op->error);
