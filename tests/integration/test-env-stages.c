@@ -18,6 +18,7 @@
 #include "harness.h"
 #include "labels.h"
 #include "manifest.h"
+#include "real-engine.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -116,15 +117,9 @@ int main(void)
 	struct env_opts o = { 0 };
 	int rc;
 
-	if (getenv("ORCHESTRATE_NO_ENGINE") &&
-	    !strcmp(getenv("ORCHESTRATE_NO_ENGINE"), "1")) {
-		printf("1..0 # SKIP ORCHESTRATE_NO_ENGINE=1\n");
-		return 0; /* TAP: the plan line says skip */
-	}
-	if (engine_new(&eng, NULL) || engine_connect(eng)) {
-		printf("Bail out! no engine: %s\n", orch_error_last());
-		return 1;
-	}
+	rc = real_engine(&eng);
+	if (rc)
+		return rc - 1;
 	rc = manifest_load_buffer("/tmp/stages.yaml", yaml, sizeof(yaml) - 1,
 	                          NULL, NULL, &man);
 	if (rc) {

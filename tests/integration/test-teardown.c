@@ -17,6 +17,7 @@
 #include "error.h"
 #include "harness.h"
 #include "labels.h"
+#include "real-engine.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -194,20 +195,9 @@ int main(void)
 	char id[RUN_ID_LEN + 1];
 	int rc;
 
-	if (getenv("ORCHESTRATE_NO_ENGINE") &&
-	    !strcmp(getenv("ORCHESTRATE_NO_ENGINE"), "1")) {
-		/* a TAP skip: meson counts it as skipped, not passed */
-		printf("1..0 # SKIP ORCHESTRATE_NO_ENGINE=1\n");
-		return 0;
-	}
-	rc = engine_new(&e, NULL);
-	if (rc == 0)
-		rc = engine_connect(e);
-	if (rc) {
-		printf("Bail out! %s (set ORCHESTRATE_NO_ENGINE=1 to skip)\n",
-		       orch_error_last());
-		return 1;
-	}
+	rc = real_engine(&e);
+	if (rc)
+		return rc - 1;
 	run_id_new(id);
 	snprintf(project, sizeof(project), "orchtest-teardown-%s", id);
 	RUN(run_id_scopes_the_teardown);
