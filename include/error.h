@@ -26,6 +26,11 @@ enum orch_error_code {
 	ORCH_ETOOBIG = -9,       /* a size cap was reached */
 	ORCH_EINTR = -10,        /* interrupted by a signal */
 	ORCH_EUNSUPPORTED = -11, /* needs a newer engine API */
+	ORCH_EINPROGRESS = -12,  /* someone else is removing the object */
+	ORCH_EBUSY = -13,        /* in use: a network with endpoints, a volume
+	                            mounted; try again later */
+	ORCH_EADDRINUSE = -14,   /* a host port is taken */
+	ORCH_ENOPOOL = -15,      /* no address pool left for a network */
 };
 
 /* Exit statuses of the orchestrate command (DESIGN.md). */

@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "labels.h"
 
 enum run_object_kind {

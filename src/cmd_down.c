@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "teardown.h"
 #include "util.h"

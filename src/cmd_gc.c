@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "teardown.h"
 #include "util.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "labels.h"
 #include "util.h"

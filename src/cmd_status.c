@@ -20,7 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "labels.h"
 #include "util.h"

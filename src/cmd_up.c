@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "env.h"
 #include "error.h"
 #include "manifest.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "version.h"
 

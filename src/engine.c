@@ -1,7 +1,9 @@
 /*
- * engine.c: the Docker Engine API client (see engine.h): transport,
- * negotiation, the asynchronous core on one curl multi handle, and the
- * operations built on it.
+ * engine.c: the Docker Engine API client's transport (engine.h): the
+ * address and TLS, API version negotiation and renegotiation, the
+ * asynchronous core on one curl multi handle, interruption and settling.
+ * The only file that includes curl. The operations built on it live in
+ * the other engine_*.c files (engine_int.h lists them).
  *
  * What it deliberately does not do: it knows nothing of manifests,
  * services or suites, it never prints, it never retries on its own (the
@@ -10,8 +12,6 @@
  * does not hijack connections for stdin (exec output is read as an
  * ordinary body until the engine closes it).
  */
-#include "engine.h"
-
 #include <ctype.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "engine_int.h"
 #include "error.h"
 #include "tar.h"
 
@@ -106,10 +107,12 @@ struct engine_call {
 	engine_data_fn on_data;
 	engine_done_fn on_done;
 	void *ud;
+	void *data_ud;
 	/* state of the operation built on this call, freed with it */
 	void *priv;
 	void (*priv_free)(void *);
 	void (*priv_end)(struct engine_call *c); /* checks a clean end */
+	void (*priv_abandon)(void *); /* engine_free(): the op owns c */
 	struct engine_call *next, **pprev;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -168,8 +171,6 @@ static void decline_tls_init(void)
 		tls_declined = 1;
 }
 
-/* ---- small helpers ---------------------------------------------------- */
-
 static int parse_api(const char *s, int *major, int *minor)
 {
 	long a, b;
@@ -188,193 +189,9 @@ static int parse_api(const char *s, int *major, int *minor)
 	return 0;
 }
 
-/* A port number from "8080/tcp" or "49153"; 0 when there is none. */
-static int port_num(const char *s)
-{
-	long v = strtol(s, NULL, 10);
-
-	return v > 0 && v < 65536 ? (int)v : 0;
-}
-
 static int api_cmp(int a1, int b1, int a2, int b2)
 {
 	return a1 != a2 ? (a1 < a2 ? -1 : 1) : (b1 < b2 ? -1 : b1 > b2);
-}
-
-void engine_url_escape(struct buf *out, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~')
-			buf_addch(out, c);
-		else
-			buf_addf(out, "%%%c%c", hex[c >> 4], hex[c & 15]);
-	}
-}
-
-static char *filter_json(const struct engine_label *labels, size_t n,
-                         const char *type)
-{
-	cJSON *root = cJSON_CreateObject(), *arr;
-	char *s;
-
-	if (n) {
-		arr = cJSON_AddArrayToObject(root, "label");
-		for (size_t i = 0; i < n; i++) {
-			char *kv = labels[i].value
-			                   ? xasprintf("%s=%s", labels[i].key,
-			                               labels[i].value)
-			                   : xstrdup(labels[i].key);
-			cJSON_AddItemToArray(arr, cJSON_CreateString(kv));
-			free(kv);
-		}
-	}
-	if (type) {
-		arr = cJSON_AddArrayToObject(root, "type");
-		cJSON_AddItemToArray(arr, cJSON_CreateString(type));
-	}
-	s = cJSON_PrintUnformatted(root);
-	cJSON_Delete(root);
-	if (!s)
-		abort();
-	return s;
-}
-
-void engine_label_filter(struct buf *out, const struct engine_label *labels,
-                         size_t n)
-{
-	char *json = filter_json(labels, n, NULL);
-
-	engine_url_escape(out, json);
-	cJSON_free(json);
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *jdup(const cJSON *o, const char *key)
-{
-	const char *s = jstr(o, key);
-
-	return s ? xstrdup(s) : NULL;
-}
-
-/* A number in [lo, hi], or dflt: casting NaN or an out-of-range double
-   to an integer is undefined behaviour, and the engine's JSON is input. */
-static double jnum(const cJSON *o, const char *key, double lo, double hi,
-                   double dflt)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	if (!cJSON_IsNumber(v) || !(v->valuedouble >= lo) ||
-	    !(v->valuedouble <= hi))
-		return dflt;
-	return v->valuedouble;
-}
-
-static int jint(const cJSON *o, const char *key, int dflt)
-{
-	return (int)jnum(o, key, INT_MIN, INT_MAX, dflt);
-}
-
-static int jbool(const cJSON *o, const char *key)
-{
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
-static cJSON *jobj(const cJSON *o, const char *key)
-{
-	return cJSON_GetObjectItemCaseSensitive(o, key);
-}
-
-static cJSON *strv_json(char *const *v)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (; v && *v; v++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(*v));
-	return a;
-}
-
-static char *json_print(cJSON *o)
-{
-	char *s = cJSON_PrintUnformatted(o);
-
-	if (!s)
-		abort();
-	return s;
-}
-
-static void label_set_from(struct engine_label_set *ls, const cJSON *labels)
-{
-	const cJSON *it;
-	size_t n = 0;
-
-	ls->keys = ls->values = NULL;
-	ls->n = 0;
-	if (!cJSON_IsObject(labels))
-		return;
-	cJSON_ArrayForEach(it, labels) n++;
-	ls->keys = xcalloc(n + 1, sizeof(char *));
-	ls->values = xcalloc(n + 1, sizeof(char *));
-	cJSON_ArrayForEach(it, labels)
-	{
-		ls->keys[ls->n] = xstrdup(it->string ? it->string : "");
-		ls->values[ls->n] =
-		        xstrdup(cJSON_IsString(it) ? it->valuestring : "");
-		ls->n++;
-	}
-}
-
-static void label_set_release(struct engine_label_set *ls)
-{
-	for (size_t i = 0; i < ls->n; i++) {
-		free(ls->keys[i]);
-		free(ls->values[i]);
-	}
-	free(ls->keys);
-	free(ls->values);
-	ls->keys = ls->values = NULL;
-	ls->n = 0;
-}
-
-static cJSON *labels_json(const struct engine_label *l, size_t n)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddStringToObject(o, l[i].key,
-		                        l[i].value ? l[i].value : "");
-	return o;
-}
-
-/* Docker's own "message" from an error body, or the body's text. */
-static char *docker_message(const struct buf *body)
-{
-	cJSON *j =
-	        body->len ? cJSON_ParseWithLength(body->data, body->len) : NULL;
-	const char *m = j ? jstr(j, "message") : NULL;
-	char *out;
-
-	if (m) {
-		out = xstrdup(m);
-	} else {
-		size_t n = body->len;
-
-		while (n && isspace((unsigned char)body->data[n - 1]))
-			n--;
-		out = n ? xstrndup(body->data, n > 300 ? 300 : n)
-		        : xstrdup("(no message)");
-	}
-	cJSON_Delete(j);
-	return out;
 }
 
 /* ---- engine_new, connect, negotiation --------------------------------- */
@@ -678,10 +495,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 	return len;
 }
 
-static void set_call_error(struct engine_call *c, int code, const char *fmt,
-                           ...) __attribute__((format(printf, 3, 4)));
-static void set_call_error(struct engine_call *c, int code, const char *fmt,
-                           ...)
+void engine_call_fail(struct engine_call *c, int code, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	va_list ap;
@@ -713,26 +527,27 @@ static void classify(struct engine_call *c, CURLcode cc)
 		curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
 	}
 	if (c->aborted == ORCH_EINTR && c->abort_msg) {
-		set_call_error(c, c->abort_code, "%s %s: %s", c->method,
-		               c->path, c->abort_msg);
+		engine_call_fail(c, c->abort_code, "%s %s: %s", c->method,
+		                 c->path, c->abort_msg);
 		return;
 	}
 	if (c->aborted == ORCH_EINTR) {
-		set_call_error(c, ORCH_EINTR, "%s %s: cancelled", c->method,
-		               c->path);
+		engine_call_fail(c, ORCH_EINTR, "%s %s: cancelled", c->method,
+		                 c->path);
 		return;
 	}
 	if (c->aborted == ORCH_ETOOBIG) {
-		set_call_error(c, ORCH_ETOOBIG,
-		               "%s %s: response larger than %zu bytes",
-		               c->method, c->path,
-		               c->streaming && c->status < 400 ? c->pending.cap
-		                                               : c->body.cap);
+		engine_call_fail(c, ORCH_ETOOBIG,
+		                 "%s %s: response larger than %zu bytes",
+		                 c->method, c->path,
+		                 c->streaming && c->status < 400
+		                         ? c->pending.cap
+		                         : c->body.cap);
 		return;
 	}
 	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST) {
 		if (oserr == EACCES || oserr == EPERM) {
-			set_call_error(
+			engine_call_fail(
 			        c, ORCH_EPERM,
 			        "permission denied on the Docker socket %s: run "
 			        "as a user the engine trusts (note that membership "
@@ -741,12 +556,12 @@ static void classify(struct engine_call *c, CURLcode cc)
 			        e->address);
 			return;
 		}
-		set_call_error(c, ORCH_EUNREACHABLE,
-		               "cannot connect to the Docker engine at %s: %s "
-		               "(is dockerd running? set DOCKER_HOST to use "
-		               "another address)",
-		               e->address,
-		               oserr ? strerror((int)oserr) : c->errbuf);
+		engine_call_fail(
+		        c, ORCH_EUNREACHABLE,
+		        "cannot connect to the Docker engine at %s: %s "
+		        "(is dockerd running? set DOCKER_HOST to use "
+		        "another address)",
+		        e->address, oserr ? strerror((int)oserr) : c->errbuf);
 		return;
 	}
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -754,22 +569,23 @@ static void classify(struct engine_call *c, CURLcode cc)
 		fmt_ms(t, sizeof(t),
 		       c->timeout_ms > 0 ? c->timeout_ms
 		                         : e->connect_timeout_ms);
-		set_call_error(c, ORCH_ETIMEOUT,
-		               "%s %s: no answer from the Docker engine at %s "
-		               "within %s",
-		               c->method, c->path, e->address, t);
+		engine_call_fail(
+		        c, ORCH_ETIMEOUT,
+		        "%s %s: no answer from the Docker engine at %s "
+		        "within %s",
+		        c->method, c->path, e->address, t);
 		return;
 	}
 	if (cc != CURLE_OK) {
-		set_call_error(c, c->status ? ORCH_EENGINE : ORCH_EUNREACHABLE,
-		               "%s %s: %s (engine at %s)", c->method, c->path,
-		               c->errbuf[0] ? c->errbuf
-		                            : curl_easy_strerror(cc),
-		               e->address);
+		engine_call_fail(
+		        c, c->status ? ORCH_EENGINE : ORCH_EUNREACHABLE,
+		        "%s %s: %s (engine at %s)", c->method, c->path,
+		        c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc),
+		        e->address);
 		return;
 	}
 	if (c->status >= 400) {
-		char *msg = docker_message(&c->body);
+		char *msg = ej_docker_message(&c->body);
 		int code = ORCH_EENGINE;
 
 		if (c->status == 404)
@@ -779,15 +595,15 @@ static void classify(struct engine_call *c, CURLcode cc)
 		else if (c->status == 400 && strstr(msg, "client version"))
 			code = ORCH_EUNSUPPORTED;
 		if (code == ORCH_EUNSUPPORTED && c->version_note)
-			set_call_error(c, code,
-			               "%s %s: %ld: %s (orchestrate speaks "
-			               "Docker API %d.%d to %d.%d; %s)",
-			               c->method, c->path, c->status, msg,
-			               API_MIN_MAJOR, API_MIN_MINOR,
-			               API_MAX_MAJOR, API_MAX_MINOR,
-			               c->version_note);
+			engine_call_fail(c, code,
+			                 "%s %s: %ld: %s (orchestrate speaks "
+			                 "Docker API %d.%d to %d.%d; %s)",
+			                 c->method, c->path, c->status, msg,
+			                 API_MIN_MAJOR, API_MIN_MINOR,
+			                 API_MAX_MAJOR, API_MAX_MINOR,
+			                 c->version_note);
 		else if (code == ORCH_EUNSUPPORTED)
-			set_call_error(
+			engine_call_fail(
 			        c, code,
 			        "%s %s: %ld: %s (orchestrate speaks Docker "
 			        "API %d.%d to %d.%d; this engine does not "
@@ -796,8 +612,8 @@ static void classify(struct engine_call *c, CURLcode cc)
 			        API_MIN_MAJOR, API_MIN_MINOR, API_MAX_MAJOR,
 			        API_MAX_MINOR, c->api_used);
 		else
-			set_call_error(c, code, "%s %s: %ld: %s", c->method,
-			               c->path, c->status, msg);
+			engine_call_fail(c, code, "%s %s: %ld: %s", c->method,
+			                 c->path, c->status, msg);
 		free(msg);
 		return;
 	}
@@ -830,7 +646,7 @@ static int deliver(struct engine_call *c)
 		int stop;
 
 		buf_init(&c->pending, PENDING_CAP);
-		stop = c->on_data(c->ud, chunk.data, chunk.len);
+		stop = c->on_data(c->data_ud, chunk.data, chunk.len);
 		buf_release(&chunk);
 		if (stop)
 			c->aborted = ORCH_EINTR;
@@ -887,6 +703,7 @@ static struct engine_call *call_new(struct engine *e,
 	c->on_data = r->on_data;
 	c->on_done = r->on_done;
 	c->ud = r->ud;
+	c->data_ud = r->data_ud ? r->data_ud : r->ud;
 	c->streaming = r->on_data != NULL;
 	buf_init(&c->body,
 	         r->on_data ? ERROR_BODY_CAP
@@ -921,18 +738,13 @@ void engine_versioned_path(struct buf *out, const char *api, const char *path)
 static void fail_at_submit(struct engine *e, struct engine_call *c, int code,
                            const char *msg)
 {
-	set_call_error(c, code, "%s %s: %s", c->method, c->path, msg);
+	engine_call_fail(c, code, "%s %s: %s", c->method, c->path, msg);
 	link_call(&e->failed, c);
 }
 
-/*
- * engine_call_start(), handing the call to curl after delay_ms; with
- * borrow the request body is used in place (the caller keeps it alive
- * until the call is freed: a build context can be 512 MiB).
- */
-static struct engine_call *call_start(struct engine *e,
-                                      const struct engine_request *r,
-                                      long delay_ms, int borrow)
+struct engine_call *engine_call_submit(struct engine *e,
+                                       const struct engine_request *r,
+                                       long delay_ms, int borrow)
 {
 	struct engine_call *c = call_new(e, r, borrow);
 	struct buf h = BUF_INIT;
@@ -1022,10 +834,21 @@ static struct engine_call *call_start(struct engine *e,
 	return c;
 }
 
+struct engine_call *engine_call_failed(struct engine *e,
+                                       const struct engine_request *r, int code,
+                                       const char *msg)
+{
+	struct engine_call *c = call_new(e, r, 0);
+
+	c->on_data = NULL;
+	fail_at_submit(e, c, code, msg);
+	return c;
+}
+
 struct engine_call *engine_call_start(struct engine *e,
                                       const struct engine_request *r)
 {
-	return call_start(e, r, 0, 0);
+	return engine_call_submit(e, r, 0, 0);
 }
 
 /* ---- API version renegotiation ---------------------------------------- */
@@ -1042,7 +865,7 @@ static int version_refused(struct engine_call *c)
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 400)
 		return 0;
-	msg = docker_message(&c->body);
+	msg = ej_docker_message(&c->body);
 	refused = strstr(msg, "client version") &&
 	          (strstr(msg, "too old") || strstr(msg, "too new"));
 	free(msg);
@@ -1172,7 +995,7 @@ static int renegotiate(struct engine_call *c)
 	}
 	link_call(&e->parked, c);
 	if (!e->reping)
-		e->reping = call_start(e, &r, 0, 0);
+		e->reping = engine_call_submit(e, &r, 0, 0);
 	return 1;
 }
 
@@ -1288,12 +1111,89 @@ const char *engine_call_error(const struct engine_call *c)
 
 long engine_call_status(const struct engine_call *c)
 {
-	return c->status;
+	long status = c->status;
+
+	/* while it runs (a stream's on_data): what curl has seen so far */
+	if (!c->done && !status && c->easy)
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+	return status;
 }
 
 const struct buf *engine_call_body(const struct engine_call *c)
 {
 	return &c->body;
+}
+
+void engine_call_set_op(struct engine_call *c, void *op,
+                        void (*free_fn)(void *),
+                        void (*end_fn)(struct engine_call *c),
+                        void (*abandon_fn)(void *op))
+{
+	c->priv = op;
+	c->priv_free = free_fn;
+	c->priv_end = end_fn;
+	c->priv_abandon = abandon_fn;
+}
+
+void *engine_call_op(const struct engine_call *c)
+{
+	return c->priv;
+}
+
+void engine_call_stop(struct engine_call *c, int code, const char *msg)
+{
+	c->abort_code = code;
+	free(c->abort_msg);
+	c->abort_msg = xstrdup(msg);
+}
+
+const char *engine_call_method(const struct engine_call *c)
+{
+	return c->method;
+}
+
+const char *engine_call_path(const struct engine_call *c)
+{
+	return c->path;
+}
+
+long engine_request_timeout(const struct engine *e)
+{
+	return e->request_timeout_ms;
+}
+
+struct engine_call *engine_call_simple(struct engine *e, const char *method,
+                                       const char *path, const char *json,
+                                       long timeout_ms, int create,
+                                       engine_done_fn done, void *ud)
+{
+	struct engine_request r = {
+		.method = method,
+		.path = path,
+		.body = json,
+		.body_len = json ? strlen(json) : 0,
+		.timeout_ms = timeout_ms,
+		.keep_on_interrupt = create,
+		.on_done = done,
+		.ud = ud,
+	};
+
+	return engine_call_submit(e, &r, 0, 0);
+}
+
+int engine_call_rc(const struct engine_call *c)
+{
+	if (c->result)
+		orch_error_code(c->result, "%s", c->error ? c->error : "");
+	return c->result;
+}
+
+int engine_call_run_free(struct engine *e, struct engine_call *c)
+{
+	int rc = engine_call_run(e, c);
+
+	engine_call_free(c);
+	return rc;
 }
 
 void engine_call_drop(struct engine_call **c)
@@ -1532,7 +1432,7 @@ int engine_interrupt_clear(struct engine *e)
 	return pending;
 }
 
-static int interrupt_pending(const struct engine *e)
+int engine_interrupted(const struct engine *e)
 {
 	return e->interrupts != e->interrupts_seen;
 }
@@ -1569,16 +1469,16 @@ static void interrupt_call(struct engine *e, struct engine_call *c)
 		return;
 	}
 	engine_call_cancel(c);
-	set_call_error(c, ORCH_EINTR, "%s %s: interrupted", c->method, c->path);
+	engine_call_fail(c, ORCH_EINTR, "%s %s: interrupted", c->method,
+	                 c->path);
 }
 
-/* Run one call to completion; other calls progress meanwhile. */
-static int run(struct engine *e, struct engine_call *c)
+int engine_call_run(struct engine *e, struct engine_call *c)
 {
 	for (;;) {
 		int rc;
 
-		if (interrupt_pending(e) && !c->done) {
+		if (engine_interrupted(e) && !c->done) {
 			interrupt_call(e, c);
 			return orch_error_code(ORCH_EINTR, "%s %s: interrupted",
 			                       c->method, c->path);
@@ -1588,7 +1488,7 @@ static int run(struct engine *e, struct engine_call *c)
 		rc = engine_wait(e, NULL, 0, -1);
 		if (rc < 0) {
 			engine_call_cancel(c);
-			set_call_error(c, rc, "%s", orch_error_last());
+			engine_call_fail(c, rc, "%s", orch_error_last());
 			return rc;
 		}
 	}
@@ -1646,7 +1546,7 @@ int engine_request_sync(struct engine *e, const struct engine_request *r,
                         long *status, struct buf *body)
 {
 	struct engine_call *c = engine_call_start(e, r);
-	int rc = run(e, c);
+	int rc = engine_call_run(e, c);
 
 	if (c->orphan && !c->done) {
 		/* still running, and no longer ours to read or free */
@@ -1667,51 +1567,6 @@ int engine_request_sync(struct engine *e, const struct engine_request *r,
 	return rc;
 }
 
-/* A simple request: optional JSON in, body out (may be NULL). */
-static int req(struct engine *e, const char *method, const char *path,
-               const char *json, long timeout_ms, long *status,
-               struct buf *body)
-{
-	struct engine_request r = {
-		.method = method,
-		.path = path,
-		.body = json,
-		.body_len = json ? strlen(json) : 0,
-		.timeout_ms = timeout_ms,
-	};
-
-	return engine_request_sync(e, &r, status, body);
-}
-
-/* POST a create: left running when interrupted (engine_settle()). */
-static int req_create(struct engine *e, const char *path, const char *json,
-                      struct buf *body)
-{
-	struct engine_request r = {
-		.method = "POST",
-		.path = path,
-		.body = json,
-		.body_len = strlen(json),
-		.keep_on_interrupt = 1,
-	};
-
-	return engine_request_sync(e, &r, NULL, body);
-}
-
-/* Parse the body of a successful call as JSON. */
-static int parse_body(const char *what, const struct buf *b, cJSON **out)
-{
-	*out = b->len ? cJSON_ParseWithLength(b->data, b->len) : NULL;
-	if (!*out)
-		return orch_error_code(ORCH_EENGINE,
-		                       "%s: the engine's answer is not JSON",
-		                       what);
-	return 0;
-}
-
-static void exec_step(struct engine_call *c, void *ud);
-static void exec_free(struct engine_exec *x);
-
 void engine_free(struct engine *e)
 {
 	if (!e)
@@ -1731,14 +1586,14 @@ void engine_free(struct engine *e)
 			c->easy = NULL;
 		}
 		unlink_call(c);
-		set_call_error(c, ORCH_EINTR, "%s %s: engine closed", c->method,
-		               c->path);
+		engine_call_fail(c, ORCH_EINTR, "%s %s: engine closed",
+		                 c->method, c->path);
 		c->done = 1;
 		c->e = NULL;
 		/* an exec's calls are its own, not the caller's: nobody
 		   else could free it (or the call) any more */
-		if (c->on_done == exec_step)
-			exec_free(c->ud);
+		if (c->priv_abandon)
+			c->priv_abandon(c->priv);
 		else if (c->on_done == reping_done || c->orphan)
 			engine_call_free(c); /* ours alone too */
 	}
@@ -1770,7 +1625,7 @@ int engine_connect(struct engine *e)
 	   command for the full request timeout */
 	r.timeout_ms = e->connect_timeout_ms;
 	c = engine_call_start(e, &r);
-	run(e, c);
+	engine_call_run(e, c);
 	if (c->result == ORCH_ETIMEOUT) {
 		char t[32];
 
@@ -1830,1633 +1685,4 @@ int engine_connect(struct engine *e)
 out:
 	engine_call_free(c);
 	return rc;
-}
-
-int engine_version(struct engine *e, struct engine_version *v)
-{
-	struct buf b = BUF_INIT;
-	cJSON *j = NULL, *comp, *it;
-	int rc;
-
-	memset(v, 0, sizeof(*v));
-	rc = req(e, "GET", "/version", NULL, 0, NULL, &b);
-	if (rc == 0)
-		rc = parse_body("GET /version", &b, &j);
-	if (rc)
-		goto out;
-	v->version = jdup(j, "Version");
-	v->api_version = jdup(j, "ApiVersion");
-	v->min_api_version = jdup(j, "MinAPIVersion");
-	v->os = jdup(j, "Os");
-	v->arch = jdup(j, "Arch");
-	comp = jobj(j, "Components");
-	cJSON_ArrayForEach(it, comp)
-	{
-		const char *n = jstr(it, "Name");
-
-		if (n && strstr(n, "Podman"))
-			v->is_podman = 1;
-	}
-out:
-	cJSON_Delete(j);
-	buf_release(&b);
-	return rc;
-}
-
-void engine_version_release(struct engine_version *v)
-{
-	if (!v)
-		return;
-	free(v->version);
-	free(v->api_version);
-	free(v->min_api_version);
-	free(v->os);
-	free(v->arch);
-	memset(v, 0, sizeof(*v));
-}
-
-/* ---- streams: demux, progress lines, NDJSON --------------------------- */
-
-void engine_demux_init(struct engine_demux *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->max_frame = DEFAULT_FRAME_CAP;
-}
-
-static void demux_add(struct engine_demux *d, struct buf *b, const char *data,
-                      size_t n)
-{
-	/* past the caller's cap the output is dropped, not the stream */
-	if (buf_add(b, data, n))
-		d->truncated = 1;
-}
-
-int engine_demux_feed(struct engine_demux *d, const char *data, size_t len,
-                      struct buf *out, struct buf *err)
-{
-	if (d->failed)
-		return orch_error_code(ORCH_ERROR, "%s", d->errmsg);
-	while (len) {
-		if (d->remaining == 0) {
-			size_t take = 8 - d->hdr_len;
-			uint32_t size;
-
-			if (take > len)
-				take = len;
-			memcpy(d->hdr + d->hdr_len, data, take);
-			d->hdr_len += take;
-			data += take;
-			len -= take;
-			if (d->hdr_len < 8)
-				break;
-			size = (uint32_t)d->hdr[4] << 24 |
-			       (uint32_t)d->hdr[5] << 16 |
-			       (uint32_t)d->hdr[6] << 8 | d->hdr[7];
-			d->stream = d->hdr[0];
-			if (d->stream > 3) {
-				d->failed = 1;
-				snprintf(d->errmsg, sizeof(d->errmsg),
-				         "unrecognized stream type %d in the "
-				         "engine's output",
-				         d->stream);
-				return orch_error_code(ORCH_ERROR, "%s",
-				                       d->errmsg);
-			}
-			if (size > d->max_frame) {
-				d->failed = 1;
-				snprintf(d->errmsg, sizeof(d->errmsg),
-				         "stream frame of %u bytes exceeds the "
-				         "limit of %zu",
-				         size, d->max_frame);
-				return orch_error_code(ORCH_ERROR, "%s",
-				                       d->errmsg);
-			}
-			d->remaining = size;
-			d->errlen = 0;
-			if (size == 0)
-				d->hdr_len = 0;
-			if (size == 0 && d->stream == 3) {
-				/* a systemerr ends the stream, text or not */
-				d->failed = 1;
-				snprintf(d->errmsg, sizeof(d->errmsg),
-				         "the engine reported an error "
-				         "(no message)");
-				return orch_error_code(ORCH_ERROR, "%s",
-				                       d->errmsg);
-			}
-			continue;
-		}
-		size_t n = d->remaining < len ? d->remaining : len;
-
-		if (d->stream == 3) {
-			size_t room = sizeof(d->errmsg) - 1 - d->errlen;
-			size_t k = n < room ? n : room;
-
-			memcpy(d->errmsg + d->errlen, data, k);
-			d->errlen += k;
-			d->errmsg[d->errlen] = '\0';
-		} else if (d->stream == 2 && err) {
-			demux_add(d, err, data, n);
-		} else {
-			demux_add(d, out, data, n);
-		}
-		data += n;
-		len -= n;
-		d->remaining -= n;
-		if (d->remaining == 0) {
-			d->hdr_len = 0;
-			if (d->stream == 3) {
-				struct buf m = BUF_INIT;
-
-				buf_addstr(&m,
-				           "the engine reported an error: ");
-				buf_add(&m, d->errmsg, d->errlen);
-				while (m.len &&
-				       isspace((unsigned char)
-				                       m.data[m.len - 1]))
-					m.data[--m.len] = '\0';
-				snprintf(d->errmsg, sizeof(d->errmsg), "%s",
-				         m.data);
-				buf_release(&m);
-				d->failed = 1;
-				return orch_error_code(ORCH_ERROR, "%s",
-				                       d->errmsg);
-			}
-		}
-	}
-	return 0;
-}
-
-int engine_demux_finish(const struct engine_demux *d)
-{
-	if (d->failed)
-		return orch_error_code(ORCH_ERROR, "%s", d->errmsg);
-	if (d->hdr_len && d->hdr_len < 8)
-		return orch_error_code(
-		        ORCH_ERROR,
-		        "the engine's stream ended inside a frame "
-		        "header (%zu of 8 bytes)",
-		        d->hdr_len);
-	if (d->remaining)
-		return orch_error_code(
-		        ORCH_ERROR,
-		        "the engine's stream ended inside a frame "
-		        "(%zu bytes missing)",
-		        d->remaining);
-	return 0;
-}
-
-/*
- * engine_progress_line(), leaving the parsed line in *jp (NULL for a
- * blank line) so that a caller wanting more from it (the build's aux ID)
- * does not parse it again.
- */
-static int progress_parse(const char *line, size_t len, struct buf *out,
-                          cJSON **jp)
-{
-	cJSON *j, *ed;
-	const char *msg = NULL, *s;
-
-	*jp = NULL;
-	while (len && isspace((unsigned char)*line)) {
-		line++;
-		len--;
-	}
-	if (!len)
-		return 0;
-	j = cJSON_ParseWithLength(line, len);
-	if (!j || !cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return orch_error_code(ORCH_EENGINE,
-		                       "unparsable progress line from the "
-		                       "engine: %.*s",
-		                       (int)(len > 100 ? 100 : len), line);
-	}
-	*jp = j;
-	ed = jobj(j, "errorDetail");
-	if (cJSON_IsObject(ed))
-		msg = jstr(ed, "message");
-	if (!msg)
-		msg = jstr(j, "error");
-	if (msg || cJSON_IsObject(ed))
-		return orch_error_code(ORCH_EENGINE, "%s",
-		                       msg ? msg : "error without a message");
-	s = jstr(j, "stream");
-	if (s && out)
-		buf_addstr(out, s);
-	return 0;
-}
-
-int engine_progress_line(const char *line, size_t len, struct buf *out)
-{
-	cJSON *j;
-	int rc = progress_parse(line, len, out, &j);
-
-	cJSON_Delete(j);
-	return rc;
-}
-
-/*
- * Line splitter for NDJSON streams (pull, build, events): lines are
- * handed out as they complete, however the data was chunked.
- */
-struct lines {
-	struct buf partial;
-	int (*line)(void *ud, const char *s, size_t n);
-	void *ud;
-	int rc;
-	char *msg;
-	/* events: drop a line over the cap instead of failing, since a
-	   reconnect with since= would only meet it again */
-	int skip_long;
-	int skipping; /* inside a dropped line, until its newline */
-};
-
-static int lines_feed(void *ud, const char *data, size_t len)
-{
-	struct lines *l = ud;
-
-	while (len && l->rc == 0) {
-		const char *nl = memchr(data, '\n', len);
-		size_t n = nl ? (size_t)(nl - data) : len;
-
-		if (l->skipping ||
-		    (l->skip_long && l->partial.len + n > l->partial.cap)) {
-			buf_reset(&l->partial);
-			l->skipping = !nl;
-			data += nl ? n + 1 : n;
-			len -= nl ? n + 1 : n;
-			continue;
-		}
-		if (buf_add(&l->partial, data, n)) {
-			l->rc = orch_error_code(ORCH_ETOOBIG,
-			                        "a line of the engine's stream "
-			                        "exceeds %zu bytes",
-			                        l->partial.cap);
-			break;
-		}
-		if (!nl)
-			break;
-		l->rc = l->line(l->ud, l->partial.data, l->partial.len);
-		buf_reset(&l->partial);
-		data += n + 1;
-		len -= n + 1;
-	}
-	if (l->rc && !l->msg)
-		l->msg = xstrdup(orch_error_last());
-	return l->rc != 0;
-}
-
-static int lines_end(struct lines *l)
-{
-	if (l->rc == 0 && l->partial.len) {
-		l->rc = l->line(l->ud, l->partial.data, l->partial.len);
-		if (l->rc)
-			l->msg = xstrdup(orch_error_last());
-		buf_reset(&l->partial);
-	}
-	return l->rc;
-}
-
-static void lines_release(struct lines *l)
-{
-	buf_release(&l->partial);
-	free(l->msg);
-}
-
-/* Run a progress stream (pull, build, import) to its end. */
-struct progress {
-	struct buf *out;
-	char *aux_id;
-};
-
-static int progress_line(void *ud, const char *s, size_t n)
-{
-	struct progress *p = ud;
-	cJSON *j;
-	int rc = progress_parse(s, n, p->out, &j);
-
-	if (rc == 0 && j && !p->aux_id) {
-		const char *id = jstr(jobj(j, "aux"), "ID");
-
-		if (id)
-			p->aux_id = xstrdup(id);
-	}
-	cJSON_Delete(j);
-	return rc;
-}
-
-static int run_progress(struct engine *e, const char *path, const void *body,
-                        size_t len, const char *ctype, long stall_ms,
-                        struct buf *out, char **aux_id)
-{
-	struct progress p = { .out = out };
-	struct lines l = { .line = progress_line, .ud = &p };
-	struct engine_request r = {
-		.method = "POST",
-		.path = path,
-		.body = body,
-		.body_len = len,
-		.content_type = ctype,
-		.timeout_ms = -1,
-		.stall_ms = stall_ms,
-		.on_data = lines_feed,
-		.ud = &l,
-	};
-	struct engine_call *c;
-	int rc;
-
-	buf_init(&l.partial, STREAM_LINE_CAP);
-	c = call_start(e, &r, 0, 1); /* body lives until engine_call_free */
-	rc = run(e, c);
-	if (l.rc || (rc == 0 && lines_end(&l)))
-		rc = orch_error_code(l.rc, "%s %s: %ld stream: %s", c->method,
-		                     c->path, c->status, l.msg);
-	if (rc == 0 && aux_id) {
-		*aux_id = p.aux_id;
-		p.aux_id = NULL;
-	}
-	free(p.aux_id);
-	lines_release(&l);
-	engine_call_free(c);
-	return rc;
-}
-
-/* ---- images ----------------------------------------------------------- */
-
-int engine_image_inspect(struct engine *e, const char *ref, char **id)
-{
-	struct buf p = BUF_INIT, b = BUF_INIT;
-	cJSON *j = NULL;
-	int rc;
-
-	if (id)
-		*id = NULL;
-	buf_addstr(&p, "/images/");
-	engine_url_escape(&p, ref);
-	buf_addstr(&p, "/json");
-	rc = req(e, "GET", p.data, NULL, 0, NULL, &b);
-	if (rc == 0 && id) {
-		rc = parse_body(p.data, &b, &j);
-		if (rc == 0)
-			*id = jdup(j, "Id");
-	}
-	cJSON_Delete(j);
-	buf_release(&b);
-	buf_release(&p);
-	return rc;
-}
-
-/* Split "name:tag" / "name@digest"; a ':' inside a registry host:port
-   is not a tag. */
-static void split_ref(const char *ref, char **name, char **tag)
-{
-	const char *slash = strrchr(ref, '/');
-	const char *colon = strrchr(slash ? slash : ref, ':');
-
-	if (strchr(ref, '@') || !colon) {
-		*name = xstrdup(ref);
-		*tag = xstrdup(strchr(ref, '@') ? "" : "latest");
-	} else {
-		*name = xstrndup(ref, (size_t)(colon - ref));
-		*tag = xstrdup(colon + 1);
-	}
-}
-
-int engine_image_pull(struct engine *e, const char *ref)
-{
-	struct buf p = BUF_INIT;
-	char *name, *tag;
-	int rc;
-
-	split_ref(ref, &name, &tag);
-	buf_addstr(&p, "/images/create?fromImage=");
-	engine_url_escape(&p, name);
-	if (*tag) {
-		buf_addstr(&p, "&tag=");
-		engine_url_escape(&p, tag);
-	}
-	rc = run_progress(e, p.data, NULL, 0, NULL, e->stall_pull_ms, NULL,
-	                  NULL);
-	if (rc)
-		orch_error_prefix(rc, "pulling '%s'", ref);
-	free(name);
-	free(tag);
-	buf_release(&p);
-	return rc;
-}
-
-static void add_json_param(struct buf *p, const char *key,
-                           const struct engine_label *l, size_t n)
-{
-	cJSON *o = labels_json(l, n);
-	char *s = json_print(o);
-
-	buf_addf(p, "&%s=", key);
-	engine_url_escape(p, s);
-	cJSON_free(s);
-	cJSON_Delete(o);
-}
-
-int engine_image_build(struct engine *e, const struct engine_build_opts *o,
-                       char **image_id)
-{
-	struct buf tar = BUF_INIT, p = BUF_INIT;
-	char *id = NULL, *df = NULL;
-	int rc;
-
-	if (image_id)
-		*image_id = NULL;
-	/* a Dockerfile outside the context, also through a symlink, is
-	   refused; a symlink inside it is sent as its target's path */
-	rc = tar_dockerfile(o->context_dir,
-	                    o->dockerfile ? o->dockerfile : "Dockerfile", &df);
-	if (rc)
-		goto out;
-	buf_init(&tar, o->context_cap ? o->context_cap : (size_t)512 << 20);
-	rc = tar_context(o->context_dir, df, &tar);
-	if (rc)
-		goto out;
-	buf_addstr(&p, "/build?rm=1&forcerm=1&dockerfile=");
-	engine_url_escape(&p, df);
-	if (o->tag) {
-		buf_addstr(&p, "&t=");
-		engine_url_escape(&p, o->tag);
-	}
-	if (o->target) {
-		buf_addstr(&p, "&target=");
-		engine_url_escape(&p, o->target);
-	}
-	if (o->nbuildargs)
-		add_json_param(&p, "buildargs", o->buildargs, o->nbuildargs);
-	if (o->nlabels)
-		add_json_param(&p, "labels", o->labels, o->nlabels);
-	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  e->stall_build_ms, o->output, &id);
-	if (rc) {
-		orch_error_prefix(rc, "building '%s'", o->context_dir);
-		goto out;
-	}
-	if (!id && o->tag)
-		rc = engine_image_inspect(e, o->tag, &id);
-	if (rc == 0 && image_id) {
-		*image_id = id;
-		id = NULL;
-	}
-out:
-	free(id);
-	free(df);
-	buf_release(&tar);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_image_import(struct engine *e, const char *tar_path, const char *ref)
-{
-	struct buf tar = BUF_INIT, p = BUF_INIT;
-	char *name = NULL, *tag = NULL;
-	int rc;
-
-	rc = read_file(tar_path, &tar, (size_t)4 << 30);
-	if (rc)
-		goto out;
-	split_ref(ref, &name, &tag);
-	buf_addstr(&p, "/images/create?fromSrc=-&repo=");
-	engine_url_escape(&p, name);
-	if (*tag) {
-		buf_addstr(&p, "&tag=");
-		engine_url_escape(&p, tag);
-	}
-	rc = run_progress(e, p.data, tar.data, tar.len, "application/x-tar",
-	                  e->stall_build_ms, NULL, NULL);
-	if (rc)
-		orch_error_prefix(rc, "importing '%s'", tar_path);
-out:
-	free(name);
-	free(tag);
-	buf_release(&tar);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_image_remove(struct engine *e, const char *ref, int force)
-{
-	struct buf p = BUF_INIT;
-	int rc;
-
-	buf_addstr(&p, "/images/");
-	engine_url_escape(&p, ref);
-	buf_addstr(&p, force ? "?force=1" : "");
-	rc = req(e, "DELETE", p.data, NULL, 0, NULL, NULL);
-	buf_release(&p);
-	return rc;
-}
-
-/* ---- networks, volumes, lists ----------------------------------------- */
-
-static int create_json(struct engine *e, const char *path, cJSON *body,
-                       const char *id_key, char **id)
-{
-	char *json = json_print(body);
-	struct buf b = BUF_INIT;
-	cJSON *j = NULL;
-	int rc;
-
-	if (id)
-		*id = NULL;
-	rc = req_create(e, path, json, &b);
-	if (rc == 0 && id) {
-		rc = parse_body(path, &b, &j);
-		if (rc == 0)
-			*id = jdup(j, id_key);
-	}
-	cJSON_free(json);
-	cJSON_Delete(j);
-	buf_release(&b);
-	return rc;
-}
-
-int engine_network_create(struct engine *e, const char *name,
-                          const struct engine_label *labels, size_t nlabels,
-                          char **id)
-{
-	cJSON *o = cJSON_CreateObject();
-	int rc;
-
-	cJSON_AddStringToObject(o, "Name", name);
-	/* before API 1.44 duplicate names are allowed unless asked */
-	cJSON_AddTrueToObject(o, "CheckDuplicate");
-	cJSON_AddStringToObject(o, "Driver", "bridge");
-	cJSON_AddItemToObject(o, "Labels", labels_json(labels, nlabels));
-	rc = create_json(e, "/networks/create", o, "Id", id);
-	cJSON_Delete(o);
-	return rc;
-}
-
-static int remove_obj(struct engine *e, const char *kind, const char *id,
-                      const char *query)
-{
-	struct buf p = BUF_INIT;
-	int rc;
-
-	buf_addf(&p, "/%s/", kind);
-	engine_url_escape(&p, id);
-	buf_addstr(&p, query);
-	rc = req(e, "DELETE", p.data, NULL, 0, NULL, NULL);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_network_remove(struct engine *e, const char *id)
-{
-	return remove_obj(e, "networks", id, "");
-}
-
-void engine_object_release(struct engine_object *o)
-{
-	if (!o)
-		return;
-	free(o->id);
-	free(o->name);
-	free(o->state);
-	label_set_release(&o->labels);
-	memset(o, 0, sizeof(*o));
-}
-
-void engine_object_list_release(struct engine_object_list *l)
-{
-	if (!l)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		engine_object_release(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->n = 0;
-}
-
-const char *engine_object_label(const struct engine_object *o, const char *key)
-{
-	for (size_t i = 0; i < o->labels.n; i++)
-		if (!strcmp(o->labels.keys[i], key))
-			return o->labels.values[i];
-	return NULL;
-}
-
-enum list_kind { LIST_NETWORKS, LIST_VOLUMES, LIST_CONTAINERS };
-
-static int list(struct engine *e, enum list_kind kind,
-                const struct engine_label *filter, size_t nfilter,
-                struct engine_object_list *out)
-{
-	static const char *const paths[] = {
-		"/networks?filters=", "/volumes?filters=",
-		"/containers/json?all=1&filters="
-	};
-	struct buf p = BUF_INIT, b = BUF_INIT;
-	cJSON *j = NULL, *arr, *it;
-	int rc;
-
-	out->items = NULL;
-	out->n = 0;
-	buf_addstr(&p, paths[kind]);
-	engine_label_filter(&p, filter, nfilter);
-	rc = req(e, "GET", p.data, NULL, 0, NULL, &b);
-	if (rc == 0)
-		rc = parse_body(p.data, &b, &j);
-	if (rc)
-		goto out;
-	arr = kind == LIST_VOLUMES ? jobj(j, "Volumes") : j;
-	out->items = xcalloc((size_t)cJSON_GetArraySize(arr) + 1,
-	                     sizeof(*out->items));
-	cJSON_ArrayForEach(it, arr)
-	{
-		struct engine_object *o = &out->items[out->n++];
-
-		switch (kind) {
-		case LIST_NETWORKS:
-			o->id = jdup(it, "Id");
-			o->name = jdup(it, "Name");
-			break;
-		case LIST_VOLUMES:
-			o->id = jdup(it, "Name");
-			o->name = jdup(it, "Name");
-			break;
-		case LIST_CONTAINERS: {
-			cJSON *names = jobj(it, "Names");
-			cJSON *first = cJSON_GetArrayItem(names, 0);
-
-			o->id = jdup(it, "Id");
-			if (cJSON_IsString(first))
-				o->name =
-				        xstrdup(first->valuestring +
-				                (first->valuestring[0] == '/'));
-			o->state = jdup(it, "State");
-			break;
-		}
-		}
-		if (!o->id)
-			o->id = xstrdup("");
-		if (!o->name)
-			o->name = xstrdup("");
-		label_set_from(&o->labels, jobj(it, "Labels"));
-	}
-out:
-	cJSON_Delete(j);
-	buf_release(&b);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_network_list(struct engine *e, const struct engine_label *filter,
-                        size_t nfilter, struct engine_object_list *out)
-{
-	return list(e, LIST_NETWORKS, filter, nfilter, out);
-}
-
-int engine_volume_create(struct engine *e, const char *name,
-                         const struct engine_label *labels, size_t nlabels,
-                         struct engine_object *got)
-{
-	cJSON *o = cJSON_CreateObject(), *j = NULL;
-	struct buf b = BUF_INIT;
-	char *json;
-	int rc;
-
-	if (got)
-		memset(got, 0, sizeof(*got));
-	cJSON_AddStringToObject(o, "Name", name);
-	cJSON_AddItemToObject(o, "Labels", labels_json(labels, nlabels));
-	json = json_print(o);
-	rc = req_create(e, "/volumes/create", json, &b);
-	if (rc == 0 && got)
-		rc = parse_body("POST /volumes/create", &b, &j);
-	if (rc == 0 && got) {
-		/* what came back, which is not always what we asked for */
-		got->name = jdup(j, "Name");
-		if (!got->name)
-			got->name = xstrdup("");
-		got->id = xstrdup(got->name);
-		label_set_from(&got->labels, jobj(j, "Labels"));
-	}
-	cJSON_free(json);
-	cJSON_Delete(o);
-	cJSON_Delete(j);
-	buf_release(&b);
-	return rc;
-}
-
-int engine_volume_remove(struct engine *e, const char *name, int force)
-{
-	return remove_obj(e, "volumes", name, force ? "?force=1" : "");
-}
-
-int engine_volume_list(struct engine *e, const struct engine_label *filter,
-                       size_t nfilter, struct engine_object_list *out)
-{
-	return list(e, LIST_VOLUMES, filter, nfilter, out);
-}
-
-int engine_container_list(struct engine *e, const struct engine_label *filter,
-                          size_t nfilter, struct engine_object_list *out)
-{
-	return list(e, LIST_CONTAINERS, filter, nfilter, out);
-}
-
-/* ---- containers ------------------------------------------------------- */
-
-static cJSON *container_json(const struct engine_container_spec *s)
-{
-	cJSON *o = cJSON_CreateObject(), *hc, *exposed, *bindings;
-
-	cJSON_AddStringToObject(o, "Image", s->image);
-	if (s->cmd)
-		cJSON_AddItemToObject(o, "Cmd", strv_json(s->cmd));
-	if (s->entrypoint && !s->entrypoint[0]) {
-		/* [] would mean "the image's": [""] clears it, as Compose's
-		   `entrypoint: []` does */
-		cJSON *a = cJSON_AddArrayToObject(o, "Entrypoint");
-		cJSON_AddItemToArray(a, cJSON_CreateString(""));
-	} else if (s->entrypoint) {
-		cJSON_AddItemToObject(o, "Entrypoint",
-		                      strv_json(s->entrypoint));
-	}
-	if (s->env)
-		cJSON_AddItemToObject(o, "Env", strv_json(s->env));
-	if (s->user)
-		cJSON_AddStringToObject(o, "User", s->user);
-	if (s->working_dir)
-		cJSON_AddStringToObject(o, "WorkingDir", s->working_dir);
-	if (s->hostname)
-		cJSON_AddStringToObject(o, "Hostname", s->hostname);
-	cJSON_AddBoolToObject(o, "Tty", s->tty);
-	cJSON_AddItemToObject(o, "Labels", labels_json(s->labels, s->nlabels));
-	if (s->stop_timeout_s >= 0)
-		cJSON_AddNumberToObject(o, "StopTimeout", s->stop_timeout_s);
-	if (s->health && s->health->set) {
-		const struct engine_health *h = s->health;
-		cJSON *hj = cJSON_AddObjectToObject(o, "Healthcheck");
-		static char *const none[] = { "NONE", NULL };
-
-		cJSON_AddItemToObject(hj, "Test",
-		                      strv_json(h->test ? h->test : none));
-		cJSON_AddNumberToObject(hj, "Interval", (double)h->interval_ns);
-		cJSON_AddNumberToObject(hj, "Timeout", (double)h->timeout_ns);
-		cJSON_AddNumberToObject(hj, "StartPeriod",
-		                        (double)h->start_period_ns);
-		cJSON_AddNumberToObject(hj, "Retries", h->retries);
-	}
-	hc = cJSON_AddObjectToObject(o, "HostConfig");
-	exposed = cJSON_AddObjectToObject(o, "ExposedPorts");
-	bindings = cJSON_AddObjectToObject(hc, "PortBindings");
-	for (size_t i = 0; i < s->nports; i++) {
-		const struct engine_port *p = &s->ports[i];
-		char key[48], hp[16] = "";
-		cJSON *arr, *b;
-
-		snprintf(key, sizeof(key), "%d/%s", p->container_port,
-		         p->protocol ? p->protocol : "tcp");
-		if (p->host_port > 0)
-			snprintf(hp, sizeof(hp), "%d", p->host_port);
-		if (!cJSON_GetObjectItemCaseSensitive(exposed, key))
-			cJSON_AddObjectToObject(exposed, key);
-		arr = cJSON_GetObjectItemCaseSensitive(bindings, key);
-		if (!arr)
-			arr = cJSON_AddArrayToObject(bindings, key);
-		b = cJSON_CreateObject();
-		/* loopback and an ephemeral port unless asked otherwise */
-		cJSON_AddStringToObject(b, "HostIp",
-		                        p->host_ip ? p->host_ip : "127.0.0.1");
-		cJSON_AddStringToObject(b, "HostPort", hp);
-		cJSON_AddItemToArray(arr, b);
-	}
-	if (s->nmounts) {
-		cJSON *ms = cJSON_AddArrayToObject(hc, "Mounts");
-
-		for (size_t i = 0; i < s->nmounts; i++) {
-			const struct engine_mount *m = &s->mounts[i];
-			cJSON *mj = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(mj, "Type",
-			                        m->type ? m->type : "volume");
-			if (m->source)
-				cJSON_AddStringToObject(mj, "Source",
-				                        m->source);
-			cJSON_AddStringToObject(mj, "Target", m->target);
-			cJSON_AddBoolToObject(mj, "ReadOnly", m->read_only);
-			cJSON_AddItemToArray(ms, mj);
-		}
-	}
-	if (s->init)
-		cJSON_AddTrueToObject(hc, "Init");
-	if (s->auto_remove)
-		cJSON_AddTrueToObject(hc, "AutoRemove");
-	if (s->network) {
-		cJSON *nc = cJSON_AddObjectToObject(o, "NetworkingConfig");
-		cJSON *ec = cJSON_AddObjectToObject(nc, "EndpointsConfig");
-		cJSON *ep = cJSON_AddObjectToObject(ec, s->network);
-
-		cJSON_AddStringToObject(hc, "NetworkMode", s->network);
-		if (s->aliases)
-			cJSON_AddItemToObject(ep, "Aliases",
-			                      strv_json(s->aliases));
-	}
-	return o;
-}
-
-char *engine_container_json(const struct engine_container_spec *s)
-{
-	cJSON *o = container_json(s);
-	char *json = json_print(o), *out = xstrdup(json);
-
-	cJSON_free(json);
-	cJSON_Delete(o);
-	return out;
-}
-
-int engine_container_create(struct engine *e,
-                            const struct engine_container_spec *s, char **id)
-{
-	cJSON *o = container_json(s);
-	struct buf p = BUF_INIT;
-	int rc;
-
-	buf_addstr(&p, "/containers/create");
-	if (s->name) {
-		buf_addstr(&p, "?name=");
-		engine_url_escape(&p, s->name);
-	}
-	rc = create_json(e, p.data, o, "Id", id);
-	cJSON_Delete(o);
-	buf_release(&p);
-	return rc;
-}
-
-static int container_post(struct engine *e, const char *id, const char *verb,
-                          const char *query, long timeout_ms)
-{
-	struct buf p = BUF_INIT;
-	int rc;
-
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addf(&p, "/%s%s", verb, query);
-	/* 304 (already started, already stopped) is a success */
-	rc = req(e, "POST", p.data, NULL, timeout_ms, NULL, NULL);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_container_start(struct engine *e, const char *id)
-{
-	return container_post(e, id, "start", "", 0);
-}
-
-int engine_container_stop(struct engine *e, const char *id, int timeout_s)
-{
-	char q[32];
-
-	if (timeout_s < 0)
-		timeout_s = 10;
-	snprintf(q, sizeof(q), "?t=%d", timeout_s);
-	/* the engine waits t seconds before SIGKILL: leave it room */
-	return container_post(e, id, "stop", q, ((long)timeout_s + 10) * 1000);
-}
-
-int engine_container_kill(struct engine *e, const char *id, const char *signal)
-{
-	struct buf q = BUF_INIT;
-	int rc;
-
-	if (signal) {
-		buf_addstr(&q, "?signal=");
-		engine_url_escape(&q, signal);
-	}
-	rc = container_post(e, id, "kill", q.len ? q.data : "", 0);
-	buf_release(&q);
-	return rc;
-}
-
-int engine_container_remove(struct engine *e, const char *id, int force)
-{
-	return remove_obj(e, "containers", id, force ? "?force=1&v=1" : "?v=1");
-}
-
-int engine_container_wait(struct engine *e, const char *id, long timeout_ms,
-                          int *status)
-{
-	struct buf p = BUF_INIT, b = BUF_INIT;
-	cJSON *j = NULL;
-	int rc;
-
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/wait?condition=not-running");
-	/* never -1: the engine answers only when the container stops, and
-	   a hung engine would hold the caller for good */
-	rc = req(e, "POST", p.data, NULL,
-	         timeout_ms > 0 ? timeout_ms : e->request_timeout_ms, NULL, &b);
-	if (rc == ORCH_ETIMEOUT)
-		rc = orch_error_prefix(rc,
-		                       "container '%s' still running, or the "
-		                       "engine hangs",
-		                       id);
-	if (rc == 0)
-		rc = parse_body(p.data, &b, &j);
-	if (rc == 0 && status)
-		*status = jint(j, "StatusCode", -1);
-	cJSON_Delete(j);
-	buf_release(&b);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_container_inspect(struct engine *e, const char *id,
-                             struct engine_container_info *info)
-{
-	struct buf p = BUF_INIT, b = BUF_INIT;
-	cJSON *j = NULL, *state, *config, *health, *nets, *it, *ports;
-	const char *name;
-	int rc;
-
-	memset(info, 0, sizeof(*info));
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/json");
-	rc = req(e, "GET", p.data, NULL, 0, NULL, &b);
-	if (rc == 0)
-		rc = parse_body(p.data, &b, &j);
-	if (rc)
-		goto out;
-	state = jobj(j, "State");
-	config = jobj(j, "Config");
-	info->id = jdup(j, "Id");
-	name = jstr(j, "Name");
-	info->name = xstrdup(name ? name + (name[0] == '/') : "");
-	info->image = jdup(config, "Image");
-	info->status = jdup(state, "Status");
-	info->running = jbool(state, "Running");
-	info->exit_code = jint(state, "ExitCode", 0);
-	info->oom_killed = jbool(state, "OOMKilled");
-	info->tty = jbool(config, "Tty");
-	health = jobj(state, "Health");
-	if (cJSON_IsObject(health)) {
-		cJSON *log = jobj(health, "Log");
-		int n = cJSON_GetArraySize(log);
-
-		info->health = jdup(health, "Status");
-		if (n > 0) {
-			cJSON *last = cJSON_GetArrayItem(log, n - 1);
-
-			info->health_log = jdup(last, "Output");
-			info->health_log_start = jdup(last, "Start");
-		}
-	}
-	if (jstr(state, "Error") && *jstr(state, "Error"))
-		info->error = jdup(state, "Error");
-	nets = jobj(jobj(j, "NetworkSettings"), "Networks");
-	cJSON_ArrayForEach(it, nets)
-	{
-		const char *ip = jstr(it, "IPAddress");
-
-		if (ip && *ip) {
-			info->ip = xstrdup(ip);
-			break;
-		}
-	}
-	ports = jobj(jobj(j, "NetworkSettings"), "Ports");
-	cJSON_ArrayForEach(it, ports)
-	{
-		cJSON *bnd;
-
-		cJSON_ArrayForEach(bnd, it)
-		{
-			struct engine_port_binding *pb;
-			const char *slash =
-			        it->string ? strchr(it->string, '/') : NULL;
-			const char *hp = jstr(bnd, "HostPort");
-
-			info->ports = xrealloc(info->ports,
-			                       (info->nports + 1) *
-			                               sizeof(*info->ports));
-			pb = &info->ports[info->nports++];
-			pb->container_port =
-			        it->string ? port_num(it->string) : 0;
-			pb->protocol = xstrdup(slash ? slash + 1 : "tcp");
-			pb->host_ip = jdup(bnd, "HostIp");
-			pb->host_port = hp ? port_num(hp) : 0;
-		}
-	}
-	label_set_from(&info->labels, jobj(config, "Labels"));
-out:
-	cJSON_Delete(j);
-	buf_release(&b);
-	buf_release(&p);
-	return rc;
-}
-
-void engine_container_info_release(struct engine_container_info *info)
-{
-	if (!info)
-		return;
-	free(info->id);
-	free(info->name);
-	free(info->image);
-	free(info->status);
-	free(info->health);
-	free(info->health_log);
-	free(info->health_log_start);
-	free(info->error);
-	free(info->ip);
-	for (size_t i = 0; i < info->nports; i++) {
-		free(info->ports[i].protocol);
-		free(info->ports[i].host_ip);
-	}
-	free(info->ports);
-	label_set_release(&info->labels);
-	memset(info, 0, sizeof(*info));
-}
-
-/* Demultiplex (or copy, for a TTY) a stream body into out. */
-struct demux_sink {
-	struct engine_demux d;
-	int raw;
-	struct buf *out;
-	int rc;
-	char *msg;
-};
-
-static int demux_data(void *ud, const char *data, size_t len)
-{
-	struct demux_sink *s = ud;
-
-	if (s->raw) {
-		if (buf_add(s->out, data, len))
-			s->d.truncated = 1;
-	} else {
-		s->rc = engine_demux_feed(&s->d, data, len, s->out, NULL);
-		if (s->rc) {
-			s->msg = xstrdup(orch_error_last());
-			return 1;
-		}
-	}
-	/* the caller's buffer is full: reading on would only discard */
-	return s->d.truncated;
-}
-
-int engine_container_logs(struct engine *e, const char *id, int tail,
-                          struct buf *out)
-{
-	struct engine_container_info info;
-	struct demux_sink s = { .out = out };
-	struct buf p = BUF_INIT;
-	struct engine_request r = { .method = "GET",
-		                    .on_data = demux_data,
-		                    .ud = &s };
-	struct engine_call *c = NULL;
-	int rc;
-
-	/* the logs endpoint sets no Content-Type: only Config.Tty says
-	   whether the stream is multiplexed */
-	rc = engine_container_inspect(e, id, &info);
-	if (rc)
-		return rc;
-	s.raw = info.tty;
-	engine_container_info_release(&info);
-	engine_demux_init(&s.d);
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/logs?stdout=1&stderr=1");
-	if (tail >= 0)
-		buf_addf(&p, "&tail=%d", tail);
-	r.path = p.data;
-	c = engine_call_start(e, &r);
-	rc = run(e, c);
-	if (s.rc)
-		rc = orch_error_code(ORCH_EENGINE, "%s %s: %s", c->method,
-		                     c->path, s.msg);
-	else if (s.d.truncated)
-		rc = orch_error_code(ORCH_ETOOBIG,
-		                     "%s %s: logs exceed %zu bytes", c->method,
-		                     c->path, out->cap);
-	else if (rc == 0 && !s.raw && engine_demux_finish(&s.d))
-		rc = orch_error_prefix(ORCH_EENGINE, "%s %s", c->method,
-		                       c->path);
-	free(s.msg);
-	engine_call_free(c);
-	buf_release(&p);
-	return rc;
-}
-
-struct follow {
-	struct engine_call *call;
-	struct engine_demux d;
-	int raw;
-	engine_log_fn fn;
-	void *ud;
-};
-
-static int follow_data(void *ud, const char *data, size_t len)
-{
-	struct follow *f = ud;
-	struct buf out = BUF_INIT;
-
-	if (f->raw) {
-		f->fn(1, data, len, f->ud);
-		return 0;
-	}
-	/* feed at most up to the next frame boundary, so that every piece
-	   handed out belongs to one stream, in arrival order */
-	while (len) {
-		size_t n = f->d.remaining ? f->d.remaining : 8 - f->d.hdr_len;
-		int stream = f->d.stream;
-		int had_payload = f->d.remaining > 0;
-
-		if (n > len)
-			n = len;
-		if (engine_demux_feed(&f->d, data, n, &out, NULL)) {
-			f->call->abort_code = ORCH_EENGINE;
-			free(f->call->abort_msg);
-			f->call->abort_msg = xstrdup(f->d.errmsg);
-			buf_release(&out);
-			return 1;
-		}
-		if (had_payload && out.len)
-			f->fn(stream == 2 ? 2 : 1, out.data, out.len, f->ud);
-		buf_reset(&out);
-		data += n;
-		len -= n;
-	}
-	buf_release(&out);
-	return 0;
-}
-
-static void follow_end(struct engine_call *c)
-{
-	struct follow *f = c->priv;
-
-	if (!f->raw && engine_demux_finish(&f->d))
-		set_call_error(c, ORCH_EENGINE, "%s %s: %s", c->method, c->path,
-		               orch_error_last());
-}
-
-struct engine_call *engine_logs_start(struct engine *e, const char *id, int tty,
-                                      int tail, int64_t since_s,
-                                      engine_log_fn fn, void *ud)
-{
-	struct follow *f = xcalloc(1, sizeof(*f));
-	struct buf p = BUF_INIT;
-	struct engine_request r = { .method = "GET",
-		                    .timeout_ms = -1,
-		                    .on_data = follow_data,
-		                    .ud = f };
-	struct engine_call *c;
-
-	f->raw = tty;
-	f->fn = fn;
-	f->ud = ud;
-	engine_demux_init(&f->d);
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/logs?follow=1&stdout=1&stderr=1");
-	if (tail >= 0)
-		buf_addf(&p, "&tail=%d", tail);
-	if (since_s > 0)
-		buf_addf(&p, "&since=%lld", (long long)since_s);
-	r.path = p.data;
-	c = engine_call_start(e, &r);
-	f->call = c;
-	c->priv = f;
-	c->priv_free = free;
-	c->priv_end = follow_end;
-	buf_release(&p);
-	return c;
-}
-
-int engine_copy_in(struct engine *e, const char *id, const char *dir,
-                   const void *tar, size_t len)
-{
-	struct buf p = BUF_INIT;
-	struct engine_request r = { .method = "PUT",
-		                    .body = tar,
-		                    .body_len = len,
-		                    .content_type = "application/x-tar" };
-	int rc;
-
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/archive?path=");
-	engine_url_escape(&p, dir);
-	r.path = p.data;
-	rc = engine_request_sync(e, &r, NULL, NULL);
-	buf_release(&p);
-	return rc;
-}
-
-int engine_copy_out(struct engine *e, const char *id, const char *path,
-                    struct buf *tar)
-{
-	struct buf p = BUF_INIT, b = BUF_INIT;
-	struct engine_request r = { .method = "GET", .body_cap = tar->cap };
-	int rc;
-
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/archive?path=");
-	engine_url_escape(&p, path);
-	r.path = p.data;
-	rc = engine_request_sync(e, &r, NULL, &b);
-	if (rc == 0 && buf_add(tar, b.data, b.len))
-		rc = orch_error_code(ORCH_ETOOBIG,
-		                     "GET %s: archive exceeds %zu "
-		                     "bytes",
-		                     p.data, tar->cap);
-	buf_release(&b);
-	buf_release(&p);
-	return rc;
-}
-
-/* ---- exec ------------------------------------------------------------- */
-
-enum exec_stage { EXEC_CREATE, EXEC_START, EXEC_INSPECT };
-
-struct engine_exec {
-	struct engine *e;
-	char *container;
-	struct strvec argv;
-	char *user;
-	char *exec_id;
-	struct engine_call *call;
-	enum exec_stage stage;
-	struct engine_demux demux;
-	struct buf out;
-	int64_t deadline_ms; /* 0: none */
-	engine_exec_done_fn done;
-	void *ud;
-	int in_done;
-	int finished;
-	int64_t ended_ms; /* when inspect first said Running after EOF */
-	long poll_ms;     /* the next inspect's delay */
-	/* for the synchronous wrapper */
-	int rc, exit_code;
-	char *msg;
-};
-
-static void exec_free(struct engine_exec *x)
-{
-	if (!x)
-		return;
-	engine_call_free(x->call);
-	free(x->container);
-	strvec_clear(&x->argv);
-	free(x->user);
-	free(x->exec_id);
-	free(x->msg);
-	buf_release(&x->out);
-	free(x);
-}
-
-static void exec_finish(struct engine_exec *x, int rc, int exit_code,
-                        const char *msg)
-{
-	if (x->finished)
-		return;
-	x->finished = 1;
-	if (rc) {
-		orch_error_code(rc, "%s", msg);
-		x->msg = xstrdup(msg);
-	}
-	x->rc = rc;
-	x->exit_code = exit_code;
-	x->in_done = 1;
-	if (x->done)
-		x->done(x, rc, exit_code, x->ud);
-	x->in_done = 0;
-	if (!x->done)
-		return; /* the synchronous wrapper frees it */
-	exec_free(x);
-}
-
-static long exec_remaining(struct engine_exec *x)
-{
-	long left;
-
-	if (!x->deadline_ms)
-		return 0;
-	left = (long)(x->deadline_ms - now_ms());
-	return left > 0 ? left : 1;
-}
-
-static void exec_step(struct engine_call *c, void *ud);
-
-/*
- * After the output closed, inspect may say Running for a moment: 1 while
- * it is still worth asking again (within EXEC_SETTLE_MS and the exec's
- * own deadline), with x->poll_ms set to the next delay.
- */
-static int exec_settling(struct engine_exec *x)
-{
-	int64_t now = now_ms();
-
-	if (!x->ended_ms)
-		x->ended_ms = now;
-	if (now - x->ended_ms >= EXEC_SETTLE_MS ||
-	    (x->deadline_ms && now >= x->deadline_ms))
-		return 0;
-	x->poll_ms = x->poll_ms ? x->poll_ms * 2 : 10;
-	if (x->poll_ms > 200)
-		x->poll_ms = 200;
-	return 1;
-}
-
-static int exec_data(void *ud, const char *data, size_t len)
-{
-	struct engine_exec *x = ud;
-
-	/* errors after the hijack arrive as stdout text: the exit code
-	   from exec inspect is the verdict, so a bad frame ends the read
-	   but the exec is still inspected */
-	return engine_demux_feed(&x->demux, data, len, &x->out, NULL) != 0;
-}
-
-static void exec_submit(struct engine_exec *x, const char *method,
-                        const char *path, const char *json, long timeout_ms,
-                        int stream, long delay_ms)
-{
-	struct engine_request r = {
-		.method = method,
-		.path = path,
-		.body = json,
-		.body_len = json ? strlen(json) : 0,
-		.timeout_ms = timeout_ms,
-		.on_data = stream ? exec_data : NULL,
-		.on_done = exec_step,
-		.ud = x,
-	};
-
-	engine_call_free(x->call);
-	x->call = NULL;
-	x->call = call_start(x->e, &r, delay_ms, 0);
-}
-
-static void exec_step(struct engine_call *c, void *ud)
-{
-	struct engine_exec *x = ud;
-	struct buf p = BUF_INIT;
-	cJSON *j = NULL;
-
-	if (c->result && !(x->stage == EXEC_START && c->result == ORCH_EINTR &&
-	                   x->demux.failed)) {
-		char *msg;
-		int rc = c->result;
-
-		if (x->stage == EXEC_START && rc == ORCH_ETIMEOUT)
-			msg = xasprintf("%s: '%s' still running after the "
-			                "timeout (the engine does not stop it)",
-			                c->error,
-			                x->argv.n ? x->argv.v[0] : "");
-		else
-			msg = xstrdup(c->error);
-		exec_finish(x, rc, -1, msg);
-		free(msg);
-		return;
-	}
-	switch (x->stage) {
-	case EXEC_CREATE:
-		j = cJSON_ParseWithLength(c->body.data, c->body.len);
-		if (!j || !jstr(j, "Id")) {
-			exec_finish(x, ORCH_EENGINE, -1,
-			            "POST exec: the engine's answer has no Id");
-			break;
-		}
-		x->exec_id = jdup(j, "Id");
-		x->stage = EXEC_START;
-		buf_addstr(&p, "/exec/");
-		engine_url_escape(&p, x->exec_id);
-		buf_addstr(&p, "/start");
-		exec_submit(x, "POST", p.data,
-		            "{\"Detach\":false,\"Tty\":false}",
-		            x->deadline_ms ? exec_remaining(x) : -1, 1, 0);
-		break;
-	case EXEC_START:
-		x->stage = EXEC_INSPECT;
-		buf_addstr(&p, "/exec/");
-		engine_url_escape(&p, x->exec_id);
-		buf_addstr(&p, "/json");
-		exec_submit(x, "GET", p.data, NULL, exec_remaining(x), 0, 0);
-		break;
-	case EXEC_INSPECT:
-		j = cJSON_ParseWithLength(c->body.data, c->body.len);
-		if (!j) {
-			exec_finish(
-			        x, ORCH_EENGINE, -1,
-			        "GET exec: the engine's answer is not JSON");
-			break;
-		}
-		if (jbool(j, "Running") && exec_settling(x)) {
-			/* the engine records the exit a moment after the
-			   output closes: ask again shortly */
-			buf_addstr(&p, "/exec/");
-			engine_url_escape(&p, x->exec_id);
-			buf_addstr(&p, "/json");
-			exec_submit(x, "GET", p.data, NULL, exec_remaining(x),
-			            0, x->poll_ms);
-			break;
-		}
-		if (jbool(j, "Running")) {
-			/* the stream ended but the process did not: e.g. it
-			   closed its output; report it as still running */
-			exec_finish(x, ORCH_ETIMEOUT, -1,
-			            "exec: output closed while the command is "
-			            "still running");
-			break;
-		}
-		exec_finish(x, 0, jint(j, "ExitCode", -1), NULL);
-		break;
-	}
-	cJSON_Delete(j);
-	buf_release(&p);
-}
-
-static struct engine_exec *exec_new(struct engine *e, const char *id,
-                                    char *const *argv, const char *user,
-                                    long timeout_ms, size_t cap,
-                                    engine_exec_done_fn done, void *ud)
-{
-	struct engine_exec *x = xcalloc(1, sizeof(*x));
-	cJSON *o = cJSON_CreateObject();
-	struct buf p = BUF_INIT;
-	char *json;
-
-	x->e = e;
-	x->container = xstrdup(id);
-	for (; argv && *argv; argv++)
-		strvec_push(&x->argv, *argv);
-	x->user = user ? xstrdup(user) : NULL;
-	x->done = done;
-	x->ud = ud;
-	x->deadline_ms = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
-	buf_init(&x->out, cap);
-	engine_demux_init(&x->demux);
-	cJSON_AddTrueToObject(o, "AttachStdout");
-	cJSON_AddTrueToObject(o, "AttachStderr");
-	cJSON_AddFalseToObject(o, "Tty");
-	cJSON_AddItemToObject(o, "Cmd", strv_json(x->argv.v));
-	if (user)
-		cJSON_AddStringToObject(o, "User", user);
-	json = json_print(o);
-	buf_addstr(&p, "/containers/");
-	engine_url_escape(&p, id);
-	buf_addstr(&p, "/exec");
-	x->stage = EXEC_CREATE;
-	exec_submit(x, "POST", p.data, json, exec_remaining(x), 0, 0);
-	cJSON_free(json);
-	cJSON_Delete(o);
-	buf_release(&p);
-	return x;
-}
-
-struct engine_exec *engine_exec_start(struct engine *e, const char *id,
-                                      char *const *argv, long timeout_ms,
-                                      engine_exec_done_fn done, void *ud)
-{
-	return exec_new(e, id, argv, NULL, timeout_ms, EXEC_OUTPUT_CAP, done,
-	                ud);
-}
-
-void engine_exec_cancel(struct engine_exec *x)
-{
-	if (!x || x->in_done || x->finished)
-		return;
-	/* cancelling the current call finishes the exec with ORCH_EINTR */
-	engine_call_cancel(x->call);
-}
-
-const struct buf *engine_exec_output(const struct engine_exec *x)
-{
-	return &x->out;
-}
-
-int engine_exec(struct engine *e, const char *id, char *const *argv,
-                const char *user, long timeout_ms, int *exit_code,
-                struct buf *output)
-{
-	struct engine_exec *x =
-	        exec_new(e, id, argv, user, timeout_ms,
-	                 output && output->cap ? output->cap : DEFAULT_BODY_CAP,
-	                 NULL, NULL);
-	int rc = 0;
-
-	while (!x->finished) {
-		if (interrupt_pending(e)) {
-			/* finishes the exec with ORCH_EINTR */
-			engine_call_cancel(x->call);
-			break;
-		}
-		rc = engine_wait(e, NULL, 0, -1);
-		if (rc < 0) {
-			engine_call_cancel(x->call);
-			break;
-		}
-	}
-	rc = x->finished ? x->rc : rc;
-	if (rc && x->msg)
-		orch_error_code(rc, "%s", x->msg);
-	if (exit_code)
-		*exit_code = x->exit_code;
-	if (output)
-		buf_add(output, x->out.data ? x->out.data : "", x->out.len);
-	exec_free(x);
-	return rc;
-}
-
-/* ---- events ----------------------------------------------------------- */
-
-struct events {
-	struct lines lines;
-	engine_event_fn fn;
-	void *ud;
-};
-
-const char *engine_event_attr(const struct engine_event *ev, const char *key)
-{
-	return jstr(ev->attrs_, key);
-}
-
-static int event_line(void *ud, const char *s, size_t n)
-{
-	struct events *st = ud;
-	struct engine_event ev = { 0 };
-	cJSON *j = cJSON_ParseWithLength(s, n), *actor, *attrs;
-
-	if (!j)
-		return 0; /* not ours to judge: skip what we cannot read */
-	actor = jobj(j, "Actor");
-	attrs = jobj(actor, "Attributes");
-	ev.type = jstr(j, "Type");
-	ev.action = jstr(j, "Action");
-	if (!ev.action)
-		ev.action = jstr(j, "status");
-	ev.id = jstr(actor, "ID");
-	if (!ev.id)
-		ev.id = jstr(j, "id");
-	ev.name = jstr(attrs, "name");
-	ev.exit_code = jstr(attrs, "exitCode");
-	/* 9.2e18 is below INT64_MAX and exact as a double */
-	ev.time_ns = (int64_t)jnum(j, "timeNano", 0, 9.2e18, 0);
-	ev.attrs_ = attrs;
-	if (ev.type && ev.action)
-		st->fn(&ev, st->ud);
-	cJSON_Delete(j);
-	return 0;
-}
-
-/* The engine may close the stream after a last line without '\n'. */
-static void events_end(struct engine_call *c)
-{
-	struct events *st = c->priv;
-
-	lines_end(&st->lines);
-}
-
-static void events_free(void *p)
-{
-	struct events *st = p;
-
-	lines_release(&st->lines);
-	free(st);
-}
-
-struct engine_call *engine_events_start(struct engine *e,
-                                        const struct engine_label *labels,
-                                        size_t nlabels, const char *type,
-                                        int64_t since_s, engine_event_fn fn,
-                                        void *ud)
-{
-	struct events *st = xcalloc(1, sizeof(*st));
-	struct buf p = BUF_INIT;
-	struct engine_request r = { .method = "GET",
-		                    .timeout_ms = -1,
-		                    .on_data = lines_feed,
-		                    .ud = &st->lines };
-	struct engine_call *c;
-	char *json = filter_json(labels, nlabels, type);
-
-	st->fn = fn;
-	st->ud = ud;
-	st->lines.line = event_line;
-	st->lines.ud = st;
-	st->lines.skip_long = 1;
-	buf_init(&st->lines.partial, STREAM_LINE_CAP);
-	buf_addstr(&p, "/events?filters=");
-	engine_url_escape(&p, json);
-	if (since_s > 0)
-		buf_addf(&p, "&since=%lld", (long long)since_s);
-	r.path = p.data;
-	c = engine_call_start(e, &r);
-	c->priv = st;
-	c->priv_free = events_free;
-	c->priv_end = events_end;
-	cJSON_free(json);
-	buf_release(&p);
-	return c;
 }

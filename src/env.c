@@ -34,7 +34,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "engine.h"
+#include "engine_ops.h"
+#include "engine_stream.h"
 #include "error.h"
 #include "gate.h"
 #include "health.h"

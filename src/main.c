@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "manifest.h"
 #include "util.h"

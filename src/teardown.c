@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "gate.h"
 #include "labels.h"

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "teardown.h"
 #include "util.h"

@@ -26,7 +26,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "tar.h"
 #include "util.h"
@@ -249,20 +249,22 @@ static void failing_build(void)
 static void import(void)
 {
 	struct buf t = BUF_INIT;
-	char *path = xasprintf("%s.import.tar", ctxdir), *id = NULL;
+	char *path = xasprintf("%s.import.tar", ctxdir);
+	struct engine_image img;
 
 	tar_add_file(&t, "hello.txt", 0644, 0, "imported\n", 9);
 	tar_finish(&t);
 	write_file_atomic(path, t.data, t.len);
 	check(engine_image_import(e, path, import_tag) == 0, "image import");
-	int rc = engine_image_inspect(e, import_tag, &id);
+	int rc = engine_image_inspect(e, import_tag, &img);
 
-	check(rc == 0 && id, "the imported image is there: %s", id ? id : "no");
+	check(rc == 0 && img.id, "the imported image is there: %s",
+	      img.id ? img.id : "no");
 	check(engine_image_remove(e, import_tag, 0) == 0,
 	      "imported image remove");
 	unlink(path);
 	free(path);
-	free(id);
+	engine_image_release(&img);
 	buf_release(&t);
 }
 
@@ -273,6 +275,7 @@ static void scenario(void)
 	struct engine_label bargs[] = { { "BASE", "local/busybox" } };
 	struct engine_build_opts bo = { 0 };
 	struct buf build_out = BUF_INIT, out = BUF_INIT, t = BUF_INIT;
+	struct engine_call *bc;
 	char *image = NULL, *net = NULL, *cid = NULL;
 	struct engine_container_info info = { 0 };
 	struct engine_object_list l;
@@ -322,8 +325,15 @@ static void scenario(void)
 	bo.nbuildargs = 1;
 	bo.labels = label;
 	bo.nlabels = 1;
-	bo.output = &build_out;
-	rc = engine_image_build(e, &bo, &image);
+	bo.output_cap = 1 << 20;
+	/* the asynchronous form, for its output; the synchronous one is
+	   start, run, result */
+	bc = engine_image_build_start(e, &bo, NULL, NULL);
+	while (!engine_call_done(bc))
+		engine_wait(e, NULL, 0, -1);
+	rc = engine_image_build_result(bc, &image);
+	buf_addstr(&build_out, buf_cstr(engine_image_build_output(bc)));
+	engine_call_free(bc);
 	check(rc == 0 && image && !strncmp(image, "sha256:", 7),
 	      "build from a context directory gives %s",
 	      image ? image : "nothing");
@@ -367,7 +377,7 @@ static void scenario(void)
 	      "a second container with the same name is a conflict");
 	rc = engine_container_inspect(e, cid, &info);
 	if (rc == 0)
-		follow = engine_logs_start(e, cid, info.tty, -1, 0, on_log,
+		follow = engine_logs_start(e, cid, info.tty, -1, 0, 1, on_log,
 		                           &followed);
 	check(rc == 0 && info.running && !strcmp(info.name, ctrname),
 	      "inspect: running as %s", info.name ? info.name : "?");

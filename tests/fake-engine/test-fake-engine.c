@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "harness.h"
 #include "util.h"
@@ -341,14 +341,14 @@ TEST(logs_follow)
 	struct engine_call *c;
 
 	ASSERT(e);
-	c = engine_logs_start(e, "good", 0, -1, 0, on_log, &got);
+	c = engine_logs_start(e, "good", 0, -1, 0, 1, on_log, &got);
 	while (!engine_call_done(c))
 		engine_wait(e, NULL, 0, -1);
 	ASSERT_EQ_INT(engine_call_result(c), 0);
 	ASSERT_EQ_STR(buf_cstr(&got), "1:out 1\n2:err 1\n1:out 2\n");
 	engine_call_free(c);
 	buf_reset(&got);
-	c = engine_logs_start(e, "trunc", 0, -1, 0, on_log, &got);
+	c = engine_logs_start(e, "trunc", 0, -1, 0, 1, on_log, &got);
 	while (!engine_call_done(c))
 		engine_wait(e, NULL, 0, -1);
 	ASSERT_EQ_INT(engine_call_result(c), ORCH_EENGINE);
@@ -356,7 +356,7 @@ TEST(logs_follow)
 	ASSERT_EQ_STR(buf_cstr(&got), "1:first line\n1:0123456789");
 	engine_call_free(c);
 	buf_reset(&got);
-	c = engine_logs_start(e, "tty", 1, -1, 0, on_log, &got);
+	c = engine_logs_start(e, "tty", 1, -1, 0, 1, on_log, &got);
 	while (!engine_call_done(c))
 		engine_wait(e, NULL, 0, -1);
 	ASSERT_EQ_INT(engine_call_result(c), 0);

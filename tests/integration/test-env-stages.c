@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "env.h"
 #include "error.h"
 #include "harness.h"

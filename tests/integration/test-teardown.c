@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "harness.h"
 #include "labels.h"

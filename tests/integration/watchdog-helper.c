@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "labels.h"
 #include "util.h"

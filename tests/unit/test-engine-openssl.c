@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
 #include "error.h"
 #include "harness.h"
 #include "util.h"

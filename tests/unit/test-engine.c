@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_ops.h"
+#include "engine_stream.h"
 #include "error.h"
 #include "harness.h"
 #include "util.h"
