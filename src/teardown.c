@@ -157,16 +157,12 @@ static void op_fail(struct op *op, const char *why)
 static struct engine_call *op_start(struct engine *e, struct op *op,
                                     int64_t deadline)
 {
-	struct engine_request r = { 0 };
-	struct buf path = BUF_INIT, id = BUF_INIT;
-	struct engine_call *c;
+	int t;
 
-	engine_url_escape(&id, op->id);
 	switch (op->kind) {
 	case RUN_CONTAINER:
 		if (op->phase == PH_STOP) {
-			int t = op->grace_s;
-
+			t = op->grace_s;
 			/* a grace period may not outlast the deadline */
 			if (deadline) {
 				int64_t left = (deadline - now_ms()) / 1000 - 1;
@@ -174,35 +170,19 @@ static struct engine_call *op_start(struct engine *e, struct op *op,
 				if (left < t)
 					t = left < 0 ? 0 : (int)left;
 			}
-			r.method = "POST";
-			buf_addf(&path, "/containers/%s/stop?t=%d",
-			         buf_cstr(&id), t);
-			/* the engine waits t seconds before it kills */
-			r.timeout_ms = (long)(t + 10) * 1000;
-		} else if (op->phase == PH_RECHECK) {
-			r.method = "GET";
-			buf_addf(&path, "/containers/%s/json", buf_cstr(&id));
-		} else {
-			r.method = "DELETE";
-			buf_addf(&path, "/containers/%s?force=1&v=1",
-			         buf_cstr(&id));
+			return engine_container_stop_start(e, op->id, t, NULL,
+			                                   NULL);
 		}
-		break;
+		if (op->phase == PH_RECHECK)
+			return engine_container_inspect_start(e, op->id, NULL,
+			                                      NULL);
+		return engine_container_remove_start(e, op->id, 1, NULL, NULL);
 	case RUN_NETWORK:
-		r.method = "DELETE";
-		buf_addf(&path, "/networks/%s", buf_cstr(&id));
-		break;
+		return engine_network_remove_start(e, op->id, NULL, NULL);
 	case RUN_VOLUME:
-		r.method = "DELETE";
-		buf_addf(&path, "/volumes/%s?force=1", buf_cstr(&id));
 		break;
 	}
-	r.path = buf_cstr(&path);
-	r.body_cap = 1 << 20;
-	c = engine_call_start(e, &r);
-	buf_release(&path);
-	buf_release(&id);
-	return c;
+	return engine_volume_remove_start(e, op->id, 1, NULL, NULL);
 }
 
 /* Retry later, or give up once the object stayed busy for too long. */
@@ -228,64 +208,74 @@ static void op_error(struct op *op, int64_t now, const char *why)
 	op->not_before = now + 100L * (1L << op->errors);
 }
 
+/* The result of op's finished call, as its operation reads it. */
+static int op_result(struct op *op, struct engine_call *c,
+                     struct engine_container_info *info)
+{
+	switch (op->kind) {
+	case RUN_CONTAINER:
+		if (op->phase == PH_STOP)
+			return engine_container_stop_result(c);
+		if (op->phase == PH_RECHECK)
+			return engine_container_inspect_result(c, info);
+		return engine_container_remove_result(c);
+	case RUN_NETWORK:
+		return engine_network_remove_result(c);
+	case RUN_VOLUME:
+		break;
+	}
+	return engine_volume_remove_result(c);
+}
+
 /* One finished call moves its object to the next phase. */
 static void op_finish(struct op *op, struct engine_call *c)
 {
-	long status = engine_call_status(c);
-	const char *err = engine_call_error(c);
-	const struct buf *body = engine_call_body(c);
-	const char *text = body ? buf_cstr(body) : "";
+	struct engine_container_info info = { 0 };
+	int rc = op_result(op, c, &info);
+	const char *err = orch_error_last();
 	int64_t now = now_ms();
 
-	if (!err || !*err)
+	if (rc == 0 || !*err)
 		err = "no answer from the engine";
-	op->no_answer = status == 0;
+	op->no_answer = rc == ORCH_EUNREACHABLE || rc == ORCH_ETIMEOUT;
 	if (op->phase == PH_STOP) {
 		/* whatever the stop said, the removal (with force) follows;
-		 * 404: someone removed it already */
-		op->phase = status == 404 ? PH_DONE : PH_REMOVE;
-		return;
+		 * not found: someone removed it already */
+		op->phase = rc == ORCH_ENOTFOUND ? PH_DONE : PH_REMOVE;
+		goto out;
 	}
 	if (op->phase == PH_RECHECK) {
-		if (status == 404)
+		if (rc == ORCH_ENOTFOUND)
 			op->phase = PH_DONE;
-		else if (status == 200 && !strstr(text, "\"removing\""))
+		else if (rc == 0 &&
+		         (!info.status || strcmp(info.status, "removing")))
 			op->phase = PH_REMOVE; /* the other removal gave up */
 		else
-			op_busy(op, now, RECHECK_MS, err);
-		return;
+			op_busy(op, now, RECHECK_MS,
+			        rc ? err : "removal already in progress");
+		goto out;
 	}
-	if (status == 204 || status == 200 || status == 404) {
+	if (rc == 0 || rc == ORCH_ENOTFOUND) {
 		op->phase = PH_DONE;
-		return;
+		goto out;
 	}
-	switch (op->kind) {
-	case RUN_CONTAINER:
-		if (status == 409 && strstr(text, "already in progress")) {
-			/* someone else removes it: wait for that to finish */
-			op_busy(op, now, RECHECK_MS, err);
-			if (op->phase != PH_FAILED) {
-				op->phase = PH_RECHECK;
-				op->not_before = now + 50;
-			}
-			return;
+	if (rc == ORCH_EINPROGRESS) {
+		/* someone else removes it: wait for that to finish */
+		op_busy(op, now, RECHECK_MS, err);
+		if (op->phase != PH_FAILED) {
+			op->phase = PH_RECHECK;
+			op->not_before = now + 50;
 		}
-		break;
-	case RUN_NETWORK:
-		/* 403 "has active endpoints" while containers detach */
-		if (status == 403 || status == 409) {
-			op_busy(op, now, BUSY_RETRY_MS, err);
-			return;
-		}
-		break;
-	case RUN_VOLUME:
-		if (status == 409) { /* in use */
-			op_busy(op, now, BUSY_RETRY_MS, err);
-			return;
-		}
-		break;
+		goto out;
+	}
+	/* a network whose containers still detach, a volume in use */
+	if (rc == ORCH_EBUSY) {
+		op_busy(op, now, BUSY_RETRY_MS, err);
+		goto out;
 	}
 	op_error(op, now, err);
+out:
+	engine_container_info_release(&info);
 }
 
 static int64_t min64(int64_t a, int64_t b)
