@@ -28,7 +28,7 @@ enum orch_error_code {
 	ORCH_EUNSUPPORTED = -11, /* needs a newer engine API */
 };
 
-/* Exit statuses of the orchestrate command (DESIGN.md). */
+/* Exit statuses of the orchestrate command (docs/commands.md). */
 enum orch_exit {
 	ORCH_EXIT_OK = 0,
 	ORCH_EXIT_TESTS = 1,    /* tests failed */
