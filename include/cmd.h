@@ -8,7 +8,8 @@
  * through cmd_error().
  *
  * Adding a command: a row in main.c's table, src/cmd_<name>.c, its
- * declaration here, the meson source list, and tests.
+ * declaration here, the meson source list, tests, and its entry in the
+ * man page, docs/orchestrate.1 (tests/cli/man-page.py checks it).
  */
 #ifndef ORCH_CMD_H
 #define ORCH_CMD_H

@@ -5,7 +5,7 @@
  * (engine_wait() with our own fds: the signal self-pipe and the probe
  * sockets). No threads and no fixed sleeps.
  *
- * What it does (README.md, "Lifecycle"):
+ * What it does (docs/commands.md, "Lifecycle"):
  *   - starts the watchdog before the first object exists, so a killed
  *     orchestrate still gets its run removed;
  *   - network `<project>-<runid>`, declared volumes `<project>-<runid>-<vol>`,

@@ -33,7 +33,7 @@ enum orch_error_code {
 	ORCH_ENOPOOL = -15,      /* no address pool left for a network */
 };
 
-/* Exit statuses of the orchestrate command (DESIGN.md). */
+/* Exit statuses of the orchestrate command (docs/commands.md). */
 enum orch_exit {
 	ORCH_EXIT_OK = 0,
 	ORCH_EXIT_TESTS = 1,    /* tests failed */

@@ -2,7 +2,7 @@
  * graph.h: the dependency graph of a manifest's services. Pure: no I/O,
  * no Docker, no printing.
  *
- * Levels (DESIGN.md): a service with no dependencies has level 0,
+ * Levels (docs/strategies.md): a service with no dependencies has level 0,
  * otherwise 1 + the highest level of its dependencies.
  */
 #ifndef ORCH_GRAPH_H

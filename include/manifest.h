@@ -18,9 +18,10 @@
  * owns every string and array below; release it with manifest_free()
  * (which accepts NULL). Nothing points into the YAML text.
  *
- * Limits (README "YAML and limits"): 1 MiB, depth 64, 1000 anchors, 1000
- * aliases, 100000 nodes with aliases expanded, 64 KiB per scalar, one
- * document, no duplicate keys, core-schema tags only, UTF-8 without NUL.
+ * Limits (docs/manifest.md, "YAML and limits"): 1 MiB, depth 64, 1000
+ * anchors, 1000 aliases, 100000 nodes with aliases expanded, 64 KiB per
+ * scalar, one document, no duplicate keys, core-schema tags only, UTF-8
+ * without NUL.
  */
 #ifndef ORCH_MANIFEST_H
 #define ORCH_MANIFEST_H

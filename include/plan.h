@@ -1,8 +1,8 @@
 /*
  * plan.h: integration strategies. Turns a manifest and a strategy into
- * the stages a test run goes through (DESIGN.md, "Integration
- * strategies"). Pure: no I/O, no Docker, no printing; the runner, the
- * report and the `plan`, `graph` and `validate` commands read the result.
+ * the stages a test run goes through (docs/strategies.md). Pure: no I/O,
+ * no Docker, no printing; the runner, the report and the `plan`, `graph`
+ * and `validate` commands read the result.
  *
  * A stage is a configuration of the environment: every service is real,
  * a stub, or absent. How a stage is built:

@@ -1,6 +1,6 @@
 /*
  * plan_json.h: a plan as the JSON document `orchestrate plan --json`
- * prints; README.md ("Strategies and plans") documents it field by field,
+ * prints; docs/strategies.md ("`plan --json`") documents it field by field,
  * and tests and other tools read it. Kept apart from plan.c so that the
  * planner stays free of cJSON; the report can embed the same document.
  */

@@ -8,7 +8,8 @@
  * with a "did you mean" from the same table, a key marked SU_WARN is
  * accepted and ignored with a warning, SU_REJECT is an error carrying the
  * help text as the reason, and the type decides the shapes accepted
- * before any conversion. README.md's manifest reference follows it.
+ * before any conversion. docs/manifest.md, the manifest reference,
+ * follows it.
  * The table is static data; nothing here allocates.
  */
 #ifndef ORCH_SCHEMA_H

@@ -1,7 +1,8 @@
 /*
  * cmd_plan.c: print the stages a strategy would run, creating nothing.
  * The planner (plan.c) decides; this only renders its result, for people
- * or, with --json, as the document README.md describes (plan_json.c).
+ * or, with --json, as the document docs/strategies.md describes
+ * (plan_json.c).
  */
 #include <getopt.h>
 #include <limits.h>

@@ -1,7 +1,7 @@
 /*
  * cmd_up.c: `up [--service NAME...]` -- bring the environment up in a new
  * run, wait until every service is ready, print the endpoints and leave
- * the run in place (README.md, "Lifecycle"). The work is env.c's; this
+ * the run in place (docs/commands.md, "Lifecycle"). The work is env.c's; this
  * file chooses the services, prints, and maps failures to exit statuses:
  * 3 when the environment cannot come up (the run is torn down first),
  * 130/143 when interrupted (likewise).
@@ -99,8 +99,9 @@ static void print_ready(const struct env *env, int width)
 }
 
 /*
- * The next run removes what killed runs left (DESIGN.md): after ours is
- * ready, so it costs no time-to-ready. Failures only warn: gc exists.
+ * The next run removes what killed runs left (docs/commands.md,
+ * "Cleanup"): after ours is ready, so it costs no time-to-ready. Failures
+ * only warn: gc exists.
  */
 static void remove_stale(struct cmd_ctx *ctx)
 {

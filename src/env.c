@@ -110,8 +110,8 @@ struct svc {
 	struct engine_call *start_call;
 	struct engine_call *inspect_call; /* ports after start */
 
-	/* the gate (README, "Lifecycle"): started early, released when its
-	 * dependencies hold */
+	/* the gate (docs/internals.md, "The gate"): started early,
+	 * released when its dependencies hold */
 	struct strvec img_entry, img_cmd; /* the image's Config */
 	int gated; /* created with the gate as its entrypoint */
 

@@ -52,8 +52,11 @@ static void print_help(FILE *out)
 {
 	fputs(usage, out);
 	fputs("\noptions:\n"
-	      "  -f FILE     the manifest ('-': read it from standard input)\n"
-	      "  -p PROJECT  the project name\n",
+	      "  -f, --file FILE        the manifest ('-': read it from "
+	      "standard input)\n"
+	      "  -p, --project PROJECT  the project name\n"
+	      "  -h, --help             this help (also 'orchestrate help')\n"
+	      "  -V, --version          the client's version\n",
 	      out);
 	fputs("\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -131,6 +134,18 @@ int cmd_connect_engine(struct cmd_ctx *ctx)
 		return cmd_error(rc == ORCH_EINVALID ? ORCH_EXIT_USAGE
 		                                     : ORCH_EXIT_ENV,
 		                 "%s", orch_error_last());
+	return 0;
+}
+
+/*
+ * `COMMAND --help` anywhere among its arguments (before "--"): the help
+ * needs no manifest and no engine, so it must not fail for want of them.
+ */
+static int asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
 	return 0;
 }
 
@@ -224,6 +239,13 @@ static int run(int argc, char **argv)
 		return ORCH_EXIT_USAGE;
 	}
 
+	if (asks_help(argc - optind, argv + optind)) {
+		/* the command alone with its --help: it prints its usage */
+		char *help_argv[] = { argv[optind], "--help", NULL };
+
+		optind = 0;
+		return cmd->fn(&ctx, 2, help_argv);
+	}
 	rc = setup(&ctx, cmd->flags);
 	if (rc == 0) {
 		int cmd_argc = argc - optind;

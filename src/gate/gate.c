@@ -4,7 +4,7 @@
  * becomes ARGV (execvp's PATH search, environment kept), so the container
  * can be started early -- its network set up off the critical path --
  * while its real process begins only when orchestrate copies GOFILE in
- * (README, "Lifecycle").
+ * (docs/internals.md, "The gate").
  *
  * It is copied into every gated container (and held in orchestrate's
  * memory while copying), so it is built without any libc: raw x86-64

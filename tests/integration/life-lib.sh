@@ -15,8 +15,8 @@ PROJECT="lt-${NAME#test-}-$$-$RANDOM"
 LABEL="label=io.orchestrate.project=$PROJECT"
 WORK=$(mktemp -d)
 FAILED=0
-# the gate directories (README, "The gate") of this test's runs, apart
-# from everyone else's
+# the gate directories (docs/internals.md, "The gate") of this test's
+# runs, apart from everyone else's
 export ORCHESTRATE_GATE_DIR=$WORK/gates
 
 if [ "${ORCHESTRATE_NO_ENGINE:-}" = 1 ]; then
@@ -98,8 +98,8 @@ started_at() {
 }
 
 # When the container's real process wrote its first line, as seconds since
-# the epoch: with the gate (README, "Lifecycle") StartedAt is when the
-# container started, not when its process began.
+# the epoch: with the gate (docs/internals.md, "The gate") StartedAt is
+# when the container started, not when its process began.
 first_log_at() {
 	date -d "$(docker logs --timestamps "$1" 2>&1 | head -n 1 | cut -d' ' -f1)" +%s.%N
 }

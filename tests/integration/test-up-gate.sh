@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The gate (README, "Lifecycle"): a dependant's container is started early
-# with orchestrate-gate as its entrypoint, and its real process begins
-# only once its dependency is healthy; the engine's health events of the
-# held container (its check fails until release) do not fail the run.
+# The gate (docs/internals.md, "The gate"): a dependant's container is
+# started early with orchestrate-gate as its entrypoint, and its real
+# process begins only once its dependency is healthy; the engine's health
+# events of the held container (its check fails until release) do not fail
+# the run.
 # ORCHESTRATE_NO_GATE=1 gives the plain containers, same order. When the
 # engine cannot see the gate directory (orchestrate in another mount
 # namespace, as in a container talking to the host's engine), the create is
