@@ -165,6 +165,9 @@ int engine_call_result(const struct engine_call *c);
 const char *engine_call_error(const struct engine_call *c);
 long engine_call_status(const struct engine_call *c); /* 0: no answer */
 const struct buf *engine_call_body(const struct engine_call *c);
+/* "POST" and the versioned path without the query, for messages. */
+const char *engine_call_method(const struct engine_call *c);
+const char *engine_call_path(const struct engine_call *c);
 /* Abort a running call; on_done runs with ORCH_EINTR. */
 void engine_call_cancel(struct engine_call *c);
 /*

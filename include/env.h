@@ -1,37 +1,43 @@
 /*
- * env.h: one run of an environment on the engine -- its network, volumes
- * and containers -- brought up along the dependency graph and waited on
- * until every service is really ready, in ONE single-threaded event loop
- * (engine_wait() with our own fds: the signal self-pipe and the probe
- * sockets). No threads and no fixed sleeps.
+ * env.h: a run of an environment on the engine -- its network, volumes
+ * and containers -- moved from one configuration to the next while it
+ * runs. A configuration is one plan_mode per manifest service (plan.h:
+ * absent, stub, real), the planner's stage; `up` is the one-stage case.
  *
- * What it does (docs/commands.md, "Lifecycle"):
- *   - starts the watchdog before the first object exists, so a killed
- *     orchestrate still gets its run removed;
- *   - network `<project>-<runid>`, declared volumes `<project>-<runid>-<vol>`,
- *     containers `<project>-<runid>-<service>` (stubs: `...-<service>-stub`),
- *     every object labelled (labels.h), each container attached to the run
- *     network with the service name as its DNS alias;
- *   - images: the local one when present, `build:` built and tagged
- *     `<project>-<service>:orchestrate`, otherwise pulled;
- *   - creates every container up front, in parallel (creation does not
- *     depend on dependencies), then starts each as soon as its depends_on
- *     conditions hold;
- *   - readiness from the engine's events stream (die, oom, health_status)
- *     and from our own probes on a 5 ms..100 ms backoff (health.h),
- *     including the Docker healthcheck's own command run through exec,
- *     because Docker waits a whole interval before its first check.
+ * What a move does (docs/internals.md, "The environment"):
+ *   - a service that was absent comes up as asked, on the run's network
+ *     under its name, started as soon as its depends_on conditions hold
+ *     (behind the gate when it would otherwise wait for them);
+ *   - a stub replaced by its real service: the real one is built,
+ *     created, started and made ready first, on a stage network where
+ *     its dependencies answer under their names, while the stub still
+ *     answers on the run's network; only then is the stub detached and
+ *     the real one attached under the name -- the name is never answered
+ *     by both, and answers nothing only for those two calls. The real
+ *     service's own connections (on the stage network) are not cut. The
+ *     stub is then removed, and the services that call the swapped one
+ *     are checked for readiness again;
+ *   - nothing else is touched: what stays real keeps running.
+ * Configurations only grow: a move never removes a service or turns a
+ * real service back into its stub.
+ *
+ * Everything is asynchronous on the run's event loop (evloop.h):
+ * env_move() starts a move and env_step() advances it after each loop
+ * turn, so a runner can wait on its suites and the environment together;
+ * env_reach() does both until the move is done. Once settled, the env
+ * keeps watching: a service that dies, is OOM-killed or turns unhealthy
+ * at any time fails it (env_step() < 0), with the service and the reason.
+ *
+ * Times (started_ms, ready_ms, ...) are on the run's one clock: ms since
+ * env_opts.t0.
  *
  * What it does not do: print (progress goes to the caller's callback),
- * decide exit statuses, or remove objects itself -- env_teardown() hands
- * the run to teardown_run(), which works from labels alone.
+ * decide exit statuses, or remove objects itself beyond a swapped stub --
+ * env_teardown() hands the run to teardown_run(), which works from labels.
  *
  * Life cycle:
  *   env_new()        no I/O
- *   env_up()         bring services to the given modes; may be called again
- *                    with other modes (a later stage: absent services come
- *                    up, a stub is replaced by the real service under the
- *                    same alias)
+ *   env_move() + env_step()..., or env_reach()   (again for a later stage)
  *   env_keep()       the run stays after we exit: keep marker, watchdog off
  *   or env_teardown() remove the run, watchdog off
  *   env_free()
@@ -43,27 +49,25 @@
 #include <stdint.h>
 
 #include "labels.h"
+#include "plan.h"
 
 struct engine;
+struct evloop;
 struct manifest;
+struct mf_container;
+struct spec_opts;
 struct teardown_stats;
 
-/* How a service takes part in a stage. */
-enum env_mode {
-	ENV_ABSENT = 0,
-	ENV_REAL,
-	ENV_STUB,
-};
-
 enum env_state {
-	ENV_PENDING,   /* nothing created yet */
-	ENV_CREATED,   /* container created, waiting for its dependencies */
-	ENV_STARTING,  /* start requested */
-	ENV_STARTED,   /* running; readiness not yet established */
+	ENV_PENDING,   /* waiting for its image or its create */
+	ENV_CREATED,   /* created, waiting for its dependencies */
+	ENV_STARTING,  /* start requested, or held behind the gate */
+	ENV_STARTED,   /* running; readiness not (yet, or again) established */
 	ENV_READY,     /* healthcheck and ready: probes passed */
-	ENV_COMPLETED, /* exited 0, and a dependent waits for exactly that */
+	ENV_COMPLETED, /* a job that exited 0 */
 	ENV_FAILED,
 };
+const char *env_state_name(enum env_state s);
 
 struct env_endpoint {
 	char *host_ip;
@@ -76,27 +80,38 @@ struct env_endpoint {
 /* A read-only view of one service of the run. */
 struct env_service {
 	const char *name;
-	enum env_mode mode;
+	enum plan_mode mode; /* what it is, or is becoming */
 	enum env_state state;
 	const char *container_id;   /* NULL before creation */
 	const char *container_name; /* NULL when absent */
+	const char *image;          /* the tag it runs */
+	const char *image_id;       /* "sha256:..." once known */
 	const struct env_endpoint *endpoints;
 	size_t nendpoints;
-	int64_t started_ms; /* since env_up() began; -1 when not started */
-	int64_t ready_ms;   /* since env_up() began; -1 when not ready */
+	/* the run's clock (ms since env_opts.t0); -1: not (yet) */
+	int64_t started_ms;
+	int64_t ready_ms;
+	int64_t swapped_ms;  /* when it replaced its stub under the name */
+	int64_t swap_gap_ms; /* how long the name answered nothing then */
+	const char *failure; /* why it failed, or NULL */
+	int exit_code;       /* after it exited */
 };
 
 enum env_note {
 	ENV_NOTE_STARTED,
 	ENV_NOTE_READY,
 	ENV_NOTE_COMPLETED,
+	ENV_NOTE_SWAPPED, /* the real service answers under the name */
+	ENV_NOTE_RECHECK, /* checked again: a dependency was swapped */
+	ENV_NOTE_FAILED,
 };
 typedef void (*env_progress_fn)(void *ud, const struct env_service *s,
                                 enum env_note what);
 
 struct env_opts {
 	const char *project; /* required */
-	int signal_fd;       /* readable = interrupted (env_signals_fd()); -1 */
+	struct evloop *loop; /* the run's loop; required */
+	int64_t t0;          /* the run's clock zero (now_ms()); 0: now */
 	env_progress_fn progress;
 	void *ud;
 };
@@ -109,27 +124,48 @@ void env_free(struct env *env);
 
 const char *env_run_id(const struct env *env);
 const char *env_network_name(const struct env *env);
+/* The run's clock: ms since env_opts.t0. */
+int64_t env_clock(const struct env *env);
+
+/* The default configuration: every service real, external ones stubs. */
+void env_modes_all(const struct manifest *m, enum plan_mode *modes);
 
 /*
- * Bring every service to modes[i] (one entry per manifest service) and
- * wait until all present ones are ready. Returns 0; ORCH_EINTR when a
- * signal came, in any step (env_signal() tells which); ORCH_EINVALID for a
- * mode the manifest cannot give (a real external service); otherwise an
- * environment failure whose message names the service and the reason
- * ("service 'db': not ready after 30s: pg_isready exited 2"), with the
- * failed service's last log lines in env_failure_logs(). After a failure
- * the run must be torn down; calls in flight have been cancelled.
+ * Start moving to modes (one per manifest service). ORCH_EINVALID (and
+ * nothing done) for a mode the manifest cannot give -- a real external
+ * service, a stub that is not in the manifest -- or one a move cannot
+ * make: removing a service, turning a real one into its stub.
  */
-int env_up(struct env *env, const enum env_mode *modes);
-
-/* The default stage: every service real, external ones as their stub. */
-void env_modes_all(const struct manifest *m, enum env_mode *modes);
+int env_move(struct env *env, const enum plan_mode *modes);
+/*
+ * Advance after a loop turn. 1: settled (every present service ready or
+ * completed, every swap done, every re-check passed); 0: moving; < 0:
+ * failed -- the code (ORCH_EENGINE for a service that failed, ORCH_EINTR
+ * for a run removed by another client, ORCH_ETIMEOUT, ...) with the
+ * message naming the service ("service 'db': not ready after 30s:
+ * pg_isready exited 2"). Settled, it keeps watching for deaths.
+ */
+int env_step(struct env *env);
+/*
+ * env_move(), then turn the loop until settled, failed, or signal_fd
+ * (-1: none) becomes readable (ORCH_EINTR). On success every service it
+ * calls ready was seen running by the engine at the end. On failure the
+ * failed service's last log lines are in env_failure_logs().
+ */
+int env_reach(struct env *env, const enum plan_mode *modes, int signal_fd);
 
 size_t env_nservices(const struct env *env);
 const struct env_service *env_service(const struct env *env, size_t i);
-/* Last 50 log lines of the service that failed env_up(), or NULL. */
-const char *env_failure_logs(const struct env *env);
+/* The service that failed the run, or NULL; its last 50 log lines. */
 const char *env_failed_service(const struct env *env);
+const char *env_failure_logs(const struct env *env);
+
+/*
+ * For a container of the run that is not a service (a suite): the spec
+ * options every container of the run shares -- project, run id, labels,
+ * the network -- filled into o. The strings stay valid while env lives.
+ */
+void env_spec_opts(const struct env *env, struct spec_opts *o);
 
 /*
  * The run outlives us (a successful `up`): create the ROLE_KEEP marker
@@ -138,35 +174,14 @@ const char *env_failed_service(const struct env *env);
 int env_keep(struct env *env);
 
 /*
- * Remove every object of the run (teardown_run() from labels, so
- * half-created objects go too) and release the watchdog. force_kill
- * ignores stop grace periods. A create that an interruption left running
- * is waited for first (engine_settle(), 2 s); one the engine never
- * answered fails this with ORCH_ETIMEOUT naming it, after the teardown,
- * and the watchdog stays armed to look once more after we exit.
+ * Remove every object of the run and release the watchdog, starting at
+ * once: teardown_run() by labels runs while creates still in flight
+ * finish, and whatever such a create makes is removed as its answer
+ * arrives (bounded: a create the engine has not answered within a few
+ * seconds fails this with ORCH_ETIMEOUT naming it, and the watchdog stays
+ * armed to look once more after we exit). force_kill ignores stop grace
+ * periods.
  */
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st);
-
-/*
- * Interruption. SIGINT, SIGTERM and SIGHUP write their number to a
- * self-pipe (the only work done in the handler, with engine_wakeup()); the
- * event loop sees the pipe readable and stops. While env_up() runs, the
- * handler also calls engine_interrupt() on the engine given here (it must
- * be the env's): a synchronous step in progress -- network or volume
- * create, image inspect, pull -- returns at once, and env_up() starts
- * nothing more and returns ORCH_EINTR. A create the engine was sent is
- * let finish in the background; env_teardown() waits up to 2 s for it
- * before it lists the run. Outside env_up() the engine is not
- * interrupted, so a teardown after a failure runs to its end. A second
- * signal exits the process at once (130 for SIGINT, 143 otherwise),
- * leaving the run to the watchdog.
- *
- * env_signals_install() returns the pipe's read end (or a negative code);
- * env_signal() is the first signal received, 0 if none.
- */
-int env_signals_install(struct engine *e);
-int env_signal(void);
-/* The exit status for a signal: 130 for SIGINT, 143 otherwise. */
-int env_signal_exit(int signo);
 
 #endif

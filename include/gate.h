@@ -64,4 +64,11 @@ int gate_unrelease(const char *dir, const char *service);
  */
 size_t gate_dirs_remove(const char *project, const char *run_id);
 
+/*
+ * The gate program: next to the orchestrate executable (installed or
+ * built), else at build_path (the build tree, for test programs).
+ * ORCH_ENOTFOUND when neither has it.
+ */
+int gate_program_read(const char *build_path, struct buf *bin);
+
 #endif

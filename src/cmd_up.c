@@ -16,7 +16,9 @@
 #include "engine_ops.h"
 #include "env.h"
 #include "error.h"
+#include "evloop.h"
 #include "manifest.h"
+#include "signals.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -44,18 +46,22 @@ static void on_progress(void *ud, const struct env_service *s,
 		fprintf(stderr, "%-*s  completed %.2fs\n", p->width, s->name,
 		        (double)s->ready_ms / 1000);
 		break;
+	default:
+		/* one configuration: no swaps, no re-checks; a failure is
+		   the command's message */
+		break;
 	}
 }
 
 /* NAME and, transitively, what it depends on. */
 static void select_service(const struct manifest *m, size_t i,
-                           enum env_mode *modes)
+                           enum plan_mode *modes)
 {
 	const struct mf_service *s = &m->services[i];
 
-	if (modes[i] != ENV_ABSENT)
+	if (modes[i] != PLAN_ABSENT)
 		return;
-	modes[i] = mf_service_external(s) ? ENV_STUB : ENV_REAL;
+	modes[i] = mf_service_external(s) ? PLAN_STUB : PLAN_REAL;
 	for (size_t k = 0; k < s->ndeps; k++)
 		select_service(m, s->deps[k].index, modes);
 }
@@ -80,12 +86,12 @@ static void print_ready(const struct env *env, int width)
 	for (size_t i = 0; i < env_nservices(env); i++) {
 		const struct env_service *s = env_service(env, i);
 
-		if (s->mode == ENV_ABSENT)
+		if (s->mode == PLAN_ABSENT)
 			continue;
 		printf("%-*s  %s in %.2fs", width, s->name,
 		       s->state == ENV_COMPLETED ? "completed" : "ready",
 		       (double)s->ready_ms / 1000);
-		if (s->mode == ENV_STUB)
+		if (s->mode == PLAN_STUB)
 			printf("  (stub)");
 		for (size_t k = 0; k < s->nendpoints; k++) {
 			const struct env_endpoint *ep = &s->endpoints[k];
@@ -130,7 +136,8 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 	struct env_opts eo = { 0 };
 	struct progress prog = { 4 };
 	struct strvec names = STRVEC_INIT;
-	enum env_mode *modes = NULL;
+	enum plan_mode *modes = NULL;
+	struct evloop *loop = NULL;
 	struct env *env = NULL;
 	int c, rc, sigfd, ret = ORCH_EXIT_OK;
 	int64_t t0 = now_ms();
@@ -175,20 +182,28 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 			prog.width = w;
 	}
 
-	sigfd = env_signals_install(ctx->engine);
+	sigfd = signals_install(ctx->engine);
 	if (sigfd < 0) {
 		ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
 		goto out;
 	}
+	loop = evloop_new(ctx->engine);
 	eo.project = ctx->project;
-	eo.signal_fd = sigfd;
+	eo.loop = loop;
+	eo.t0 = t0;
 	eo.progress = on_progress;
 	eo.ud = &prog;
 	env_new(&env, ctx->engine, m, &eo);
 	fprintf(stderr, "orchestrate: project '%s', run %s\n", ctx->project,
 	        env_run_id(env));
 
-	rc = env_up(env, modes);
+	signals_arm();
+	rc = env_reach(env, modes, sigfd);
+	/* what failed after a signal failed because of it (a call it
+	   interrupted, a probe cut short): the run was interrupted */
+	if (rc && rc != ORCH_EINTR && signals_first())
+		rc = ORCH_EINTR;
+	signals_disarm();
 	if (rc == 0) {
 		rc = env_keep(env);
 		if (rc) {
@@ -205,17 +220,14 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 
-	if (rc == ORCH_EINTR) {
-		int sig = env_signal();
+	if (rc == ORCH_EINTR && signals_first()) {
+		int sig = signals_first();
 
 		fprintf(stderr,
 		        "orchestrate: interrupted by %s: removing run %s "
 		        "(again to exit at once)\n",
-		        sig == SIGINT   ? "SIGINT"
-		        : sig == SIGHUP ? "SIGHUP"
-		                        : "SIGTERM",
-		        env_run_id(env));
-		ret = env_signal_exit(sig);
+		        signals_name(sig), env_run_id(env));
+		ret = signals_exit_status(sig);
 	} else {
 		ret = rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV;
 		cmd_error(ret, "%s", orch_error_last());
@@ -230,6 +242,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 		          env_run_id(env), orch_error_last());
 out:
 	env_free(env);
+	evloop_free(loop);
 	free(modes);
 	strvec_clear(&names);
 	return ret;

@@ -251,3 +251,38 @@ size_t gate_dirs_remove(const char *project, const char *run_id)
 	closedir(d);
 	return n;
 }
+
+/* ---- the gate program ------------------------------------------------------ */
+
+/* The gate is a few KiB; anything far larger is not it. */
+#define GATE_MAX_SIZE (16u << 20)
+
+int gate_program_read(const char *build_path, struct buf *bin)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	/* installed or built, it sits next to orchestrate */
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			char *path;
+			int rc;
+
+			*slash = '\0';
+			path = xasprintf("%s/orchestrate-gate", exe);
+			rc = read_file(path, bin, GATE_MAX_SIZE);
+			free(path);
+			if (rc == 0 && bin->len)
+				return 0;
+			buf_reset(bin);
+		}
+	}
+	/* test programs live elsewhere in the build tree */
+	if (build_path && *build_path &&
+	    read_file(build_path, bin, GATE_MAX_SIZE) == 0 && bin->len)
+		return 0;
+	return ORCH_ENOTFOUND;
+}

@@ -15,6 +15,7 @@
 #include "engine_ops.h"
 #include "env.h"
 #include "error.h"
+#include "evloop.h"
 #include "harness.h"
 #include "labels.h"
 #include "manifest.h"
@@ -42,6 +43,7 @@ static const char yaml[] =
 static struct engine *eng;
 static struct manifest *man;
 static struct env *env;
+static struct evloop *loop;
 static char project[64];
 
 /* What the client gets from http://api:8080/ inside the run network. */
@@ -64,29 +66,29 @@ static int client_sees(const char *want)
 
 TEST(stub_stage)
 {
-	enum env_mode modes[2] = { ENV_STUB, ENV_REAL };
-	int rc = env_up(env, modes);
+	enum plan_mode modes[2] = { PLAN_STUB, PLAN_REAL };
+	int rc = env_reach(env, modes, -1);
 
 	if (rc)
 		printf("# %s\n", orch_error_last());
 	ASSERT_EQ_INT(rc, 0);
 	ASSERT_EQ_INT(env_service(env, 0)->state, ENV_READY);
-	ASSERT_EQ_INT(env_service(env, 0)->mode, ENV_STUB);
+	ASSERT_EQ_INT(env_service(env, 0)->mode, PLAN_STUB);
 	ASSERT_CONTAINS(env_service(env, 0)->container_name, "-api-stub");
 	ASSERT(client_sees("stub"));
 }
 
 TEST(real_replaces_stub)
 {
-	enum env_mode modes[2] = { ENV_REAL, ENV_REAL };
+	enum plan_mode modes[2] = { PLAN_REAL, PLAN_REAL };
 	const char *client_id = env_service(env, 1)->container_id;
 	char *before = xstrdup(client_id ? client_id : "");
-	int rc = env_up(env, modes);
+	int rc = env_reach(env, modes, -1);
 
 	if (rc)
 		printf("# %s\n", orch_error_last());
 	ASSERT_EQ_INT(rc, 0);
-	ASSERT_EQ_INT(env_service(env, 0)->mode, ENV_REAL);
+	ASSERT_EQ_INT(env_service(env, 0)->mode, PLAN_REAL);
 	ASSERT_EQ_INT(env_service(env, 0)->state, ENV_READY);
 	/* the caller was not touched */
 	ASSERT_EQ_STR(env_service(env, 1)->container_id, before);
@@ -128,12 +130,14 @@ int main(void)
 	}
 	snprintf(project, sizeof(project), "lt-env-stages-%ld", (long)getpid());
 	o.project = project;
-	o.signal_fd = -1;
+	loop = evloop_new(eng);
+	o.loop = loop;
 	env_new(&env, eng, man, &o);
 	RUN(stub_stage);
 	RUN(real_replaces_stub);
 	RUN(teardown_leaves_nothing);
 	env_free(env);
+	evloop_free(loop);
 	manifest_free(man);
 	engine_free(eng);
 	return harness_done();

@@ -20,6 +20,7 @@
 #include "engine_ops.h"
 #include "env.h"
 #include "error.h"
+#include "evloop.h"
 #include "harness.h"
 #include "labels.h"
 #include "manifest.h"
@@ -97,8 +98,9 @@ TEST(engine_hands_back_existing_volume)
 static void taken_by(const struct engine_label *lab, size_t nlab,
                      const char *why)
 {
-	struct env_opts o = { .project = project, .signal_fd = -1 };
-	enum env_mode modes[1] = { ENV_REAL };
+	struct evloop *loop = evloop_new(eng);
+	struct env_opts o = { .project = project, .loop = loop };
+	enum plan_mode modes[1] = { PLAN_REAL };
 	struct env *env = NULL;
 	char name[128], msg[1024];
 	int rc;
@@ -106,7 +108,7 @@ static void taken_by(const struct engine_label *lab, size_t nlab,
 	env_new(&env, eng, man, &o);
 	snprintf(name, sizeof(name), "%s-%s-data", project, env_run_id(env));
 	ASSERT_EQ_INT(engine_volume_create(eng, name, lab, nlab, NULL), 0);
-	rc = env_up(env, modes);
+	rc = env_reach(env, modes, -1);
 	snprintf(msg, sizeof(msg), "%s", orch_error_last());
 	printf("# up: %s\n", msg);
 	ASSERT_EQ_INT(rc, ORCH_ECONFLICT);
@@ -119,6 +121,7 @@ static void taken_by(const struct engine_label *lab, size_t nlab,
 	ASSERT_EQ_INT(env_teardown(env, 1, NULL), 0);
 	ASSERT_EQ_INT(count_volumes(FOREIGN, project), 1);
 	env_free(env);
+	evloop_free(loop);
 	ASSERT_EQ_INT(engine_volume_remove(eng, name, 1), 0);
 }
 
