@@ -26,6 +26,7 @@
 
 #include "interp.h"
 #include "manifest.h"
+#include "schema.h"
 #include "util.h"
 #include "yaml_tree.h"
 
@@ -69,6 +70,38 @@ struct mf_unit {
 
 /* The whole manifest from the tree's root into c->m. */
 int mf_walk(struct mf_conv *c, const struct ynode *root);
+
+/*
+ * The converters the schema table's rows name (schema.h), one per
+ * accepted key, by section. conv_container_* fill the container of a
+ * service, a stub or a suite alike.
+ */
+schema_convert_fn conv_top_name, conv_top_strategy, conv_top_services,
+        conv_top_volumes, conv_top_suites;
+schema_convert_fn conv_container_image, conv_container_build,
+        conv_container_command, conv_container_entrypoint,
+        conv_container_environment, conv_container_env_file,
+        conv_container_ports, conv_container_volumes, conv_container_tmpfs,
+        conv_container_user, conv_container_working_dir, conv_container_labels,
+        conv_container_healthcheck, conv_container_stop_grace_period,
+        conv_container_init, conv_container_ready;
+schema_convert_fn conv_service_depends_on, conv_service_stub;
+schema_convert_fn conv_suite_targets, conv_suite_host, conv_suite_command,
+        conv_suite_timeout, conv_suite_retries, conv_suite_artifacts,
+        conv_suite_tags;
+schema_convert_fn conv_build_context, conv_build_dockerfile, conv_build_args,
+        conv_build_target;
+schema_convert_fn conv_health_test, conv_health_interval, conv_health_timeout,
+        conv_health_start_period, conv_health_retries, conv_health_disable;
+schema_convert_fn conv_depends_condition;
+schema_convert_fn conv_port_target, conv_port_published, conv_port_host_ip,
+        conv_port_protocol;
+schema_convert_fn conv_mount_type, conv_mount_source, conv_mount_target,
+        conv_mount_read_only;
+schema_convert_fn conv_env_file_path, conv_env_file_required;
+schema_convert_fn conv_ready_tcp, conv_ready_http, conv_ready_exec,
+        conv_ready_log, conv_ready_timeout;
+schema_convert_fn conv_http_port, conv_http_path, conv_http_status;
 
 /* ---- manifest_value.c ------------------------------------------------ */
 

@@ -1,13 +1,14 @@
 /*
  * manifest_walk.c: the YAML tree -> struct manifest, driven by the schema
- * table (schema.c; see manifest_int.h).
+ * table (schema.c; the files of the loader are listed in manifest_int.h).
  *
  * walk() reads one mapping with the table: x- keys skipped, an unknown
  * key an error with a suggestion, an ignored key a warning, a rejected
  * key an error with the reason, the shape of each value checked, then
- * each key converted on its own, in the order written. Once the mapping
- * is read, its rules run (manifest_check.c); once every service is, the
- * references.
+ * the value handed to the converter the key's row names, in the order
+ * written, then the required keys. The converters are below, by section;
+ * each sees its own key alone. Once a mapping is read, its rules run
+ * (manifest_check.c); once every service is, the references.
  *
  * It never parses YAML (yaml_tree.c) and never decides how two keys go
  * together (manifest_check.c); the files it reads are build contexts
@@ -22,8 +23,16 @@
 #include "manifest_int.h"
 #include "schema.h"
 
-typedef int (*key_fn)(struct mf_conv *c, void *obj, const char *key,
-                      const struct ynode *k, const struct ynode *v);
+/* The document's sections, read once every top-level key is. */
+struct top {
+	const struct ynode *services, *suites, *volumes;
+};
+
+/* One env_file entry: a path, or {path, required}. */
+struct env_file_opt {
+	char *path;
+	int required;
+};
 
 static int check_shape(struct mf_conv *c, const struct schema_key *e,
                        const struct ynode *v)
@@ -66,13 +75,13 @@ static int check_shape(struct mf_conv *c, const struct schema_key *e,
 }
 
 /*
- * Walk a mapping with the schema: x- keys skipped, unknown keys an error
- * with a suggestion, ignored keys a warning, rejected keys an error,
- * shapes checked, then fn for each key with a non-null value.
+ * Walk a mapping of section sec into obj (schema.h says which object a
+ * section fills): every key with a non-null value to its converter, in
+ * the order written, then the required keys. owner names the mapping in
+ * messages.
  */
 static int walk(struct mf_conv *c, const struct ynode *map,
-                enum schema_section sec, const char *owner, key_fn fn,
-                void *obj)
+                enum schema_section sec, const char *owner, void *obj)
 {
 	size_t ntable;
 	const struct schema_key *table = schema_table(&ntable);
@@ -122,9 +131,16 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 			              e->key, e->help);
 		if (ynode_is_null(v))
 			continue;
+		/* never dropped in silence (test-manifest.c checks the table) */
+		if (!e->convert)
+			return orch_error_code(
+			        ORCH_ERROR,
+			        "%s:%d:%d: '%s' has no converter in "
+			        "the schema table",
+			        c->origin, k->line, k->col, e->key);
 		rc = check_shape(c, e, v);
 		if (!rc)
-			rc = fn(c, obj, e->key, k, v);
+			rc = e->convert(c, obj, k, v);
 		if (rc)
 			return rc;
 	}
@@ -144,23 +160,99 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 	return 0;
 }
 
-static int build_key(struct mf_conv *c, void *obj, const char *key,
-                     const struct ynode *k, const struct ynode *v)
-{
-	struct mf_build *b = obj;
+/* ---- the document ----------------------------------------------------- */
 
-	(void)k;
-	if (!strcmp(key, "context"))
-		return mf_get_string(c, v, key, &b->context);
-	if (!strcmp(key, "dockerfile"))
-		return mf_get_string(c, v, key, &b->dockerfile);
-	if (!strcmp(key, "target"))
-		return mf_get_string(c, v, key, &b->target);
-	if (!strcmp(key, "args"))
-		return mf_get_kvs(c, v, key, NULL, &b->args);
+static const char *const strategies[] = { "big-bang", "incremental",
+	                                  "bottom-up", "top-down", "sandwich" };
+
+int conv_top_name(struct mf_conv *c, void *obj, const struct ynode *k,
+                  const struct ynode *v)
+{
+	int rc = mf_get_string(c, v, "name", &c->m->name);
+
+	if (!rc && !mf_valid_project_name(c->m->name))
+		rc = mf_err(c, v,
+		            "invalid project name '%.80s' (lower case "
+		            "letters, digits, '-' and '_', starting with a "
+		            "letter or digit)",
+		            c->m->name);
+	return rc;
+}
+
+int conv_top_strategy(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	const char *s;
+	int rc;
+
+	rc = mf_get_string(c, v, "strategy", &c->m->strategy);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < 5; i++)
+		if (!strcmp(c->m->strategy, strategies[i]))
+			return 0;
+	s = mf_closest(c->m->strategy, strategies, 5);
+	if (s)
+		return mf_err(c, v,
+		              "unknown strategy '%.80s' (did you mean '%s'?)",
+		              c->m->strategy, s);
+	return mf_err(c, v,
+	              "unknown strategy '%.80s' (big-bang, incremental, "
+	              "bottom-up, top-down or sandwich)",
+	              c->m->strategy);
+}
+
+/* Sections are read after the document's keys: volumes, services, suites. */
+int conv_top_services(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	((struct top *)obj)->services = v;
 	return 0;
 }
 
+int conv_top_volumes(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	((struct top *)obj)->volumes = v;
+	return 0;
+}
+
+int conv_top_suites(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	((struct top *)obj)->suites = v;
+	return 0;
+}
+
+/* ---- build: ----------------------------------------------------------- */
+
+int conv_build_context(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	return mf_get_string(c, v, "context",
+	                     &((struct mf_build *)obj)->context);
+}
+
+int conv_build_dockerfile(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	return mf_get_string(c, v, "dockerfile",
+	                     &((struct mf_build *)obj)->dockerfile);
+}
+
+int conv_build_args(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	return mf_get_kvs(c, v, "args", NULL, &((struct mf_build *)obj)->args);
+}
+
+int conv_build_target(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	return mf_get_string(c, v, "target", &((struct mf_build *)obj)->target);
+}
+
+/* A context directory, or the mapping; the context made absolute. */
 static int get_build(struct mf_conv *c, const struct ynode *v,
                      struct mf_build **out)
 {
@@ -173,7 +265,7 @@ static int get_build(struct mf_conv *c, const struct ynode *v,
 	if (v->kind == Y_SCALAR)
 		rc = mf_get_string(c, v, "build", &b->context);
 	else
-		rc = walk(c, v, SEC_BUILD, "'build'", build_key, b);
+		rc = walk(c, v, SEC_BUILD, "'build'", b);
 	if (rc)
 		return rc;
 	if (!b->context || !*b->context) {
@@ -195,6 +287,47 @@ static int get_build(struct mf_conv *c, const struct ynode *v,
 	return rc;
 }
 
+/* ---- healthcheck: ----------------------------------------------------- */
+
+int conv_health_test(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	struct mf_healthcheck *h = obj;
+	int rc;
+
+	strvec_clear(&h->test);
+	if (v->kind == Y_SCALAR) {
+		char *s;
+
+		rc = mf_scalar(c, v, "test", &s);
+		if (rc)
+			return rc;
+		strvec_push(&h->test, "CMD-SHELL");
+		strvec_push_nodup(&h->test, s);
+		return 0;
+	}
+	rc = mf_get_strings(c, v, "test", &h->test);
+	if (rc)
+		return rc;
+	if (!h->test.n ||
+	    (strcmp(h->test.v[0], "CMD") && strcmp(h->test.v[0], "CMD-SHELL") &&
+	     strcmp(h->test.v[0], "NONE")))
+		return mf_err(c, v,
+		              "healthcheck 'test' must start with CMD, "
+		              "CMD-SHELL or NONE");
+	if (!strcmp(h->test.v[0], "NONE")) {
+		h->disable = 1;
+		return 0;
+	}
+	if (h->test.n < 2)
+		return mf_err(c, v, "healthcheck 'test' has no command");
+	if (!strcmp(h->test.v[0], "CMD-SHELL") && h->test.n != 2)
+		return mf_err(c, v,
+		              "healthcheck 'test' with CMD-SHELL takes one "
+		              "string");
+	return 0;
+}
+
 static int hc_duration(struct mf_conv *c, const struct ynode *v,
                        const char *key, int64_t *out)
 {
@@ -206,127 +339,130 @@ static int hc_duration(struct mf_conv *c, const struct ynode *v,
 	return rc;
 }
 
-static int health_key(struct mf_conv *c, void *obj, const char *key,
-                      const struct ynode *k, const struct ynode *v)
+int conv_health_interval(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
 {
-	struct mf_healthcheck *h = obj;
-	long l;
-	int rc;
-
-	(void)k;
-	if (!strcmp(key, "test")) {
-		strvec_clear(&h->test);
-		if (v->kind == Y_SCALAR) {
-			char *s;
-
-			rc = mf_scalar(c, v, key, &s);
-			if (rc)
-				return rc;
-			strvec_push(&h->test, "CMD-SHELL");
-			strvec_push_nodup(&h->test, s);
-			return 0;
-		}
-		rc = mf_get_strings(c, v, key, &h->test);
-		if (rc)
-			return rc;
-		if (!h->test.n || (strcmp(h->test.v[0], "CMD") &&
-		                   strcmp(h->test.v[0], "CMD-SHELL") &&
-		                   strcmp(h->test.v[0], "NONE")))
-			return mf_err(c, v,
-			              "healthcheck 'test' must start with CMD, "
-			              "CMD-SHELL or NONE");
-		if (!strcmp(h->test.v[0], "NONE")) {
-			h->disable = 1;
-			return 0;
-		}
-		if (h->test.n < 2)
-			return mf_err(c, v,
-			              "healthcheck 'test' has no command");
-		if (!strcmp(h->test.v[0], "CMD-SHELL") && h->test.n != 2)
-			return mf_err(c, v,
-			              "healthcheck 'test' with CMD-SHELL takes "
-			              "one string");
-		return 0;
-	}
-	if (!strcmp(key, "interval"))
-		return hc_duration(c, v, key, &h->interval_ns);
-	if (!strcmp(key, "timeout"))
-		return hc_duration(c, v, key, &h->timeout_ns);
-	if (!strcmp(key, "start_period"))
-		return hc_duration(c, v, key, &h->start_period_ns);
-	if (!strcmp(key, "retries")) {
-		rc = mf_get_int(c, v, key, 0, INT_MAX, &l);
-		h->retries = (int)l;
-		return rc;
-	}
-	if (!strcmp(key, "disable"))
-		return mf_get_bool(c, v, key, &h->disable);
-	return 0;
+	return hc_duration(c, v, "interval",
+	                   &((struct mf_healthcheck *)obj)->interval_ns);
 }
 
-static int http_key(struct mf_conv *c, void *obj, const char *key,
-                    const struct ynode *k, const struct ynode *v)
+int conv_health_timeout(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	return hc_duration(c, v, "timeout",
+	                   &((struct mf_healthcheck *)obj)->timeout_ns);
+}
+
+int conv_health_start_period(struct mf_conv *c, void *obj,
+                             const struct ynode *k, const struct ynode *v)
+{
+	return hc_duration(c, v, "start_period",
+	                   &((struct mf_healthcheck *)obj)->start_period_ns);
+}
+
+int conv_health_retries(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	long l;
+	int rc = mf_get_int(c, v, "retries", 0, INT_MAX, &l);
+
+	((struct mf_healthcheck *)obj)->retries = (int)l;
+	return rc;
+}
+
+int conv_health_disable(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	return mf_get_bool(c, v, "disable",
+	                   &((struct mf_healthcheck *)obj)->disable);
+}
+
+/* ---- ready: ----------------------------------------------------------- */
+
+int conv_ready_tcp(struct mf_conv *c, void *obj, const struct ynode *k,
+                   const struct ynode *v)
+{
+	return mf_get_port(c, v, "tcp", &((struct mf_ready *)obj)->tcp_port);
+}
+
+int conv_http_port(struct mf_conv *c, void *obj, const struct ynode *k,
+                   const struct ynode *v)
+{
+	return mf_get_port(c, v, "port", &((struct mf_ready *)obj)->http_port);
+}
+
+int conv_http_path(struct mf_conv *c, void *obj, const struct ynode *k,
+                   const struct ynode *v)
 {
 	struct mf_ready *r = obj;
-	long l;
-	int rc;
+	int rc = mf_get_string(c, v, "path", &r->http_path);
 
-	(void)k;
-	if (!strcmp(key, "port"))
-		return mf_get_port(c, v, "port", &r->http_port);
-	if (!strcmp(key, "path")) {
-		rc = mf_get_string(c, v, key, &r->http_path);
-		if (!rc && r->http_path[0] != '/')
-			rc = mf_err(c, v, "http 'path' must start with '/'");
-		return rc;
-	}
-	if (!strcmp(key, "status")) {
-		rc = mf_get_int(c, v, key, 100, 599, &l);
-		r->http_status = (int)l;
-		return rc;
-	}
-	return 0;
+	if (!rc && r->http_path[0] != '/')
+		rc = mf_err(c, v, "http 'path' must start with '/'");
+	return rc;
 }
 
-static int ready_key(struct mf_conv *c, void *obj, const char *key,
-                     const struct ynode *k, const struct ynode *v)
+int conv_http_status(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	long l;
+	int rc = mf_get_int(c, v, "status", 100, 599, &l);
+
+	((struct mf_ready *)obj)->http_status = (int)l;
+	return rc;
+}
+
+/* A port, or {port, path, status}. */
+int conv_ready_http(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
 {
 	struct mf_ready *r = obj;
 	int rc;
 
-	(void)k;
-	if (!strcmp(key, "tcp"))
-		return mf_get_port(c, v, "tcp", &r->tcp_port);
-	if (!strcmp(key, "http")) {
-		free(r->http_path);
-		r->http_path = NULL;
-		r->http_status = 200;
-		if (v->kind == Y_SCALAR)
-			rc = mf_get_port(c, v, "http", &r->http_port);
-		else
-			rc = walk(c, v, SEC_HTTP, "'http'", http_key, r);
-		if (!rc && !r->http_path)
-			r->http_path = xstrdup("/");
-		return rc;
-	}
-	if (!strcmp(key, "exec")) {
-		rc = mf_get_command(c, v, key, &r->exec);
-		if (!rc && !r->exec.n)
-			rc = mf_err(c, v, "'exec' has no command");
-		return rc;
-	}
-	if (!strcmp(key, "log")) {
-		rc = mf_get_string(c, v, key, &r->log_regex);
-		return rc ? rc : mf_check_regex(c, v, r->log_regex);
-	}
-	if (!strcmp(key, "timeout")) {
-		rc = mf_get_duration(c, v, key, &r->timeout_ns);
-		if (!rc && !r->timeout_ns)
-			rc = mf_err(c, v, "'timeout' must be more than 0");
-		return rc;
-	}
-	return 0;
+	free(r->http_path);
+	r->http_path = NULL;
+	r->http_status = 200;
+	if (v->kind == Y_SCALAR)
+		rc = mf_get_port(c, v, "http", &r->http_port);
+	else
+		rc = walk(c, v, SEC_HTTP, "'http'", r);
+	if (!rc && !r->http_path)
+		r->http_path = xstrdup("/");
+	return rc;
 }
+
+int conv_ready_exec(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	struct mf_ready *r = obj;
+	int rc = mf_get_command(c, v, "exec", &r->exec);
+
+	if (!rc && !r->exec.n)
+		rc = mf_err(c, v, "'exec' has no command");
+	return rc;
+}
+
+int conv_ready_log(struct mf_conv *c, void *obj, const struct ynode *k,
+                   const struct ynode *v)
+{
+	struct mf_ready *r = obj;
+	int rc = mf_get_string(c, v, "log", &r->log_regex);
+
+	return rc ? rc : mf_check_regex(c, v, r->log_regex);
+}
+
+int conv_ready_timeout(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	struct mf_ready *r = obj;
+	int rc = mf_get_duration(c, v, "timeout", &r->timeout_ns);
+
+	if (!rc && !r->timeout_ns)
+		rc = mf_err(c, v, "'timeout' must be more than 0");
+	return rc;
+}
+
+/* ---- ports: ----------------------------------------------------------- */
 
 /* "[ip:][host:]container[/proto]", host and container without ranges. */
 static int parse_port_short(struct mf_conv *c, const struct ynode *v,
@@ -390,38 +526,47 @@ out:
 	return rc;
 }
 
-static int port_key(struct mf_conv *c, void *obj, const char *key,
-                    const struct ynode *k, const struct ynode *v)
+int conv_port_target(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	return mf_get_port(c, v, "target",
+	                   &((struct mf_port *)obj)->container_port);
+}
+
+int conv_port_published(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
 {
 	struct mf_port *p = obj;
+	char *s = NULL;
 	long l;
 	int rc;
 
-	(void)k;
-	if (!strcmp(key, "target"))
-		return mf_get_port(c, v, "target", &p->container_port);
-	if (!strcmp(key, "published")) {
-		char *s = NULL;
-
-		rc = mf_get_string(c, v, key, &s);
-		if (!rc && *s && strchr(s, '-'))
-			rc = mf_err(c, v,
-			            "port ranges are not supported ('%s')", s);
-		else if (!rc && *s && parse_int(s, 1, 65535, &l))
-			rc = mf_err(c, v,
-			            "'published' must be a port (1-65535)");
-		else if (!rc && *s)
-			p->host_port = (int)l;
-		free(s);
-		return rc;
-	}
-	if (!strcmp(key, "host_ip"))
-		return mf_get_string(c, v, key, &p->host_ip);
-	if (!strcmp(key, "protocol"))
-		return mf_get_string(c, v, key, &p->protocol);
-	return 0;
+	rc = mf_get_string(c, v, "published", &s);
+	if (!rc && *s && strchr(s, '-'))
+		rc = mf_err(c, v, "port ranges are not supported ('%s')", s);
+	else if (!rc && *s && parse_int(s, 1, 65535, &l))
+		rc = mf_err(c, v, "'published' must be a port (1-65535)");
+	else if (!rc && *s)
+		p->host_port = (int)l;
+	free(s);
+	return rc;
 }
 
+int conv_port_host_ip(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	return mf_get_string(c, v, "host_ip",
+	                     &((struct mf_port *)obj)->host_ip);
+}
+
+int conv_port_protocol(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	return mf_get_string(c, v, "protocol",
+	                     &((struct mf_port *)obj)->protocol);
+}
+
+/* One entry of ports: the short syntax or the mapping. */
 static int get_port_entry(struct mf_conv *c, const struct ynode *v,
                           struct mf_port *p)
 {
@@ -438,7 +583,7 @@ static int get_port_entry(struct mf_conv *c, const struct ynode *v,
 		rc = parse_port_short(c, v, s, p);
 		free(s);
 	} else {
-		rc = walk(c, v, SEC_PORT, "a port", port_key, p);
+		rc = walk(c, v, SEC_PORT, "a port", p);
 	}
 	if (rc)
 		return rc;
@@ -458,30 +603,39 @@ static int get_port_entry(struct mf_conv *c, const struct ynode *v,
 	return 0;
 }
 
-static int mount_key(struct mf_conv *c, void *obj, const char *key,
-                     const struct ynode *k, const struct ynode *v)
+/* ---- volumes: in a service -------------------------------------------- */
+
+int conv_mount_type(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
 {
 	struct mf_mount *mt = obj;
+	int rc = mf_get_string(c, v, "type", &mt->type);
 
-	(void)k;
-	if (!strcmp(key, "type")) {
-		int rc = mf_get_string(c, v, key, &mt->type);
+	if (!rc && strcmp(mt->type, "volume") && strcmp(mt->type, "bind") &&
+	    strcmp(mt->type, "tmpfs"))
+		rc = mf_err(c, v,
+		            "unknown mount type '%s' (volume, bind or tmpfs)",
+		            mt->type);
+	return rc;
+}
 
-		if (!rc && strcmp(mt->type, "volume") &&
-		    strcmp(mt->type, "bind") && strcmp(mt->type, "tmpfs"))
-			rc = mf_err(c, v,
-			            "unknown mount type '%s' (volume, bind or "
-			            "tmpfs)",
-			            mt->type);
-		return rc;
-	}
-	if (!strcmp(key, "source"))
-		return mf_get_string(c, v, key, &mt->source);
-	if (!strcmp(key, "target"))
-		return mf_get_string(c, v, key, &mt->target);
-	if (!strcmp(key, "read_only"))
-		return mf_get_bool(c, v, key, &mt->read_only);
-	return 0;
+int conv_mount_source(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	return mf_get_string(c, v, "source", &((struct mf_mount *)obj)->source);
+}
+
+int conv_mount_target(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	return mf_get_string(c, v, "target", &((struct mf_mount *)obj)->target);
+}
+
+int conv_mount_read_only(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	return mf_get_bool(c, v, "read_only",
+	                   &((struct mf_mount *)obj)->read_only);
 }
 
 static int mount_short(struct mf_conv *c, const struct ynode *v,
@@ -546,6 +700,7 @@ out:
 	return rc;
 }
 
+/* One entry of volumes: the short syntax or the mapping. */
 static int get_mount(struct mf_conv *c, const struct ynode *v,
                      struct mf_mount *mt)
 {
@@ -562,12 +717,11 @@ static int get_mount(struct mf_conv *c, const struct ynode *v,
 		rc = mount_short(c, v, s, mt);
 		free(s);
 	} else {
-		rc = walk(c, v, SEC_MOUNT, "a volume", mount_key, mt);
+		rc = walk(c, v, SEC_MOUNT, "a volume", mt);
 	}
 	if (rc)
 		return rc;
-	if (mt->type && !strcmp(mt->type, "bind") && mt->source &&
-	    *mt->source) {
+	if (!strcmp(mt->type, "bind") && mt->source && *mt->source) {
 		char *abs = mf_resolve_path(c, mt->source);
 
 		free(mt->source);
@@ -576,22 +730,19 @@ static int get_mount(struct mf_conv *c, const struct ynode *v,
 	return mf_check_mount(c, v, mt);
 }
 
-struct env_file_opt {
-	char *path;
-	int required;
-};
+/* ---- env_file: -------------------------------------------------------- */
 
-static int env_file_key(struct mf_conv *c, void *obj, const char *key,
-                        const struct ynode *k, const struct ynode *v)
+int conv_env_file_path(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
 {
-	struct env_file_opt *o = obj;
+	return mf_get_string(c, v, "path", &((struct env_file_opt *)obj)->path);
+}
 
-	(void)k;
-	if (!strcmp(key, "path"))
-		return mf_get_string(c, v, key, &o->path);
-	if (!strcmp(key, "required"))
-		return mf_get_bool(c, v, key, &o->required);
-	return 0;
+int conv_env_file_required(struct mf_conv *c, void *obj, const struct ynode *k,
+                           const struct ynode *v)
+{
+	return mf_get_bool(c, v, "required",
+	                   &((struct env_file_opt *)obj)->required);
 }
 
 /* Read a KEY=VALUE file into kv (later files and lines win). */
@@ -647,8 +798,7 @@ static int apply_env_files(struct mf_conv *c, const struct ynode *v,
 		struct env_file_opt o = { NULL, 1 };
 
 		if (e->kind == Y_MAP)
-			rc = walk(c, e, SEC_ENV_FILE, "'env_file'",
-			          env_file_key, &o);
+			rc = walk(c, e, SEC_ENV_FILE, "'env_file'", &o);
 		else
 			rc = mf_get_string(c, e, "env_file", &o.path);
 		if (!rc)
@@ -660,32 +810,16 @@ static int apply_env_files(struct mf_conv *c, const struct ynode *v,
 	return 0;
 }
 
-static int add_dep(struct mf_conv *c, struct mf_service *s,
-                   const struct ynode *k, enum mf_condition cond)
-{
-	struct mf_dep *d;
+/* ---- depends_on: ------------------------------------------------------ */
 
-	(void)c;
-	/* duplicates are found once names resolve (resolve_deps) */
-	d = &s->deps[s->ndeps++];
-	d->name = xstrdup(k->str);
-	d->condition = cond;
-	d->line = k->line;
-	d->col = k->col;
-	return 0;
-}
-
-static int depends_key(struct mf_conv *c, void *obj, const char *key,
-                       const struct ynode *k, const struct ynode *v)
+int conv_depends_condition(struct mf_conv *c, void *obj, const struct ynode *k,
+                           const struct ynode *v)
 {
 	enum mf_condition *cond = obj;
 	char *s = NULL;
 	int rc;
 
-	(void)k;
-	if (strcmp(key, "condition"))
-		return 0;
-	rc = mf_get_string(c, v, key, &s);
+	rc = mf_get_string(c, v, "condition", &s);
 	if (rc)
 		return rc;
 	if (!strcmp(s, "service_started"))
@@ -704,11 +838,28 @@ static int depends_key(struct mf_conv *c, void *obj, const char *key,
 	return rc;
 }
 
-static int get_depends(struct mf_conv *c, struct mf_service *s,
-                       const struct ynode *v)
+/* Duplicates and undefined names are found once all services are read. */
+static void add_dep(struct mf_service *s, const struct ynode *k,
+                    enum mf_condition cond)
 {
+	struct mf_dep *d = &s->deps[s->ndeps++];
+
+	d->name = xstrdup(k->str);
+	d->condition = cond;
+	d->line = k->line;
+	d->col = k->col;
+}
+
+/* A list (service_started), or a mapping of names to {condition}. */
+int conv_service_depends_on(struct mf_conv *c, void *obj, const struct ynode *k,
+                            const struct ynode *v)
+{
+	struct mf_unit *u = obj;
+	struct mf_service *s = u->service;
 	int rc;
 
+	if (u->is_stub)
+		return mf_err(c, k, "a stub cannot have 'depends_on'");
 	s->deps = xcalloc(v->n, sizeof(*s->deps));
 	if (v->kind == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
@@ -717,9 +868,7 @@ static int get_depends(struct mf_conv *c, struct mf_service *s,
 				        c, v->items[i],
 				        "'depends_on' entries must be service "
 				        "names");
-			rc = add_dep(c, s, v->items[i], MF_SERVICE_STARTED);
-			if (rc)
-				return rc;
+			add_dep(s, v->items[i], MF_SERVICE_STARTED);
 		}
 		return 0;
 	}
@@ -728,17 +877,16 @@ static int get_depends(struct mf_conv *c, struct mf_service *s,
 		const struct ynode *dv = v->items[i + 1];
 
 		if (!ynode_is_null(dv)) {
-			rc = walk(c, dv, SEC_DEPENDS, "a dependency",
-			          depends_key, &cond);
+			rc = walk(c, dv, SEC_DEPENDS, "a dependency", &cond);
 			if (rc)
 				return rc;
 		}
-		rc = add_dep(c, s, v->items[i], cond);
-		if (rc)
-			return rc;
+		add_dep(s, v->items[i], cond);
 	}
 	return 0;
 }
+
+/* ---- a service's, a stub's or a suite's container --------------------- */
 
 static void container_init(struct mf_container *ct)
 {
@@ -747,168 +895,198 @@ static void container_init(struct mf_container *ct)
 	ct->stop_grace_ns = -1;
 }
 
-static int walk_container(struct mf_conv *c, struct mf_unit *sv,
-                          const struct ynode *map, enum schema_section sec,
-                          const char *owner, key_fn fn);
-
-static int service_key(struct mf_conv *c, void *obj, const char *key,
-                       const struct ynode *k, const struct ynode *v)
+int conv_container_image(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
 {
-	struct mf_unit *sv = obj;
-	struct mf_container *ct = sv->ct;
-	int rc;
-	long l;
+	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+	int rc = mf_get_string(c, v, "image", &ct->image);
 
-	if (!strcmp(key, "image")) {
-		rc = mf_get_string(c, v, key, &ct->image);
-		if (!rc && !*ct->image)
-			rc = mf_err(c, v, "'image' is empty");
-		return rc;
-	}
-	if (!strcmp(key, "build"))
-		return get_build(c, v, &ct->build);
-	if (!strcmp(key, "command"))
-		return mf_get_command(c, v, key, &ct->command);
-	if (!strcmp(key, "entrypoint")) {
-		ct->has_entrypoint = 1;
-		return mf_get_command(c, v, key, &ct->entrypoint);
-	}
-	if (!strcmp(key, "environment")) {
-		sv->env = v;
-		return 0;
-	}
-	if (!strcmp(key, "env_file")) {
-		sv->env_file = v;
-		return 0;
-	}
-	/* each key appears once in a mapping: size the arrays at once */
-	if (!strcmp(key, "ports")) {
-		ct->ports = xcalloc(v->n, sizeof(*ct->ports));
-		for (size_t i = 0; i < v->n; i++) {
-			rc = get_port_entry(c, v->items[i],
-			                    &ct->ports[ct->nports++]);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "volumes")) {
-		ct->mounts = xcalloc(v->n, sizeof(*ct->mounts));
-		for (size_t i = 0; i < v->n; i++) {
-			rc = get_mount(c, v->items[i],
-			               &ct->mounts[ct->nmounts++]);
-			if (rc)
-				return rc;
-		}
-		return 0;
-	}
-	if (!strcmp(key, "tmpfs")) {
-		rc = mf_get_strings(c, v, key, &ct->tmpfs);
-		for (size_t i = 0; !rc && i < ct->tmpfs.n; i++)
-			if (ct->tmpfs.v[i][0] != '/')
-				rc = mf_err(
-				        c, v,
-				        "tmpfs '%s' must be an absolute path",
-				        ct->tmpfs.v[i]);
-		return rc;
-	}
-	if (!strcmp(key, "user"))
-		return mf_get_string(c, v, key, &ct->user);
-	if (!strcmp(key, "working_dir"))
-		return mf_get_string(c, v, key, &ct->working_dir);
-	if (!strcmp(key, "labels"))
-		return mf_get_kvs(c, v, key, "", &ct->labels);
-	if (!strcmp(key, "healthcheck")) {
-		ct->healthcheck.set = 1;
-		return walk(c, v, SEC_HEALTHCHECK, "'healthcheck'", health_key,
-		            &ct->healthcheck);
-	}
-	if (!strcmp(key, "stop_grace_period"))
-		return mf_get_duration(c, v, key, &ct->stop_grace_ns);
-	if (!strcmp(key, "init"))
-		return mf_get_bool(c, v, key, &ct->init);
-	if (!strcmp(key, "ready"))
-		return walk(c, v, SEC_READY, "'ready'", ready_key, &ct->ready);
-	if (!strcmp(key, "depends_on")) {
-		if (sv->is_stub)
-			return mf_err(c, k, "a stub cannot have 'depends_on'");
-		return get_depends(c, sv->service, v);
-	}
-	if (!strcmp(key, "stub")) {
-		struct mf_unit st = { 0 };
-		struct buf owner = BUF_INIT;
+	if (!rc && !*ct->image)
+		rc = mf_err(c, v, "'image' is empty");
+	return rc;
+}
 
-		if (sv->is_stub)
-			return mf_err(c, k,
-			              "a stub cannot have its own 'stub'");
-		sv->service->stub = xmalloc(sizeof(*sv->service->stub));
-		container_init(sv->service->stub);
-		st.service = sv->service;
-		st.ct = sv->service->stub;
-		st.is_stub = 1;
-		buf_addf(&owner, "the stub of service '%s'", sv->service->name);
-		rc = walk_container(c, &st, v, SEC_SERVICE, owner.data,
-		                    service_key);
-		if (!rc)
-			rc = mf_check_stub(c, &st, v);
-		buf_release(&owner);
-		return rc;
-	}
-	/* suites */
-	if (!strcmp(key, "targets")) {
-		sv->targets = v;
-		return mf_get_strings(c, v, key, &sv->suite->targets);
-	}
-	if (!strcmp(key, "host"))
-		return mf_get_bool(c, v, key, &sv->suite->host);
-	if (!strcmp(key, "timeout")) {
-		rc = mf_get_duration(c, v, key, &sv->suite->timeout_ns);
-		if (!rc && !sv->suite->timeout_ns)
-			rc = mf_err(c, v, "'timeout' must be more than 0");
-		return rc;
-	}
-	if (!strcmp(key, "retries")) {
-		rc = mf_get_int(c, v, key, 0, 100, &l);
-		sv->suite->retries = (int)l;
-		return rc;
-	}
-	if (!strcmp(key, "artifacts")) {
-		rc = mf_get_strings(c, v, key, &sv->suite->artifacts);
-		for (size_t i = 0; !rc && i < sv->suite->artifacts.n; i++)
-			if (sv->suite->artifacts.v[i][0] != '/' &&
-			    !sv->suite->host)
-				rc = mf_err(
-				        c, v,
-				        "artifact '%s' must be an absolute path",
-				        sv->suite->artifacts.v[i]);
-		return rc;
-	}
-	if (!strcmp(key, "tags"))
-		return mf_get_strings(c, v, key, &sv->suite->tags);
+int conv_container_build(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	return get_build(c, v, &((struct mf_unit *)obj)->ct->build);
+}
+
+int conv_container_command(struct mf_conv *c, void *obj, const struct ynode *k,
+                           const struct ynode *v)
+{
+	return mf_get_command(c, v, "command",
+	                      &((struct mf_unit *)obj)->ct->command);
+}
+
+int conv_container_entrypoint(struct mf_conv *c, void *obj,
+                              const struct ynode *k, const struct ynode *v)
+{
+	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+
+	ct->has_entrypoint = 1;
+	return mf_get_command(c, v, "entrypoint", &ct->entrypoint);
+}
+
+/* environment and env_file are read after the mapping: walk_container() */
+int conv_container_environment(struct mf_conv *c, void *obj,
+                               const struct ynode *k, const struct ynode *v)
+{
+	((struct mf_unit *)obj)->env = v;
 	return 0;
 }
 
-/* Environment last: env_file entries first, environment: overrides them. */
-static int walk_container(struct mf_conv *c, struct mf_unit *sv,
+int conv_container_env_file(struct mf_conv *c, void *obj, const struct ynode *k,
+                            const struct ynode *v)
+{
+	((struct mf_unit *)obj)->env_file = v;
+	return 0;
+}
+
+/* Each key appears once in a mapping: the arrays are sized at once. */
+int conv_container_ports(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+
+	ct->ports = xcalloc(v->n, sizeof(*ct->ports));
+	for (size_t i = 0; i < v->n; i++) {
+		int rc = get_port_entry(c, v->items[i],
+		                        &ct->ports[ct->nports++]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int conv_container_volumes(struct mf_conv *c, void *obj, const struct ynode *k,
+                           const struct ynode *v)
+{
+	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+
+	ct->mounts = xcalloc(v->n, sizeof(*ct->mounts));
+	for (size_t i = 0; i < v->n; i++) {
+		int rc = get_mount(c, v->items[i], &ct->mounts[ct->nmounts++]);
+
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int conv_container_tmpfs(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+	int rc = mf_get_strings(c, v, "tmpfs", &ct->tmpfs);
+
+	for (size_t i = 0; !rc && i < ct->tmpfs.n; i++)
+		if (ct->tmpfs.v[i][0] != '/')
+			rc = mf_err(c, v, "tmpfs '%s' must be an absolute path",
+			            ct->tmpfs.v[i]);
+	return rc;
+}
+
+int conv_container_user(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	return mf_get_string(c, v, "user", &((struct mf_unit *)obj)->ct->user);
+}
+
+int conv_container_working_dir(struct mf_conv *c, void *obj,
+                               const struct ynode *k, const struct ynode *v)
+{
+	return mf_get_string(c, v, "working_dir",
+	                     &((struct mf_unit *)obj)->ct->working_dir);
+}
+
+int conv_container_labels(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	return mf_get_kvs(c, v, "labels", "",
+	                  &((struct mf_unit *)obj)->ct->labels);
+}
+
+int conv_container_healthcheck(struct mf_conv *c, void *obj,
+                               const struct ynode *k, const struct ynode *v)
+{
+	struct mf_healthcheck *h = &((struct mf_unit *)obj)->ct->healthcheck;
+
+	h->set = 1;
+	return walk(c, v, SEC_HEALTHCHECK, "'healthcheck'", h);
+}
+
+int conv_container_stop_grace_period(struct mf_conv *c, void *obj,
+                                     const struct ynode *k,
+                                     const struct ynode *v)
+{
+	return mf_get_duration(c, v, "stop_grace_period",
+	                       &((struct mf_unit *)obj)->ct->stop_grace_ns);
+}
+
+int conv_container_init(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	return mf_get_bool(c, v, "init", &((struct mf_unit *)obj)->ct->init);
+}
+
+int conv_container_ready(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	return walk(c, v, SEC_READY, "'ready'",
+	            &((struct mf_unit *)obj)->ct->ready);
+}
+
+/*
+ * A service's, a stub's or a suite's mapping, then what is read after
+ * it: env_file entries first, environment: overriding them.
+ */
+static int walk_container(struct mf_conv *c, struct mf_unit *u,
                           const struct ynode *map, enum schema_section sec,
-                          const char *owner, key_fn fn)
+                          const char *owner)
 {
 	struct mf_kvs *env =
-	        sv->suite ? &sv->suite->environment : &sv->ct->environment;
-	int rc = walk(c, map, sec, owner, fn, sv);
+	        u->suite ? &u->suite->environment : &u->ct->environment;
+	int rc = walk(c, map, sec, owner, u);
 
-	if (!rc && sv->env_file)
-		rc = apply_env_files(c, sv->env_file, env);
-	if (!rc && sv->env)
-		rc = mf_get_kvs(c, sv->env, "environment", NULL, env);
+	if (!rc && u->env_file)
+		rc = apply_env_files(c, u->env_file, env);
+	if (!rc && u->env)
+		rc = mf_get_kvs(c, u->env, "environment", NULL, env);
 	mf_kvs_dedupe(env);
+	return rc;
+}
+
+/* ---- services --------------------------------------------------------- */
+
+/* The same keys as the service's, but depends_on and stub. */
+int conv_service_stub(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	struct mf_unit *u = obj, st = { 0 };
+	struct buf owner = BUF_INIT;
+	int rc;
+
+	if (u->is_stub)
+		return mf_err(c, k, "a stub cannot have its own 'stub'");
+	u->service->stub = xmalloc(sizeof(*u->service->stub));
+	container_init(u->service->stub);
+	st.service = u->service;
+	st.ct = u->service->stub;
+	st.is_stub = 1;
+	buf_addf(&owner, "the stub of service '%s'", u->service->name);
+	rc = walk_container(c, &st, v, SEC_SERVICE, owner.data);
+	if (!rc)
+		rc = mf_check_stub(c, &st, v);
+	buf_release(&owner);
 	return rc;
 }
 
 static int load_service(struct mf_conv *c, const struct ynode *k,
                         const struct ynode *v, struct mf_service *s)
 {
-	struct mf_unit sv = { 0 };
+	struct mf_unit u = { 0 };
 	struct buf owner = BUF_INIT;
 	int rc;
 
@@ -931,21 +1109,88 @@ static int load_service(struct mf_conv *c, const struct ynode *k,
 		rc = mf_err(c, v, "service '%s' must be a mapping", s->name);
 		goto out;
 	}
-	sv.service = s;
-	sv.ct = &s->real;
+	u.service = s;
+	u.ct = &s->real;
 	buf_addf(&owner, "service '%s'", s->name);
-	rc = walk_container(c, &sv, v, SEC_SERVICE, owner.data, service_key);
+	rc = walk_container(c, &u, v, SEC_SERVICE, owner.data);
 	if (!rc)
-		rc = mf_check_service(c, &sv, k);
+		rc = mf_check_service(c, &u, k);
 out:
 	buf_release(&owner);
 	return rc;
 }
 
+/* ---- suites ----------------------------------------------------------- */
+
+int conv_suite_targets(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	struct mf_unit *u = obj;
+
+	u->targets = v;
+	return mf_get_strings(c, v, "targets", &u->suite->targets);
+}
+
+int conv_suite_host(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	return mf_get_bool(c, v, "host", &((struct mf_unit *)obj)->suite->host);
+}
+
+/* The suite's own command, whether it runs in a container or not. */
+int conv_suite_command(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	return mf_get_command(c, v, "command",
+	                      &((struct mf_unit *)obj)->suite->command);
+}
+
+int conv_suite_timeout(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	struct mf_suite *su = ((struct mf_unit *)obj)->suite;
+	int rc = mf_get_duration(c, v, "timeout", &su->timeout_ns);
+
+	if (!rc && !su->timeout_ns)
+		rc = mf_err(c, v, "'timeout' must be more than 0");
+	return rc;
+}
+
+int conv_suite_retries(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	long l;
+	int rc = mf_get_int(c, v, "retries", 0, 100, &l);
+
+	((struct mf_unit *)obj)->suite->retries = (int)l;
+	return rc;
+}
+
+int conv_suite_artifacts(struct mf_conv *c, void *obj, const struct ynode *k,
+                         const struct ynode *v)
+{
+	struct mf_suite *su = ((struct mf_unit *)obj)->suite;
+	int rc = mf_get_strings(c, v, "artifacts", &su->artifacts);
+
+	for (size_t i = 0; !rc && i < su->artifacts.n; i++)
+		if (su->artifacts.v[i][0] != '/' && !su->host)
+			rc = mf_err(c, v,
+			            "artifact '%s' must be an absolute path",
+			            su->artifacts.v[i]);
+	return rc;
+}
+
+int conv_suite_tags(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	return mf_get_strings(c, v, "tags",
+	                      &((struct mf_unit *)obj)->suite->tags);
+}
+
 static int load_suite(struct mf_conv *c, const struct ynode *k,
                       const struct ynode *v, struct mf_suite *su)
 {
-	struct mf_unit sv = { 0 };
+	struct mf_unit u = { 0 };
 	struct buf owner = BUF_INIT;
 	const struct ynode *targets;
 	int rc;
@@ -976,32 +1221,20 @@ static int load_suite(struct mf_conv *c, const struct ynode *k,
 		rc = mf_err(c, k, "suite '%s' has no targets", su->name);
 		goto out;
 	}
-	sv.suite = su;
-	sv.ct = &su->container;
+	u.suite = su;
+	u.ct = &su->container;
 	buf_addf(&owner, "suite '%s'", su->name);
-	rc = walk_container(c, &sv, v, SEC_SUITE, owner.data, service_key);
-	if (rc)
-		goto out;
-	/* the suite's command is its own, not the container's */
-	strvec_copy(&su->command, &su->container.command);
-	strvec_clear(&su->container.command);
-	rc = mf_check_suite(c, &sv, k);
+	rc = walk_container(c, &u, v, SEC_SUITE, owner.data);
+	if (!rc)
+		rc = mf_check_suite(c, &u, k);
 out:
 	buf_release(&owner);
 	return rc;
 }
 
-static int volume_key(struct mf_conv *c, void *obj, const char *key,
-                      const struct ynode *k, const struct ynode *v)
-{
-	(void)c;
-	(void)obj;
-	(void)key;
-	(void)k;
-	(void)v;
-	return 0;
-}
+/* ---- the document's sections ------------------------------------------ */
 
+/* No key of a top-level volume is used: they only warn or are refused. */
 static int load_volumes(struct mf_conv *c, const struct ynode *map)
 {
 	struct manifest *m = c->m;
@@ -1016,8 +1249,7 @@ static int load_volumes(struct mf_conv *c, const struct ynode *map)
 			continue;
 		rc = mf_check_name(c, k, "volume");
 		if (!rc && !ynode_is_null(v))
-			rc = walk(c, v, SEC_VOLUME, "a volume", volume_key,
-			          NULL);
+			rc = walk(c, v, SEC_VOLUME, "a volume", NULL);
 		if (rc)
 			return rc;
 		m->volumes[m->nvolumes].name = xstrdup(k->str);
@@ -1028,61 +1260,11 @@ static int load_volumes(struct mf_conv *c, const struct ynode *map)
 	return 0;
 }
 
-static const char *const strategies[] = { "big-bang", "incremental",
-	                                  "bottom-up", "top-down", "sandwich" };
-
-struct top {
-	const struct ynode *services, *suites, *volumes;
-};
-
-static int top_key(struct mf_conv *c, void *obj, const char *key,
-                   const struct ynode *k, const struct ynode *v)
-{
-	struct top *t = obj;
-	int rc;
-
-	(void)k;
-	if (!strcmp(key, "name")) {
-		rc = mf_get_string(c, v, key, &c->m->name);
-		if (!rc && !mf_valid_project_name(c->m->name))
-			rc = mf_err(
-			        c, v,
-			        "invalid project name '%.80s' (lower case "
-			        "letters, digits, '-' and '_', starting with a "
-			        "letter or digit)",
-			        c->m->name);
-		return rc;
-	}
-	if (!strcmp(key, "strategy")) {
-		const char *s;
-
-		rc = mf_get_string(c, v, key, &c->m->strategy);
-		if (rc)
-			return rc;
-		for (size_t i = 0; i < 5; i++)
-			if (!strcmp(c->m->strategy, strategies[i]))
-				return 0;
-		s = mf_closest(c->m->strategy, strategies, 5);
-		if (s)
-			return mf_err(c, v,
-			              "unknown strategy '%.80s' (did you mean "
-			              "'%s'?)",
-			              c->m->strategy, s);
-		return mf_err(
-		        c, v,
-		        "unknown strategy '%.80s' (big-bang, incremental, "
-		        "bottom-up, top-down or sandwich)",
-		        c->m->strategy);
-	}
-	if (!strcmp(key, "services"))
-		t->services = v;
-	else if (!strcmp(key, "suites"))
-		t->suites = v;
-	else if (!strcmp(key, "volumes"))
-		t->volumes = v;
-	return 0;
-}
-
+/*
+ * The document's keys, then its sections in the order references need:
+ * volumes (which mounts name), services (which dependencies and targets
+ * name), suites.
+ */
 int mf_walk(struct mf_conv *c, const struct ynode *root)
 {
 	struct manifest *m = c->m;
@@ -1094,7 +1276,7 @@ int mf_walk(struct mf_conv *c, const struct ynode *root)
 		                     root ? root->col : 1, "empty manifest");
 	if (root->kind != Y_MAP)
 		return mf_err(c, root, "the manifest must be a mapping");
-	rc = walk(c, root, SEC_TOP, "the manifest", top_key, &t);
+	rc = walk(c, root, SEC_TOP, "the manifest", &t);
 	if (rc)
 		return rc;
 	if (t.volumes) {

@@ -15,6 +15,7 @@
 #include "error.h"
 #include "harness.h"
 #include "manifest.h"
+#include "schema.h"
 #include "util.h"
 
 /*
@@ -550,6 +551,32 @@ TEST(error_messages)
 	              "2:14: build context 'nowhere' does not exist");
 }
 
+/*
+ * Every key the schema table accepts names its converter, and no other
+ * key does: an accepted key nothing reads would be dropped in silence.
+ */
+TEST(schema_table_converters)
+{
+	size_t n, accepted = 0;
+	const struct schema_key *t = schema_table(&n);
+
+	ASSERT(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].use == SU_ACCEPT) {
+			accepted++;
+			if (!t[i].convert)
+				FAIL_AT("accepted key '%s' (section %d) has "
+				        "no converter",
+				        t[i].key, (int)t[i].section);
+		} else if (t[i].convert) {
+			FAIL_AT("ignored key '%s' (section %d) has a "
+			        "converter",
+			        t[i].key, (int)t[i].section);
+		}
+	}
+	ASSERT(accepted > 0);
+}
+
 /* The limits: rejected fast, and without the memory an expansion takes. */
 static void check_fast(const char *what, const char *text, size_t len,
                        const char *want)
@@ -1042,6 +1069,7 @@ int main(void)
 	RUN(interpolation_warnings);
 	RUN(ignored_keys_warn);
 	RUN(error_messages);
+	RUN(schema_table_converters);
 	RUN(hostile_inputs);
 	RUN(many_keys_fast);
 	RUN(wide_manifests_fast);
