@@ -163,6 +163,8 @@ struct mf_suite {
 	struct mf_kvs environment;
 	int64_t timeout_ns; /* default 10m */
 	int retries;
+	/* absolute paths: in the container, or for a host suite on the
+	   host (relative ones written against the project directory) */
 	struct strvec artifacts;
 	struct strvec tags;
 };

@@ -12,12 +12,14 @@
  *                     strings, numbers, lists, KEY=VALUE, paths, names
  *   manifest_check.c  the rules over several keys or mappings, run once
  *                     all of them are read
+ *   schema.c          the table of keys (schema.h), naming each accepted
+ *                     key's converter, declared below
  *
  * A load: ytree_parse(), then mf_walk(), which converts each mapping's
  * keys in the order written, then runs the rules of that mapping, then,
- * with every service read, the references. Every function here returns
- * 0 or ORCH_EINVALID with "ORIGIN:LINE:COL: message" recorded; on error
- * the half-filled manifest is the caller's to free.
+ * with every service read, the references. The int functions here
+ * return 0 or ORCH_EINVALID with "ORIGIN:LINE:COL: message" recorded;
+ * on error the half-filled manifest is the caller's to free.
  */
 #ifndef ORCH_MANIFEST_INT_H
 #define ORCH_MANIFEST_INT_H
@@ -62,8 +64,8 @@ struct mf_unit {
 	struct mf_suite *suite;     /* a suite; else NULL */
 	struct mf_container *ct;    /* the one being filled */
 	int is_stub;
-	const struct ynode *env, *env_file; /* applied after the mapping */
-	const struct ynode *targets;        /* a suite's */
+	const struct ynode *env, *env_file;      /* applied after the mapping */
+	const struct ynode *targets, *artifacts; /* a suite's */
 };
 
 /* ---- manifest_walk.c ------------------------------------------------- */
@@ -175,6 +177,7 @@ int mf_check_suite(struct mf_conv *c, struct mf_unit *u,
                    const struct ynode *at);
 int mf_check_mount(struct mf_conv *c, const struct ynode *at,
                    struct mf_mount *mt);
+int mf_check_healthcheck(struct mf_conv *c, struct mf_healthcheck *h);
 /* With every service read: dependencies resolved, unique, no cycle. */
 int mf_check_deps(struct mf_conv *c);
 

@@ -1,11 +1,13 @@
 /*
  * manifest_check.c: the rules that look at more than one key of a
- * mapping, or beyond it (see manifest_int.h): a service needs an image,
- * a build or a stub; a stub needs an image or a build; a suite's host,
- * image, build, command and artifacts go together, and its targets are
- * services; a mount's type, source and target go together, and a named
- * volume is declared; dependencies are services, named once, without a
- * cycle.
+ * mapping, or beyond it (see manifest_int.h): with both image and build,
+ * the image is built; a service needs an image, a build or a stub, and
+ * a stub an image or a build; a suite's host, image, build, command and
+ * artifacts go together (artifacts absolute in a container; on the host,
+ * relative ones made absolute against the project directory), and its
+ * targets are services, named once; a mount's type, source and target go
+ * together, and a named volume is declared; a healthcheck's test [NONE]
+ * disables it; dependencies are services, named once, without a cycle.
  *
  * The walk calls a mapping's rules only once every key of it is read,
  * so no rule ever depends on the order the keys were written in; a
@@ -142,6 +144,14 @@ int mf_check_deps(struct mf_conv *c)
 	return rc;
 }
 
+/* test: [NONE] is disable: true, whatever disable: says. */
+int mf_check_healthcheck(struct mf_conv *c, struct mf_healthcheck *h)
+{
+	if (h->test.n && !strcmp(h->test.v[0], "NONE"))
+		h->disable = 1;
+	return 0;
+}
+
 /* With both, Compose builds and tags; the image is built here. */
 static void container_rules(struct mf_container *ct)
 {
@@ -221,11 +231,36 @@ static int suite_targets(struct mf_conv *c, struct mf_suite *su,
 	return 0;
 }
 
+/*
+ * In a container, absolute paths there; on the host, host paths, the
+ * relative ones against the project directory.
+ */
+static int suite_artifacts(struct mf_conv *c, struct mf_suite *su,
+                           const struct ynode *at)
+{
+	for (size_t i = 0; i < su->artifacts.n; i++) {
+		char *p = su->artifacts.v[i];
+
+		if (p[0] == '/')
+			continue;
+		if (!su->host)
+			return mf_err(c, at,
+			              "artifact '%s' must be an absolute path",
+			              p);
+		su->artifacts.v[i] = mf_resolve_path(c, p);
+		free(p);
+	}
+	return 0;
+}
+
 int mf_check_suite(struct mf_conv *c, struct mf_unit *u, const struct ynode *at)
 {
 	struct mf_suite *su = u->suite;
-	int has_container;
+	int has_container, rc;
 
+	rc = suite_artifacts(c, su, u->artifacts);
+	if (rc)
+		return rc;
 	container_rules(u->ct);
 	has_container = su->container.image || su->container.build;
 	if (su->host && has_container)

@@ -315,10 +315,9 @@ int conv_health_test(struct mf_conv *c, void *obj, const struct ynode *k,
 		return mf_err(c, v,
 		              "healthcheck 'test' must start with CMD, "
 		              "CMD-SHELL or NONE");
-	if (!strcmp(h->test.v[0], "NONE")) {
-		h->disable = 1;
+	/* [NONE] turns the healthcheck off: mf_check_healthcheck() */
+	if (!strcmp(h->test.v[0], "NONE"))
 		return 0;
-	}
 	if (h->test.n < 2)
 		return mf_err(c, v, "healthcheck 'test' has no command");
 	if (!strcmp(h->test.v[0], "CMD-SHELL") && h->test.n != 2)
@@ -1013,8 +1012,11 @@ int conv_container_healthcheck(struct mf_conv *c, void *obj,
 {
 	struct mf_healthcheck *h = &((struct mf_unit *)obj)->ct->healthcheck;
 
+	int rc;
+
 	h->set = 1;
-	return walk(c, v, SEC_HEALTHCHECK, "'healthcheck'", h);
+	rc = walk(c, v, SEC_HEALTHCHECK, "'healthcheck'", h);
+	return rc ? rc : mf_check_healthcheck(c, h);
 }
 
 int conv_container_stop_grace_period(struct mf_conv *c, void *obj,
@@ -1166,18 +1168,14 @@ int conv_suite_retries(struct mf_conv *c, void *obj, const struct ynode *k,
 	return rc;
 }
 
+/* Where they are (in the container, on the host) depends on 'host'. */
 int conv_suite_artifacts(struct mf_conv *c, void *obj, const struct ynode *k,
                          const struct ynode *v)
 {
-	struct mf_suite *su = ((struct mf_unit *)obj)->suite;
-	int rc = mf_get_strings(c, v, "artifacts", &su->artifacts);
+	struct mf_unit *u = obj;
 
-	for (size_t i = 0; !rc && i < su->artifacts.n; i++)
-		if (su->artifacts.v[i][0] != '/' && !su->host)
-			rc = mf_err(c, v,
-			            "artifact '%s' must be an absolute path",
-			            su->artifacts.v[i]);
-	return rc;
+	u->artifacts = v;
+	return mf_get_strings(c, v, "artifacts", &u->suite->artifacts);
 }
 
 int conv_suite_tags(struct mf_conv *c, void *obj, const struct ynode *k,
