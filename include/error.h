@@ -13,6 +13,8 @@
 #ifndef ORCH_ERROR_H
 #define ORCH_ERROR_H
 
+#include <stdarg.h>
+
 enum orch_error_code {
 	ORCH_OK = 0,
 	ORCH_ERROR = -1,         /* generic or internal failure */
@@ -53,6 +55,16 @@ enum orch_exit {
 int orch_error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int orch_error_code(int code, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+
+/*
+ * A located error, the form of every manifest message ("FILE:LINE:COL:
+ * message", from 1): returns ORCH_EINVALID, bad input being the only
+ * thing with a line and a column.
+ */
+int orch_error_at(const char *file, int line, int col, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+int orch_error_vat(const char *file, int line, int col, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Prefix the recorded message with "PREFIX: ", keeping the code. */
 int orch_error_prefix(int code, const char *fmt, ...)

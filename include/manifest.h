@@ -1,12 +1,14 @@
 /*
  * manifest.h: the environment manifest, loaded from YAML and validated.
  *
- * manifest.c is the only file that includes <yaml.h>. Loading does
- * everything that needs no engine: limits against hostile input, the
- * schema table (schema.c), Compose interpolation, and the semantic checks
- * (undefined dependencies and targets, cycles, ranges, names). A manifest
- * returned by manifest_load() is valid; the model below is plain data the
- * rest of the program reads but never changes.
+ * Loading does everything that needs no engine: limits against hostile
+ * input (yaml_tree.c, the only file that includes <yaml.h>), the schema
+ * table (schema.c) walked key by key (manifest_walk.c), Compose
+ * interpolation, and the semantic checks (manifest_check.c: undefined
+ * dependencies and targets, cycles, the keys that go together); the
+ * files are listed in manifest_int.h. A manifest returned by
+ * manifest_load() is valid; the model below is plain data the rest of
+ * the program reads but never changes.
  *
  * Errors read "FILE:LINE:COL: message" (from 1) and come back as
  * ORCH_EINVALID with the message in orch_error_last(); warnings (an unset
@@ -161,6 +163,8 @@ struct mf_suite {
 	struct mf_kvs environment;
 	int64_t timeout_ns; /* default 10m */
 	int retries;
+	/* absolute paths: in the container, or for a host suite on the
+	   host (relative ones written against the project directory) */
 	struct strvec artifacts;
 	struct strvec tags;
 };

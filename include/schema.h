@@ -4,33 +4,41 @@
  * it is required, its default, what orchestrate does with it and a help
  * line.
  *
- * manifest.c walks the YAML with it: a key not in the table is an error
- * with a "did you mean" from the same table, a key marked SU_WARN is
- * accepted and ignored with a warning, SU_REJECT is an error carrying the
- * help text as the reason, and the type decides the shapes accepted
- * before any conversion. docs/manifest.md, the manifest reference,
- * follows it.
- * The table is static data; nothing here allocates.
+ * manifest_walk.c walks the YAML with it: a key not in the table is an
+ * error with a "did you mean" from the same table, a key marked SU_WARN
+ * is accepted and ignored with a warning, SU_REJECT is an error carrying
+ * the help text as the reason, the type decides the shapes accepted, and
+ * an SU_ACCEPT key's value goes to the converter its row names -- the
+ * only place that knows what the key fills. docs/manifest.md, the
+ * manifest reference, follows the table. The table is static data;
+ * nothing here allocates.
+ *
+ * Adding a key: one row here, one converter in manifest_walk.c (declared
+ * in manifest_int.h); a rule that ties it to another key goes into that
+ * mapping's rules in manifest_check.c, which run after all its keys.
  */
 #ifndef ORCH_SCHEMA_H
 #define ORCH_SCHEMA_H
 
 #include <stddef.h>
 
-/* Which mapping a key belongs to. */
+/*
+ * Which mapping a key belongs to, and (after the colon) the object its
+ * converters fill.
+ */
 enum schema_section {
-	SEC_TOP,         /* the document */
-	SEC_SERVICE,     /* services.NAME, and services.NAME.stub */
-	SEC_BUILD,       /* build: {...} */
-	SEC_HEALTHCHECK, /* healthcheck: {...} */
-	SEC_DEPENDS,     /* depends_on: {NAME: {...}} */
-	SEC_PORT,        /* ports: [{target: ...}] */
-	SEC_MOUNT,       /* volumes: [{type: ...}] in a service */
-	SEC_ENV_FILE,    /* env_file: [{path: ...}] */
-	SEC_READY,       /* ready: {...} */
-	SEC_HTTP,        /* ready: {http: {...}} */
-	SEC_SUITE,       /* suites.NAME */
-	SEC_VOLUME,      /* volumes.NAME at the top level */
+	SEC_TOP,         /* the document: the walk's own */
+	SEC_SERVICE,     /* services.NAME, its stub: struct mf_unit */
+	SEC_BUILD,       /* build: {...}: struct mf_build */
+	SEC_HEALTHCHECK, /* healthcheck: {...}: struct mf_healthcheck */
+	SEC_DEPENDS,     /* depends_on: {NAME: {...}}: enum mf_condition */
+	SEC_PORT,        /* ports: [{target: ...}]: struct mf_port */
+	SEC_MOUNT,       /* volumes: [{type: ...}] in a service: mf_mount */
+	SEC_ENV_FILE,    /* env_file: [{path: ...}]: the walk's own */
+	SEC_READY,       /* ready: {...}: struct mf_ready */
+	SEC_HTTP,        /* ready: {http: {...}}: struct mf_ready */
+	SEC_SUITE,       /* suites.NAME: struct mf_unit */
+	SEC_VOLUME,      /* volumes.NAME at the top level: none */
 	SEC__COUNT
 };
 
@@ -62,6 +70,18 @@ enum schema_use {
 
 #define SCHEMA_REQUIRED 0x1
 
+struct mf_conv;
+struct ynode;
+
+/*
+ * Reads the value v of key k into obj (the section's object, above).
+ * It sees its own key alone: v is not null and has a shape the type
+ * allows; what it may hold given the mapping's other keys is checked
+ * after the mapping. 0, or ORCH_EINVALID with the message recorded.
+ */
+typedef int schema_convert_fn(struct mf_conv *c, void *obj,
+                              const struct ynode *k, const struct ynode *v);
+
 struct schema_key {
 	enum schema_section section;
 	const char *key;
@@ -70,6 +90,7 @@ struct schema_key {
 	enum schema_use use;
 	const char *def;  /* the default as a manifest would write it */
 	const char *help; /* the reason for SU_WARN/SU_REJECT, or NULL */
+	schema_convert_fn *convert; /* SU_ACCEPT keys; NULL for the others */
 };
 
 /* The whole table (for docs and the required-key check). */

@@ -118,6 +118,27 @@ int parse_int(const char *s, long min, long max, long *out);
 /* Edit distance, for "did you mean" suggestions. */
 size_t levenshtein(const char *a, const char *b);
 
+/* FNV-1a of len bytes, for open-addressing tables. */
+size_t hash_bytes(const char *s, size_t len);
+
+/*
+ * struct strindex: names to indexes, sized once for n names, so that
+ * lookups stay linear however many names a hostile manifest holds. Keys
+ * are borrowed: they must outlive the index. The first put of a name
+ * wins; strindex_get() is -1 for a name never put (or an index never
+ * initialised).
+ */
+struct strindex {
+	const char **keys;
+	size_t *vals;
+	size_t mask;
+};
+
+void strindex_init(struct strindex *ix, size_t n);
+void strindex_release(struct strindex *ix);
+void strindex_put(struct strindex *ix, const char *key, size_t val);
+long strindex_get(const struct strindex *ix, const char *key);
+
 /* Read a whole file into b, at most cap bytes (ORCH_ETOOBIG beyond). */
 int read_file(const char *path, struct buf *b, size_t cap);
 /*

@@ -45,6 +45,28 @@ int orch_error_code(int code, const char *fmt, ...)
 	return code;
 }
 
+int orch_error_vat(const char *file, int line, int col, const char *fmt,
+                   va_list ap)
+{
+	char msg[sizeof(last_error)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(last_error, sizeof(last_error), "%s:%d:%d: %s", file, line,
+	         col, msg);
+	return ORCH_EINVALID;
+}
+
+int orch_error_at(const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = orch_error_vat(file, line, col, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 int orch_error_prefix(int code, const char *fmt, ...)
 {
 	char prefix[512], old[sizeof(last_error)];

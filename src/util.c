@@ -501,6 +501,62 @@ size_t levenshtein(const char *a, const char *b)
 	return r;
 }
 
+size_t hash_bytes(const char *s, size_t len)
+{
+	size_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+void strindex_init(struct strindex *ix, size_t n)
+{
+	size_t size = 16;
+
+	while (size < n * 2)
+		size *= 2;
+	ix->keys = xcalloc(size, sizeof(*ix->keys));
+	ix->vals = xcalloc(size, sizeof(*ix->vals));
+	ix->mask = size - 1;
+}
+
+void strindex_release(struct strindex *ix)
+{
+	free(ix->keys);
+	free(ix->vals);
+	ix->keys = NULL;
+	ix->vals = NULL;
+}
+
+long strindex_get(const struct strindex *ix, const char *key)
+{
+	size_t i;
+
+	if (!ix->keys)
+		return -1;
+	i = hash_bytes(key, strlen(key)) & ix->mask;
+	while (ix->keys[i]) {
+		if (!strcmp(ix->keys[i], key))
+			return (long)ix->vals[i];
+		i = (i + 1) & ix->mask;
+	}
+	return -1;
+}
+
+void strindex_put(struct strindex *ix, const char *key, size_t val)
+{
+	size_t i = hash_bytes(key, strlen(key)) & ix->mask;
+
+	while (ix->keys[i]) {
+		if (!strcmp(ix->keys[i], key))
+			return;
+		i = (i + 1) & ix->mask;
+	}
+	ix->keys[i] = key;
+	ix->vals[i] = val;
+}
+
 int read_fd(int fd, const char *name, struct buf *b, size_t cap)
 {
 	char chunk[8192];

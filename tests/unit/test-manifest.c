@@ -15,6 +15,7 @@
 #include "error.h"
 #include "harness.h"
 #include "manifest.h"
+#include "schema.h"
 #include "util.h"
 
 /*
@@ -550,6 +551,95 @@ TEST(error_messages)
 	              "2:14: build context 'nowhere' does not exist");
 }
 
+/*
+ * The order keys are written in never changes the result: the rules
+ * that tie two keys together run once the whole mapping is read.
+ */
+TEST(key_order)
+{
+	static const char *const artifacts[] = {
+		/* issue 9, bug 2: refused when artifacts came first */
+		"services: {a: {image: x}}\n"
+		"suites:\n  s: {artifacts: [out/junit.xml, /abs/x.xml], "
+		"targets: [a], host: true, command: [t]}\n",
+		"services: {a: {image: x}}\n"
+		"suites:\n  s: {host: true, targets: [a], command: [t], "
+		"artifacts: [out/junit.xml, /abs/x.xml]}\n",
+	};
+	static const char *const health[] = {
+		"services:\n  a: {image: x, healthcheck: {test: [NONE], "
+		"disable: false}}\n",
+		"services:\n  a: {image: x, healthcheck: {disable: false, "
+		"test: [NONE]}}\n",
+	};
+	char *want = NULL;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct manifest *m = load(artifacts[i], NULL);
+		const struct mf_suite *su;
+
+		ASSERT(m);
+		su = &m->suites[0];
+		ASSERT_EQ_INT(su->host, 1);
+		ASSERT_EQ_INT(su->artifacts.n, 2);
+		/* on the host, relative to the project directory */
+		free(want);
+		want = xasprintf("%s/out/junit.xml", m->dir);
+		ASSERT_EQ_STR(su->artifacts.v[0], want);
+		ASSERT_EQ_STR(su->artifacts.v[1], "/abs/x.xml");
+		manifest_free(m);
+	}
+	free(want);
+	for (size_t i = 0; i < 2; i++) {
+		struct manifest *m = load(health[i], NULL);
+
+		ASSERT(m);
+		ASSERT_EQ_INT(m->services[0].real.healthcheck.disable, 1);
+		ASSERT_EQ_STR(m->services[0].real.healthcheck.test.v[0],
+		              "NONE");
+		manifest_free(m);
+	}
+	/* in a container, in either order: absolute, with the same words */
+	ASSERT_EQ_STR(load_error("services: {a: {image: x}}\n"
+	                         "suites:\n  s: {artifacts: [out], targets: "
+	                         "[a], image: x}\n"),
+	              "3:18: artifact 'out' must be an absolute path");
+	ASSERT_EQ_STR(load_error("services: {a: {image: x}}\n"
+	                         "suites:\n  s: {image: x, targets: [a], "
+	                         "artifacts: out}\n"),
+	              "3:42: artifact 'out' must be an absolute path");
+	ASSERT_EQ_STR(load_error("services: {a: {image: x}}\n"
+	                         "suites:\n  s: {artifacts: [out], targets: "
+	                         "[a], host: false, image: x}\n"),
+	              "3:18: artifact 'out' must be an absolute path");
+}
+
+/*
+ * Every key the schema table accepts names its converter, and no other
+ * key does: an accepted key nothing reads would be dropped in silence.
+ */
+TEST(schema_table_converters)
+{
+	size_t n, accepted = 0;
+	const struct schema_key *t = schema_table(&n);
+
+	ASSERT(n > 0);
+	for (size_t i = 0; i < n; i++) {
+		if (t[i].use == SU_ACCEPT) {
+			accepted++;
+			if (!t[i].convert)
+				FAIL_AT("accepted key '%s' (section %d) has "
+				        "no converter",
+				        t[i].key, (int)t[i].section);
+		} else if (t[i].convert) {
+			FAIL_AT("ignored key '%s' (section %d) has a "
+			        "converter",
+			        t[i].key, (int)t[i].section);
+		}
+	}
+	ASSERT(accepted > 0);
+}
+
 /* The limits: rejected fast, and without the memory an expansion takes. */
 static void check_fast(const char *what, const char *text, size_t len,
                        const char *want)
@@ -1042,6 +1132,8 @@ int main(void)
 	RUN(interpolation_warnings);
 	RUN(ignored_keys_warn);
 	RUN(error_messages);
+	RUN(key_order);
+	RUN(schema_table_converters);
 	RUN(hostile_inputs);
 	RUN(many_keys_fast);
 	RUN(wide_manifests_fast);
