@@ -62,4 +62,18 @@ int run_owner_alive(const struct run_owner *o);
 /* A new random run id: RUN_ID_LEN lower-case hex digits, NUL-terminated. */
 void run_id_new(char id[RUN_ID_LEN + 1]);
 
+/*
+ * Project names, however they are given (-p, --project,
+ * ORCHESTRATE_PROJECT, the manifest's name:): lower case letters, digits,
+ * '-' and '_', starting with a letter or digit (Compose's rule). A name
+ * goes into label values, label filters and object names unquoted, so
+ * nothing else may pass.
+ */
+int project_name_valid(const char *name);
+/*
+ * 0, or ORCH_EINVALID with "invalid project name 'NAME' from FROM (lower
+ * case letters, ...)"; from says where the name came from ("--project").
+ */
+int project_name_check(const char *name, const char *from);
+
 #endif

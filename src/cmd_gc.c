@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "engine.h"
 #include "error.h"
+#include "labels.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -55,7 +56,7 @@ int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct teardown_gc_result r = { 0 };
-	const char *project = ctx->project;
+	const char *project = ctx->project, *from = NULL;
 	int c, rc, all = 0, code = ORCH_EXIT_OK;
 	size_t removed = 0;
 
@@ -69,6 +70,7 @@ int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 			return ORCH_EXIT_OK;
 		case 'p':
 			project = optarg;
+			from = "--project";
 			break;
 		default:
 			fputs(gc_usage, stderr);
@@ -78,8 +80,9 @@ int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(gc_usage, "unexpected argument '%s'",
 		                       argv[optind]);
-	if (project && !*project)
-		return cmd_usage_error(gc_usage, "empty project name");
+	/* the name becomes a label filter: checked as -p is (main.c) */
+	if (from && project_name_check(project, from))
+		return cmd_usage_error(gc_usage, "%s", orch_error_last());
 	/* connected here when main.c did not: say that nothing was
 	 * verified */
 	rc = cmd_open_engine(ctx);

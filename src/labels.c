@@ -112,3 +112,24 @@ void run_id_new(char id[RUN_ID_LEN + 1])
 	}
 	id[RUN_ID_LEN] = '\0';
 }
+
+int project_name_valid(const char *name)
+{
+	const char *first = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	if (!name || !*name || !strchr(first, *name))
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+	       strlen(name);
+}
+
+int project_name_check(const char *name, const char *from)
+{
+	if (project_name_valid(name))
+		return 0;
+	return orch_error_code(ORCH_EINVALID,
+	                       "invalid project name '%.80s' from %s (lower "
+	                       "case letters, digits, '-' and '_', starting "
+	                       "with a letter or digit)",
+	                       name ? name : "", from);
+}

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "harness.h"
 #include "labels.h"
 
@@ -62,6 +63,32 @@ TEST(other_host_counts_as_alive)
 	ASSERT(run_owner_parse(&o, "h", "x", NULL) != 0);
 }
 
+TEST(project_names)
+{
+	static const char *const good[] = { "shop", "a", "9lives", "my-app_2",
+		                            "x-" };
+	static const char *const bad[] = {
+		"",   "Shop", "_x",          "-x",          "a b",  "x/y",
+		"..", "a.b",  "x=y,label=z", "caf\xc3\xa9", "a\x1b"
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ASSERT(project_name_valid(good[i]));
+		ASSERT_EQ_INT(project_name_check(good[i], "-p"), 0);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT(!project_name_valid(bad[i]));
+		ASSERT_EQ_INT(project_name_check(bad[i], "--project"),
+		              ORCH_EINVALID);
+	}
+	ASSERT(!project_name_valid(NULL));
+	project_name_check("Shop", "--project");
+	ASSERT_EQ_STR(orch_error_last(),
+	              "invalid project name 'Shop' from --project (lower case "
+	              "letters, digits, '-' and '_', starting with a letter "
+	              "or digit)");
+}
+
 int main(void)
 {
 	RUN(run_ids_differ);
@@ -69,5 +96,6 @@ int main(void)
 	RUN(dead_child_is_gone);
 	RUN(reused_pid_is_gone);
 	RUN(other_host_counts_as_alive);
+	RUN(project_names);
 	return harness_done();
 }
