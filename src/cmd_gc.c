@@ -97,16 +97,17 @@ int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv)
 
 		teardown_stats_format(&what, &g->stats);
 		if (g->rc == 0) {
-			printf("removed run '%s' of project '%s' (%sowner pid "
-			       "%ld gone)%s%s\n",
-			       g->run_id, g->project, g->kept ? "kept, " : "",
-			       g->owner_pid, what.len ? ": " : "",
-			       buf_cstr(&what));
+			cmd_line("removed run '%s' of project '%s' (%sowner "
+			         "pid %ld gone)%s%s",
+			         g->run_id, g->project, g->kept ? "kept, " : "",
+			         g->owner_pid, what.len ? ": " : "",
+			         buf_cstr(&what));
 			removed++;
 		} else {
 			if (what.len)
-				printf("run '%s' of project '%s': removed %s\n",
-				       g->run_id, g->project, buf_cstr(&what));
+				cmd_line("run '%s' of project '%s': removed %s",
+				         g->run_id, g->project,
+				         buf_cstr(&what));
 			cmd_error(0, "run '%s' of project '%s': %s", g->run_id,
 			          g->project, g->error);
 		}

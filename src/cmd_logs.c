@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "engine.h"
@@ -33,9 +34,16 @@ static int obj_cmp(const void *a, const void *b)
 	return c ? c : strcmp(xs ? xs : "", ys ? ys : "");
 }
 
+/*
+ * data line by line behind the prefix. On a terminal each line is escaped
+ * (util.h): a container's output must not rewrite the user's screen.
+ * Anywhere else it is data, passed on as the container wrote it, as
+ * `docker logs` does.
+ */
 static void print_prefixed(const char *prefix, int width, const char *data,
-                           size_t len)
+                           size_t len, int escape)
 {
+	struct buf line = BUF_INIT;
 	size_t i = 0;
 
 	while (i < len) {
@@ -43,9 +51,17 @@ static void print_prefixed(const char *prefix, int width, const char *data,
 
 		while (i + n < len && data[i + n] != '\n')
 			n++;
-		printf("%-*s | %.*s\n", width, prefix, (int)n, data + i);
+		buf_reset(&line);
+		buf_addf(&line, "%-*s | ", width, prefix);
+		if (escape)
+			buf_add_escaped(&line, data + i, n, 0);
+		else
+			buf_add(&line, data + i, n);
+		buf_addch(&line, '\n');
+		fwrite(line.data, 1, line.len, stdout);
 		i += n + 1;
 	}
+	buf_release(&line);
 }
 
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
@@ -60,6 +76,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	struct strvec want = STRVEC_INIT;
 	const char *first_run = NULL;
 	int c, tail = -1, ret = ORCH_EXIT_OK, width = 0, multi = 0;
+	int tty = isatty(STDOUT_FILENO);
 	long v;
 
 	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
@@ -116,6 +133,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		const char *s =
 		        engine_object_label(&cl.items[k], LABEL_SERVICE);
 		const char *r = engine_object_label(&cl.items[k], LABEL_RUN_ID);
+		char *tmp;
 
 		if (!s || !r)
 			continue;
@@ -123,8 +141,10 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 			first_run = r;
 		else if (strcmp(first_run, r))
 			multi = 1;
-		if ((int)strlen(s) > width)
-			width = (int)strlen(s);
+		tmp = xescape(s);
+		if ((int)strlen(tmp) > width)
+			width = (int)strlen(tmp);
+		free(tmp);
 	}
 	if (multi)
 		width += 1 + RUN_ID_LEN;
@@ -134,17 +154,22 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		const char *s = engine_object_label(o, LABEL_SERVICE);
 		const char *r = engine_object_label(o, LABEL_RUN_ID);
 		struct buf out = BUF_INIT;
-		char *prefix;
+		char *prefix, *tmp;
 
 		if (!s || !r || (want.n && strvec_find(&want, s) < 0))
 			continue;
+		/* labels are anyone's to write: the prefix is escaped */
 		prefix = multi ? xasprintf("%s@%s", s, r) : xstrdup(s);
+		tmp = xescape(prefix);
+		free(prefix);
+		prefix = tmp;
 		buf_init(&out, LOGS_CAP);
 		if (engine_container_logs(ctx->engine, o->id, tail, &out))
 			ret = cmd_error(ORCH_EXIT_ENV, "service '%s': %s", s,
 			                orch_error_last());
 		else
-			print_prefixed(prefix, width, buf_cstr(&out), out.len);
+			print_prefixed(prefix, width, buf_cstr(&out), out.len,
+			               tty);
 		buf_release(&out);
 		free(prefix);
 	}

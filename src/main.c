@@ -62,16 +62,33 @@ static void print_help(FILE *out)
 	fputs("\n'orchestrate COMMAND --help' describes a command.\n", out);
 }
 
+/*
+ * "orchestrate: " PREFIX MSG and a newline, on stderr in one write. MSG
+ * may carry anything a manifest, the engine or a container said: its
+ * control characters are escaped (util.h).
+ */
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf raw = BUF_INIT, out = BUF_INIT;
+
+	buf_vaddf(&raw, fmt, ap);
+	buf_addstr(&out, "orchestrate: ");
+	buf_addstr(&out, prefix);
+	buf_add_escaped(&out, raw.data ? raw.data : "", raw.len, 0);
+	buf_addch(&out, '\n');
+	fwrite(out.data, 1, out.len, stderr);
+	buf_release(&raw);
+	buf_release(&out);
+}
+
 int cmd_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fputs("orchestrate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -79,14 +96,45 @@ int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("orchestrate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (cmd_usage)
 		fputs(cmd_usage, stderr);
 	return ORCH_EXIT_USAGE;
+}
+
+void cmd_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_line(const char *fmt, ...)
+{
+	struct buf raw = BUF_INIT, out = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&raw, fmt, ap);
+	va_end(ap);
+	buf_add_escaped(&out, raw.data ? raw.data : "", raw.len, 0);
+	buf_addch(&out, '\n');
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&raw);
+	buf_release(&out);
+}
+
+void cmd_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
 }
 
 int cmd_exit_for(int rc)
@@ -117,7 +165,7 @@ int cmd_open_engine(struct cmd_ctx *ctx)
 	while (w && *w) {
 		size_t n = strcspn(w, "\n");
 
-		fprintf(stderr, "orchestrate: warning: %.*s\n", (int)n, w);
+		cmd_warning("%.*s", (int)n, w);
 		w += n + (w[n] == '\n');
 	}
 	return engine_connect(ctx->engine);
@@ -149,8 +197,7 @@ static int setup(struct cmd_ctx *ctx, unsigned flags)
 		rc = manifest_load(ctx->manifest_path, &warnings,
 		                   &ctx->manifest);
 		for (size_t i = 0; i < warnings.n; i++)
-			fprintf(stderr, "orchestrate: warning: %s\n",
-			        warnings.v[i]);
+			cmd_warning("%s", warnings.v[i]);
 		strvec_clear(&warnings);
 		if (rc)
 			return cmd_error(ORCH_EXIT_USAGE, "%s",
@@ -217,11 +264,10 @@ static int run(int argc, char **argv)
 		if (!strcmp(commands[i].name, argv[optind]))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr,
-		        "orchestrate: '%s' is not an orchestrate command. "
-		        "See 'orchestrate help'.\n",
-		        argv[optind]);
-		return ORCH_EXIT_USAGE;
+		return cmd_error(ORCH_EXIT_USAGE,
+		                 "'%s' is not an orchestrate command. See "
+		                 "'orchestrate help'.",
+		                 argv[optind]);
 	}
 
 	rc = setup(&ctx, cmd->flags);

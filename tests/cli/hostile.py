@@ -396,7 +396,8 @@ def masked_errors(orch, tmp):
 def main():
     orch = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
-        for section in (project_names,):
+        for section in (project_names, escaped_messages,
+                        escaped_status_and_gc):
             section(orch, tmp)
     print("1..%d" % len(results))
     return 0 if all(results) else 1
