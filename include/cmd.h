@@ -17,6 +17,7 @@
 
 struct engine;
 struct manifest;
+struct mask;
 struct plan;
 
 enum cmd_flags {
@@ -33,12 +34,17 @@ struct cmd_ctx {
 	char *project;             /* resolved project name (with a manifest,
 				      or from -p / ORCHESTRATE_PROJECT) */
 	struct engine *engine;     /* CMD_NEEDS_ENGINE */
+	/* the secret values to hide (mask.h): the manifest's, when there is
+	   one; a command may add more (logs: the containers' environments).
+	   Every message printed through the functions below is masked. */
+	struct mask *mask;
 };
 
 /*
  * Messages on stderr, one line each. MSG may hold what a manifest, the
- * engine or a container said: its control characters (ESC, BEL, CR, ...,
- * newline too) are printed escaped (util.h, buf_add_escaped()).
+ * engine or a container said: the secret values of ctx->mask are masked
+ * (mask.h), then its control characters (ESC, BEL, CR, ..., newline too)
+ * are printed escaped (util.h, buf_add_escaped()).
  */
 /* Print "orchestrate: MSG" to stderr; returns code. */
 int cmd_error(int code, const char *fmt, ...)

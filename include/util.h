@@ -150,7 +150,4 @@ int buf_add_escaped(struct buf *out, const char *s, size_t len, unsigned flags);
 /* s (a C string, newlines escaped too) escaped into a new string. */
 char *xescape(const char *s);
 
-/* Is the name of an environment variable one whose value must be masked? */
-int is_secret_name(const char *name);
-
 #endif

@@ -4,6 +4,12 @@
  * (`db    | ...`), one service after the other (the engine gives no
  * common clock to interleave by). With several runs of the project the
  * prefix also names the run.
+ *
+ * Secret values are masked (mask.h): those of the manifest when there is
+ * one, and always those of each container's own environment as the
+ * engine recorded it (Config.Env: the manifest's values as they were
+ * when the run started, env_file, the image's ENV), so `logs -p PROJECT`
+ * without a manifest masks them too.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,16 +17,64 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "cmd.h"
 #include "engine.h"
 #include "error.h"
 #include "labels.h"
+#include "mask.h"
 #include "util.h"
 
 static const char logs_usage[] =
         "usage: orchestrate logs [SERVICE...] [--tail N]\n";
 
 #define LOGS_CAP (64u << 20)
+
+/*
+ * The secret-looking variables of container id's environment into mask.
+ * 0, or the engine's error.
+ */
+static int mask_container_env(struct engine *e, const char *id,
+                              struct mask *mask)
+{
+	struct engine_request r = { .method = "GET", .body_cap = 4u << 20 };
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	const cJSON *env, *item;
+	cJSON *j = NULL;
+	long status = 0;
+	int rc;
+
+	buf_addstr(&path, "/containers/");
+	engine_url_escape(&path, id);
+	buf_addstr(&path, "/json");
+	r.path = path.data;
+	rc = engine_request_sync(e, &r, &status, &body);
+	/* gone meanwhile: it has no output to mask either */
+	if (rc == 0 && status != 200 && status != 404)
+		rc = orch_error_code(ORCH_EENGINE, "GET %s: %ld", path.data,
+		                     status);
+	if (rc == 0 && status == 200)
+		j = cJSON_ParseWithLength(buf_cstr(&body), body.len);
+	env = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(j, "Config"), "Env");
+	cJSON_ArrayForEach(item, env)
+	{
+		const char *kv = cJSON_GetStringValue(item);
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		char *name;
+
+		if (!eq)
+			continue;
+		name = xstrndup(kv, (size_t)(eq - kv));
+		mask_add_env(mask, name, eq + 1);
+		free(name);
+	}
+	cJSON_Delete(j);
+	buf_release(&path);
+	buf_release(&body);
+	return rc;
+}
 
 static int obj_cmp(const void *a, const void *b)
 {
@@ -148,12 +202,21 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (multi)
 		width += 1 + RUN_ID_LEN;
+	/* every container's secrets before any line is printed: a service
+	   may print another's password */
+	for (size_t k = 0; k < cl.n; k++) {
+		if (mask_container_env(ctx->engine, cl.items[k].id,
+		                       ctx->mask)) {
+			ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
+			goto out;
+		}
+	}
 
 	for (size_t k = 0; k < cl.n; k++) {
 		const struct engine_object *o = &cl.items[k];
 		const char *s = engine_object_label(o, LABEL_SERVICE);
 		const char *r = engine_object_label(o, LABEL_RUN_ID);
-		struct buf out = BUF_INIT;
+		struct buf out = BUF_INIT, masked = BUF_INIT;
 		char *prefix, *tmp;
 
 		if (!s || !r || (want.n && strvec_find(&want, s) < 0))
@@ -167,10 +230,12 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		if (engine_container_logs(ctx->engine, o->id, tail, &out))
 			ret = cmd_error(ORCH_EXIT_ENV, "service '%s': %s", s,
 			                orch_error_last());
-		else
-			print_prefixed(prefix, width, buf_cstr(&out), out.len,
-			               tty);
+		else if (mask_apply(ctx->mask, &masked, buf_cstr(&out),
+		                    out.len) == 0)
+			print_prefixed(prefix, width, buf_cstr(&masked),
+			               masked.len, tty);
 		buf_release(&out);
+		buf_release(&masked);
 		free(prefix);
 	}
 out:

@@ -17,6 +17,7 @@
 #include "env.h"
 #include "error.h"
 #include "manifest.h"
+#include "mask.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -64,14 +65,18 @@ static void select_service(const struct manifest *m, size_t i,
 
 /*
  * The failed service's last log lines: a message, so what the container
- * wrote is escaped like any message (util.h), line by line.
+ * wrote is masked (a database echoing its password) and escaped like any
+ * message, line by line. Masked whole first: a value may span lines.
  */
-static void print_logs(const char *service, const char *logs)
+static void print_logs(const struct mask *mask, const char *service,
+                       const char *logs)
 {
-	struct buf out = BUF_INIT;
-	const char *p = logs;
+	struct buf out = BUF_INIT, masked = BUF_INIT;
+	const char *p;
 	char *name = xescape(service);
 
+	mask_apply(mask, &masked, logs, strlen(logs));
+	p = buf_cstr(&masked);
 	cmd_note("last log lines of '%s':", service);
 	while (*p) {
 		size_t n = strcspn(p, "\n");
@@ -85,6 +90,7 @@ static void print_logs(const char *service, const char *logs)
 	}
 	fwrite(out.data ? out.data : "", 1, out.len, stderr);
 	buf_release(&out);
+	buf_release(&masked);
 	free(name);
 }
 
@@ -234,7 +240,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV;
 		cmd_error(ret, "%s", orch_error_last());
 		if (env_failure_logs(env))
-			print_logs(env_failed_service(env),
+			print_logs(ctx->mask, env_failed_service(env),
 			           env_failure_logs(env));
 	}
 	if (env_teardown(env, rc == ORCH_EINTR, NULL))

@@ -17,6 +17,7 @@
 #include "engine.h"
 #include "error.h"
 #include "manifest.h"
+#include "mask.h"
 #include "util.h"
 #include "version.h"
 
@@ -67,17 +68,30 @@ static void print_help(FILE *out)
  * may carry anything a manifest, the engine or a container said: its
  * control characters are escaped (util.h).
  */
-static void vmessage(const char *prefix, const char *fmt, va_list ap)
+/* the command's ctx->mask: every message passes through it */
+static const struct mask *msg_mask;
+
+/* fmt's text, masked and escaped, appended to out */
+static void add_message(struct buf *out, const char *fmt, va_list ap)
 {
-	struct buf raw = BUF_INIT, out = BUF_INIT;
+	struct buf raw = BUF_INIT, masked = BUF_INIT;
 
 	buf_vaddf(&raw, fmt, ap);
+	mask_apply(msg_mask, &masked, raw.data ? raw.data : "", raw.len);
+	buf_add_escaped(out, masked.data ? masked.data : "", masked.len, 0);
+	buf_release(&raw);
+	buf_release(&masked);
+}
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf out = BUF_INIT;
+
 	buf_addstr(&out, "orchestrate: ");
 	buf_addstr(&out, prefix);
-	buf_add_escaped(&out, raw.data ? raw.data : "", raw.len, 0);
+	add_message(&out, fmt, ap);
 	buf_addch(&out, '\n');
 	fwrite(out.data, 1, out.len, stderr);
-	buf_release(&raw);
 	buf_release(&out);
 }
 
@@ -115,16 +129,14 @@ void cmd_warning(const char *fmt, ...)
 
 void cmd_line(const char *fmt, ...)
 {
-	struct buf raw = BUF_INIT, out = BUF_INIT;
+	struct buf out = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vaddf(&raw, fmt, ap);
+	add_message(&out, fmt, ap);
 	va_end(ap);
-	buf_add_escaped(&out, raw.data ? raw.data : "", raw.len, 0);
 	buf_addch(&out, '\n');
 	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&raw);
 	buf_release(&out);
 }
 
@@ -196,6 +208,8 @@ static int setup(struct cmd_ctx *ctx, unsigned flags)
 	if (ctx->manifest_path) {
 		rc = manifest_load(ctx->manifest_path, &warnings,
 		                   &ctx->manifest);
+		/* before anything is printed that may carry a value */
+		mask_add_manifest(ctx->mask, ctx->manifest);
 		for (size_t i = 0; i < warnings.n; i++)
 			cmd_warning("%s", warnings.v[i]);
 		strvec_clear(&warnings);
@@ -270,6 +284,8 @@ static int run(int argc, char **argv)
 		                 argv[optind]);
 	}
 
+	ctx.mask = mask_new();
+	msg_mask = ctx.mask;
 	rc = setup(&ctx, cmd->flags);
 	if (rc == 0) {
 		int cmd_argc = argc - optind;
@@ -286,6 +302,8 @@ static int run(int argc, char **argv)
 	engine_free(ctx.engine);
 	free(ctx.manifest_path);
 	free(ctx.project);
+	msg_mask = NULL;
+	mask_free(ctx.mask);
 	return rc;
 }
 

@@ -680,19 +680,3 @@ char *xescape(const char *s)
 	buf_add_escaped(&b, s ? s : "", s ? strlen(s) : 0, 0);
 	return buf_detach(&b, NULL);
 }
-
-int is_secret_name(const char *name)
-{
-	static const char *const words[] = { "PASSWORD", "PASSWD", "TOKEN",
-		                             "SECRET", "KEY" };
-	char up[256];
-	size_t i;
-
-	for (i = 0; name[i] && i < sizeof(up) - 1; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[i] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(up, words[i]))
-			return 1;
-	return 0;
-}

@@ -397,7 +397,8 @@ def main():
     orch = os.path.abspath(sys.argv[1])
     with tempfile.TemporaryDirectory() as tmp:
         for section in (project_names, escaped_messages,
-                        escaped_status_and_gc):
+                        escaped_status_and_gc, masked_logs,
+                        masked_errors):
             section(orch, tmp)
     print("1..%d" % len(results))
     return 0 if all(results) else 1

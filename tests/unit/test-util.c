@@ -155,14 +155,6 @@ TEST(edit_distance)
 	ASSERT_EQ_INT(levenshtein("same", "same"), 0);
 }
 
-TEST(secret_names)
-{
-	ASSERT(is_secret_name("POSTGRES_PASSWORD"));
-	ASSERT(is_secret_name("api_token"));
-	ASSERT(is_secret_name("AWS_SECRET_ACCESS_KEY"));
-	ASSERT(!is_secret_name("PGUSER"));
-}
-
 static int escaped_is(const char *in, size_t len, unsigned flags,
                       const char *want)
 {
@@ -242,7 +234,6 @@ int main(void)
 	RUN(error_wraps_last_message);
 	RUN(ints);
 	RUN(edit_distance);
-	RUN(secret_names);
 	RUN(escaping);
 	RUN(atomic_write);
 	return harness_done();
