@@ -23,6 +23,7 @@
 #include "engine.h"
 #include "error.h"
 #include "labels.h"
+#include "runs.h"
 #include "util.h"
 
 static const char status_usage[] = "usage: orchestrate status [--json]\n";
@@ -39,7 +40,8 @@ struct row {
 
 struct run {
 	const char *id;
-	const char *state; /* kept, starting, stale */
+	const char *state; /* kept, in use, stale, unknown */
+	const char *why;   /* unknown: why the owner cannot be checked */
 	struct run_owner owner;
 	int have_owner;
 	int64_t ready_at; /* ms since the epoch; 0: not kept */
@@ -102,11 +104,7 @@ static void add_run(struct run **runs, size_t *n, size_t *alloc,
 	r = &(*runs)[(*n)++];
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	r->have_owner =
-	        run_owner_parse(&r->owner,
-	                        engine_object_label(o, LABEL_OWNER_HOST),
-	                        engine_object_label(o, LABEL_OWNER_PID),
-	                        engine_object_label(o, LABEL_OWNER_START)) == 0;
+	r->have_owner = runs_object_owner(o, &r->owner) == 0;
 }
 
 static void print_json(const char *project, struct run *runs, size_t nruns,
@@ -195,7 +193,11 @@ static void print_text(const char *project, struct run *runs, size_t nruns,
 	for (size_t r = 0; r < nruns; r++) {
 		char *id = xescape(runs[r].id);
 
-		printf("\nrun %s (%s)\n", id, runs[r].state);
+		if (runs[r].why)
+			printf("\nrun %s (unknown: owner pid %ld %s)\n", id,
+			       runs[r].owner.pid, runs[r].why);
+		else
+			printf("\nrun %s (%s)\n", id, runs[r].state);
 		free(id);
 		printf("  %-*s  %-7s  %-10s  %-5s  %-9s  %-12s  %s\n", w,
 		       "SERVICE", "ROLE", "STATE", "READY", "HEALTH",
@@ -307,10 +309,21 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			}
 		if (kept)
 			r->state = "kept";
-		else if (r->have_owner && run_owner_alive(&r->owner))
-			r->state = "in use";
-		else
+		else if (!r->have_owner)
 			r->state = "stale";
+		else
+			switch (run_owner_check(&r->owner, &r->why)) {
+			case OWNER_ALIVE:
+				r->state = "in use";
+				break;
+			case OWNER_GONE:
+				r->state = "stale";
+				break;
+			case OWNER_UNKNOWN:
+				/* gc leaves it alone (gc --force removes it) */
+				r->state = "unknown";
+				break;
+			}
 	}
 
 	rows = xcalloc(cl.n ? cl.n : 1, sizeof(*rows));
