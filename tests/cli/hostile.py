@@ -156,6 +156,10 @@ class Engine:
                 return 404, {"message": "no such object"}
             if method == "GET" and p == "/events":
                 return "hold", None
+            if method == "GET" and p == "/version":
+                return 200, {"Version": "20.10\x1b]0;owned\x07",
+                             "ApiVersion": "1.41", "MinAPIVersion": "1.12",
+                             "Os": "linux\r", "Arch": "amd64"}
             if method == "POST" and p == "/networks/create":
                 return 201, {"Id": "net1", "Warning": ""}
             if method == "GET" and parts[0] == "images":
@@ -341,6 +345,11 @@ def escaped_status_and_gc(orch, tmp):
     ok(p.returncode == 0 and "of project 'ev\\x1bil'" in p.out,
        "gc: a forged project label is printed escaped")
     ok(not raw_controls(p.out + p.err), "gc: no raw control character")
+    p = c.run(orch, "version")
+    ok(p.returncode == 0 and "20.10\\x1b]0;owned\\x07" in p.out and
+       "(linux\\r/amd64)" in p.out,
+       "version: the engine's version strings are escaped")
+    ok(not raw_controls(p.out + p.err), "version: no raw control character")
     c.close()
 
 
