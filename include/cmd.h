@@ -18,6 +18,7 @@
 
 struct engine;
 struct manifest;
+struct mask;
 struct plan;
 
 enum cmd_flags {
@@ -34,14 +35,30 @@ struct cmd_ctx {
 	char *project;             /* resolved project name (with a manifest,
 				      or from -p / ORCHESTRATE_PROJECT) */
 	struct engine *engine;     /* CMD_NEEDS_ENGINE */
+	/* the secret values to hide (mask.h): the manifest's, when there is
+	   one; a command may add more (logs: the containers' environments).
+	   Every message printed through the functions below is masked. */
+	struct mask *mask;
 };
 
+/*
+ * Messages on stderr, one line each. MSG may hold what a manifest, the
+ * engine or a container said: the secret values of ctx->mask are masked
+ * (mask.h), then its control characters (ESC, BEL, CR, ..., newline too)
+ * are printed escaped (util.h, buf_add_escaped()).
+ */
 /* Print "orchestrate: MSG" to stderr; returns code. */
 int cmd_error(int code, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
 /* Print a usage error and the command's usage line; returns 2. */
 int cmd_usage_error(const char *usage, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));
+/* "orchestrate: warning: MSG" */
+void cmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "orchestrate: MSG": progress worth a line that is no error */
+void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* MSG and a newline on stdout, escaped in the same way */
+void cmd_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Map a library error code to an exit status (manifest: 2, engine: 3). */
 int cmd_exit_for(int rc);
 /*

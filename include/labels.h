@@ -7,6 +7,14 @@
  * objects include it, so two runs of one manifest on one engine never
  * collide. The owner labels name the process that created the run, so
  * `gc` can tell a run whose creator is gone.
+ *
+ * A pid names a process only within one PID namespace of one boot of one
+ * kernel: the owner is host name, PID namespace (the inode of
+ * /proc/self/ns/pid), boot id (/proc/sys/kernel/random/boot_id), pid and
+ * the pid's start time. Only a process in our own namespace of our own
+ * boot can be checked; anything else -- another host on the same engine,
+ * a CI job in a container sharing the host's engine socket and hostname,
+ * `unshare --pid` -- is "cannot tell", never "gone".
  */
 #ifndef ORCH_LABELS_H
 #define ORCH_LABELS_H
@@ -21,6 +29,8 @@
 #define LABEL_OWNER_HOST  LABEL_PREFIX "owner.host"
 #define LABEL_OWNER_PID   LABEL_PREFIX "owner.pid"
 #define LABEL_OWNER_START LABEL_PREFIX "owner.start"
+#define LABEL_OWNER_PIDNS LABEL_PREFIX "owner.pidns" /* decimal inode */
+#define LABEL_OWNER_BOOT  LABEL_PREFIX "owner.boot"  /* boot id */
 #define LABEL_VERSION     LABEL_PREFIX "version"
 /* on the keep marker: when `up` found every service ready (RFC 3339) */
 #define LABEL_READY_AT LABEL_PREFIX "ready-at"
@@ -38,28 +48,73 @@
 #define RUN_ID_LEN 12
 
 /*
- * The process that owns a run: host name, pid and the pid's start time
- * (clock ticks since boot, from /proc/PID/stat) so a reused pid is not
- * mistaken for the owner.
+ * The process that owns a run: host name, PID namespace, boot id, pid and
+ * the pid's start time (clock ticks since boot, from /proc/PID/stat) so a
+ * reused pid is not mistaken for the owner. pidns and boot are "" when
+ * unknown (labels written by older versions have neither; /proc not
+ * mounted). pid_text and start_text hold pid and start as label values.
  */
 struct run_owner {
 	char host[256];
 	long pid;
 	unsigned long long start;
+	char pidns[24];
+	char boot[40];
+	char pid_text[24];
+	char start_text[24];
 };
 
 /* The calling process. */
 int run_owner_self(struct run_owner *o);
-/* The owner recorded in labels (strings as read from an object). */
-int run_owner_parse(struct run_owner *o, const char *host, const char *pid,
-                    const char *start);
 /*
- * 1 if the owner may still be running: another host (we cannot tell), or
- * this host with that pid alive and started at that time; 0 if gone.
+ * The owner recorded in labels (strings as read from an object; pidns,
+ * boot and start may be NULL). ORCH_EINVALID without host or pid.
  */
-int run_owner_alive(const struct run_owner *o);
+int run_owner_parse(struct run_owner *o, const char *host, const char *pid,
+                    const char *start, const char *pidns, const char *boot);
+
+#define RUN_OWNER_NLABELS 5
+struct engine_label;
+/*
+ * The owner labels of o (host, pid, start, pidns, boot; those known) into
+ * l, which has room for RUN_OWNER_NLABELS; returns how many. The values
+ * point into o, which must outlive l.
+ */
+size_t run_owner_labels(const struct run_owner *o, struct engine_label *l);
+
+enum owner_state {
+	OWNER_GONE,    /* ours to judge, and the process is gone */
+	OWNER_ALIVE,   /* ours to judge, and it runs (or may: EPERM) */
+	OWNER_UNKNOWN, /* cannot be judged from here: see why */
+};
+
+/*
+ * Whether o still runs, judged from the calling process. OWNER_UNKNOWN,
+ * with *why (may be NULL) saying why ("is in another PID namespace"),
+ * when o is on another host, on another boot or another machine of that
+ * name (the boot ids differ), in another PID namespace, or when its
+ * labels have no PID namespace (an older orchestrate; unless that pid
+ * runs here with that start time: OWNER_ALIVE). Only a pid of our own
+ * namespace and boot is checked: gone, or started at another time (a
+ * reused pid), is OWNER_GONE.
+ */
+enum owner_state run_owner_check(const struct run_owner *o, const char **why);
 
 /* A new random run id: RUN_ID_LEN lower-case hex digits, NUL-terminated. */
 void run_id_new(char id[RUN_ID_LEN + 1]);
+
+/*
+ * Project names, however they are given (-p, --project,
+ * ORCHESTRATE_PROJECT, the manifest's name:): lower case letters, digits,
+ * '-' and '_', starting with a letter or digit (Compose's rule). A name
+ * goes into label values, label filters and object names unquoted, so
+ * nothing else may pass.
+ */
+int project_name_valid(const char *name);
+/*
+ * 0, or ORCH_EINVALID with "invalid project name 'NAME' from FROM (lower
+ * case letters, ...)"; from says where the name came from ("--project").
+ */
+int project_name_check(const char *name, const char *from);
 
 #endif

@@ -158,7 +158,6 @@ char *mf_resolve_path(struct mf_conv *c, const char *p);
 int mf_valid_name(const char *s);
 int mf_check_name(struct mf_conv *c, const struct ynode *n, const char *kind);
 /* Project names as Compose takes them: [a-z0-9_-], no leading '_'/'-'. */
-int mf_valid_project_name(const char *s);
 /* The candidate closest to word, if a plausible typo of it; or NULL. */
 const char *mf_closest(const char *word, const char *const *cands, size_t n);
 /* An extended regular expression regcomp() takes, at a bounded cost. */

@@ -6,7 +6,7 @@
  * Pure: it works on object lists the engine module already fetched and
  * never talks to the engine itself, so every decision is unit-tested. The
  * only outside fact it consults is whether an owner process is alive,
- * through a function the caller passes (run_owner_alive in production).
+ * through a function the caller passes (run_owner_check in production).
  */
 #ifndef ORCH_RUNS_H
 #define ORCH_RUNS_H
@@ -33,6 +33,9 @@ const char *runs_label(const struct engine_object *o, const char *key);
  */
 int runs_object_owned(const struct engine_object *o, const char *project,
                       const char *run_id);
+
+/* The owner labels of o, parsed (labels.h); ORCH_EINVALID without them. */
+int runs_object_owner(const struct engine_object *o, struct run_owner *owner);
 
 /* One run seen through its objects' labels. */
 struct run_info {
@@ -68,20 +71,32 @@ struct run_info *run_set_find(const struct run_set *s, const char *project,
                               const char *run_id);
 
 enum run_verdict {
-	RUN_LIVE,    /* its owner may still run (or on another host) */
+	RUN_LIVE,    /* its owner may still run */
 	RUN_KEPT,    /* owner gone, kept on purpose (ROLE_KEEP) */
 	RUN_UNOWNED, /* no owner labels (or conflicting ones): left alone */
+	RUN_UNKNOWN, /* whether its owner runs cannot be told from here
+	                (another host, PID namespace or boot): left alone */
 	RUN_STALE,   /* owner gone, not kept: gc removes it */
 };
 
-typedef int (*run_alive_fn)(const struct run_owner *o);
+typedef enum owner_state (*run_owner_fn)(const struct run_owner *o,
+                                         const char **why);
+
+enum run_judge_flags {
+	RUN_JUDGE_KEPT = 1 << 0,  /* gc --all: kept runs count as stale */
+	RUN_JUDGE_FORCE = 1 << 1, /* gc --force: so do RUN_UNKNOWN ones */
+};
 
 /*
- * What gc does with r. include_kept (gc --all) turns RUN_KEPT into
- * RUN_STALE; a live owner always wins.
+ * What gc does with r: RUN_STALE means remove. A live owner always wins;
+ * an owner that cannot be judged (OWNER_UNKNOWN) makes RUN_UNKNOWN unless
+ * RUN_JUDGE_FORCE, and then the run is judged as if its owner were gone
+ * (a kept one stays RUN_KEPT without RUN_JUDGE_KEPT). *why (may be NULL)
+ * receives check's reason for OWNER_UNKNOWN, else NULL; check always
+ * gets somewhere to write it.
  */
-enum run_verdict run_judge(const struct run_info *r, int include_kept,
-                           run_alive_fn alive);
+enum run_verdict run_judge(const struct run_info *r, unsigned flags,
+                           run_owner_fn check, const char **why);
 const char *run_verdict_name(enum run_verdict v);
 
 #endif

@@ -47,8 +47,9 @@ int teardown_run(struct engine *e, const struct teardown_opts *o,
 
 /*
  * Remove the runs whose owner process is gone (labels.h) and that were
- * not kept on purpose (no ROLE_KEEP marker). project NULL: every project.
- * runs receives how many runs were removed.
+ * not kept on purpose (no ROLE_KEEP marker); a run whose owner cannot be
+ * checked from here is left alone. project NULL: every project. runs
+ * receives how many runs were removed.
  */
 int teardown_stale(struct engine *e, const char *project, size_t *runs,
                    struct teardown_stats *stats);
@@ -63,7 +64,9 @@ struct teardown_gc_run {
 	char *run_id;
 	char *owner_host;
 	long owner_pid;
-	int kept; /* removed although kept (include_kept) */
+	int kept;  /* removed although kept (include_kept) */
+	char *why; /* the owner cannot be checked: why (run_owner_check);
+	              removed only with TEARDOWN_GC_FORCE */
 	struct teardown_stats stats;
 	int rc;      /* 0, or teardown_run's failure ... */
 	char *error; /* ... and its message */
@@ -73,17 +76,31 @@ struct teardown_gc_result {
 	struct teardown_gc_run *items; /* the stale runs, removed or not */
 	size_t n;
 	size_t alloc;
-	size_t live, kept, unowned; /* runs left alone, by reason */
+	/* the runs left alone because their owner cannot be checked from
+	   here (RUN_UNKNOWN): project, run_id, owner_*, kept and why set */
+	struct teardown_gc_run *unknown;
+	size_t nunknown;
+	size_t unknown_alloc;
+	size_t live, kept, unowned; /* other runs left alone, by reason */
+};
+
+enum teardown_gc_flags {
+	TEARDOWN_GC_KEPT = 1 << 0,  /* gc --all: kept runs whose owner is
+	                               gone too */
+	TEARDOWN_GC_FORCE = 1 << 1, /* gc --force: runs whose owner cannot
+	                               be checked too */
 };
 
 /*
- * The stale runs of project (NULL: every project) removed one by one;
- * include_kept also removes runs kept on purpose whose owner is gone
- * (`gc --all`); a run whose owner may be alive is never removed. Returns
- * 0 when every stale run is gone, ORCH_ERROR when some run could not be
- * removed completely (see the items), or the listing's error.
+ * The stale runs of project (NULL: every project) removed one by one.
+ * flags add kept runs whose owner is gone (`gc --all`) and runs whose
+ * owner cannot be checked from here (`gc --force`: another host, PID
+ * namespace or boot, labels of an older version); a run whose owner is
+ * alive is never removed. Returns 0 when every stale run is gone,
+ * ORCH_ERROR when some run could not be removed completely (see the
+ * items), or the listing's error.
  */
-int teardown_gc(struct engine *e, const char *project, int include_kept,
+int teardown_gc(struct engine *e, const char *project, unsigned flags,
                 struct teardown_gc_result *out);
 void teardown_gc_result_release(struct teardown_gc_result *r);
 

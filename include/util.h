@@ -155,7 +155,20 @@ int read_fd(int fd, const char *name, struct buf *b, size_t cap);
  */
 int write_file_atomic(const char *path, const void *data, size_t len);
 
-/* Is the name of an environment variable one whose value must be masked? */
-int is_secret_name(const char *name);
+/*
+ * Text from manifests, engine answers, labels and container output made
+ * safe to print on a terminal: the C0 control characters (ESC, BEL, CR,
+ * backspace, ...) but tab, DEL, and the C1 controls U+0080..U+009F become
+ * visible escapes (`\x1b`, `\r`, `\x7f`, `\u009b`), as does every byte
+ * that is not part of valid UTF-8 (`\xff`); newline too (`\n`) unless
+ * ESCAPE_NEWLINE_OK (text meant to span lines). Everything else, UTF-8
+ * text and backslashes included, is copied as it is. So nothing we print
+ * can move the cursor, retitle the window or rewrite the screen. Returns
+ * buf_add()'s result.
+ */
+#define ESCAPE_NEWLINE_OK 1u
+int buf_add_escaped(struct buf *out, const char *s, size_t len, unsigned flags);
+/* s (a C string, newlines escaped too) escaped into a new string. */
+char *xescape(const char *s);
 
 #endif

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "engine_ops.h"
 #include "error.h"
+#include "labels.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -44,7 +45,7 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 	struct teardown_opts o = { 0 };
 	struct teardown_stats st = { 0 };
 	struct buf summary = BUF_INIT;
-	const char *project = ctx->project;
+	const char *project = ctx->project, *from = NULL;
 	int c, rc, code = ORCH_EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
@@ -54,6 +55,7 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 			return ORCH_EXIT_OK;
 		case 'p':
 			project = optarg;
+			from = "--project";
 			break;
 		default:
 			fputs(down_usage, stderr);
@@ -68,6 +70,9 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 		                       "no project: give --project P, -p P or "
 		                       "ORCHESTRATE_PROJECT, or run where the "
 		                       "manifest is");
+	/* the name becomes a label filter: checked as -p is (main.c) */
+	if (from && project_name_check(project, from))
+		return cmd_usage_error(down_usage, "%s", orch_error_last());
 	code = connect_for(ctx, "cleanup");
 	if (code)
 		return code;

@@ -4,22 +4,77 @@
  * (`db    | ...`), one service after the other (the engine gives no
  * common clock to interleave by). With several runs of the project the
  * prefix also names the run.
+ *
+ * Secret values are masked (mask.h): those of the manifest when there is
+ * one, and always those of each container's own environment as the
+ * engine recorded it (Config.Env: the manifest's values as they were
+ * when the run started, env_file, the image's ENV), so `logs -p PROJECT`
+ * without a manifest masks them too.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
 
 #include "cmd.h"
 #include "engine_ops.h"
 #include "error.h"
 #include "labels.h"
+#include "mask.h"
 #include "util.h"
 
 static const char logs_usage[] =
         "usage: orchestrate logs [SERVICE...] [--tail N]\n";
 
 #define LOGS_CAP (64u << 20)
+
+/*
+ * The secret-looking variables of container id's environment into mask.
+ * 0, or the engine's error.
+ */
+static int mask_container_env(struct engine *e, const char *id,
+                              struct mask *mask)
+{
+	struct engine_request r = { .method = "GET", .body_cap = 4u << 20 };
+	struct buf path = BUF_INIT, body = BUF_INIT;
+	const cJSON *env, *item;
+	cJSON *j = NULL;
+	long status = 0;
+	int rc;
+
+	buf_addstr(&path, "/containers/");
+	engine_url_escape(&path, id);
+	buf_addstr(&path, "/json");
+	r.path = path.data;
+	rc = engine_request_sync(e, &r, &status, &body);
+	/* gone meanwhile: it has no output to mask either */
+	if (rc == 0 && status != 200 && status != 404)
+		rc = orch_error_code(ORCH_EENGINE, "GET %s: %ld", path.data,
+		                     status);
+	if (rc == 0 && status == 200)
+		j = cJSON_ParseWithLength(buf_cstr(&body), body.len);
+	env = cJSON_GetObjectItemCaseSensitive(
+	        cJSON_GetObjectItemCaseSensitive(j, "Config"), "Env");
+	cJSON_ArrayForEach(item, env)
+	{
+		const char *kv = cJSON_GetStringValue(item);
+		const char *eq = kv ? strchr(kv, '=') : NULL;
+		char *name;
+
+		if (!eq)
+			continue;
+		name = xstrndup(kv, (size_t)(eq - kv));
+		mask_add_env(mask, name, eq + 1);
+		free(name);
+	}
+	cJSON_Delete(j);
+	buf_release(&path);
+	buf_release(&body);
+	return rc;
+}
 
 static int obj_cmp(const void *a, const void *b)
 {
@@ -33,9 +88,16 @@ static int obj_cmp(const void *a, const void *b)
 	return c ? c : strcmp(xs ? xs : "", ys ? ys : "");
 }
 
+/*
+ * data line by line behind the prefix. On a terminal each line is escaped
+ * (util.h): a container's output must not rewrite the user's screen.
+ * Anywhere else it is data, passed on as the container wrote it, as
+ * `docker logs` does.
+ */
 static void print_prefixed(const char *prefix, int width, const char *data,
-                           size_t len)
+                           size_t len, int escape)
 {
+	struct buf line = BUF_INIT;
 	size_t i = 0;
 
 	while (i < len) {
@@ -43,9 +105,17 @@ static void print_prefixed(const char *prefix, int width, const char *data,
 
 		while (i + n < len && data[i + n] != '\n')
 			n++;
-		printf("%-*s | %.*s\n", width, prefix, (int)n, data + i);
+		buf_reset(&line);
+		buf_addf(&line, "%-*s | ", width, prefix);
+		if (escape)
+			buf_add_escaped(&line, data + i, n, 0);
+		else
+			buf_add(&line, data + i, n);
+		buf_addch(&line, '\n');
+		fwrite(line.data, 1, line.len, stdout);
 		i += n + 1;
 	}
+	buf_release(&line);
 }
 
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
@@ -60,6 +130,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 	struct strvec want = STRVEC_INIT;
 	const char *first_run = NULL;
 	int c, tail = -1, ret = ORCH_EXIT_OK, width = 0, multi = 0;
+	int tty = isatty(STDOUT_FILENO);
 	long v;
 
 	while ((c = getopt_long(argc, argv, "t:h", opts, NULL)) != -1) {
@@ -116,6 +187,7 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 		const char *s =
 		        engine_object_label(&cl.items[k], LABEL_SERVICE);
 		const char *r = engine_object_label(&cl.items[k], LABEL_RUN_ID);
+		char *tmp;
 
 		if (!s || !r)
 			continue;
@@ -123,29 +195,47 @@ int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv)
 			first_run = r;
 		else if (strcmp(first_run, r))
 			multi = 1;
-		if ((int)strlen(s) > width)
-			width = (int)strlen(s);
+		tmp = xescape(s);
+		if ((int)strlen(tmp) > width)
+			width = (int)strlen(tmp);
+		free(tmp);
 	}
 	if (multi)
 		width += 1 + RUN_ID_LEN;
+	/* every container's secrets before any line is printed: a service
+	   may print another's password */
+	for (size_t k = 0; k < cl.n; k++) {
+		if (mask_container_env(ctx->engine, cl.items[k].id,
+		                       ctx->mask)) {
+			ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
+			goto out;
+		}
+	}
 
 	for (size_t k = 0; k < cl.n; k++) {
 		const struct engine_object *o = &cl.items[k];
 		const char *s = engine_object_label(o, LABEL_SERVICE);
 		const char *r = engine_object_label(o, LABEL_RUN_ID);
-		struct buf out = BUF_INIT;
-		char *prefix;
+		struct buf out = BUF_INIT, masked = BUF_INIT;
+		char *prefix, *tmp;
 
 		if (!s || !r || (want.n && strvec_find(&want, s) < 0))
 			continue;
+		/* labels are anyone's to write: the prefix is escaped */
 		prefix = multi ? xasprintf("%s@%s", s, r) : xstrdup(s);
+		tmp = xescape(prefix);
+		free(prefix);
+		prefix = tmp;
 		buf_init(&out, LOGS_CAP);
 		if (engine_container_logs(ctx->engine, o->id, tail, &out))
 			ret = cmd_error(ORCH_EXIT_ENV, "service '%s': %s", s,
 			                orch_error_last());
-		else
-			print_prefixed(prefix, width, buf_cstr(&out), out.len);
+		else if (mask_apply(ctx->mask, &masked, buf_cstr(&out),
+		                    out.len) == 0)
+			print_prefixed(prefix, width, buf_cstr(&masked),
+			               masked.len, tty);
 		buf_release(&out);
+		buf_release(&masked);
 		free(prefix);
 	}
 out:

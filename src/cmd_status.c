@@ -23,6 +23,7 @@
 #include "engine_ops.h"
 #include "error.h"
 #include "labels.h"
+#include "runs.h"
 #include "util.h"
 
 static const char status_usage[] = "usage: orchestrate status [--json]\n";
@@ -39,7 +40,8 @@ struct row {
 
 struct run {
 	const char *id;
-	const char *state; /* kept, starting, stale */
+	const char *state; /* kept, in use, stale, unknown */
+	const char *why;   /* unknown: why the owner cannot be checked */
 	struct run_owner owner;
 	int have_owner;
 	int64_t ready_at; /* ms since the epoch; 0: not kept */
@@ -102,11 +104,7 @@ static void add_run(struct run **runs, size_t *n, size_t *alloc,
 	r = &(*runs)[(*n)++];
 	memset(r, 0, sizeof(*r));
 	r->id = id;
-	r->have_owner =
-	        run_owner_parse(&r->owner,
-	                        engine_object_label(o, LABEL_OWNER_HOST),
-	                        engine_object_label(o, LABEL_OWNER_PID),
-	                        engine_object_label(o, LABEL_OWNER_START)) == 0;
+	r->have_owner = runs_object_owner(o, &r->owner) == 0;
 }
 
 static void print_json(const char *project, struct run *runs, size_t nruns,
@@ -177,48 +175,70 @@ static void print_json(const char *project, struct run *runs, size_t nruns,
 	cJSON_Delete(root);
 }
 
+/* Labels and states are anyone's to write: printed escaped (util.h). */
 static void print_text(const char *project, struct run *runs, size_t nruns,
                        struct row *rows, size_t nrows)
 {
 	int w = 7;
 
-	for (size_t i = 0; i < nrows; i++)
-		if ((int)strlen(rows[i].service) > w)
-			w = (int)strlen(rows[i].service);
+	for (size_t i = 0; i < nrows; i++) {
+		char *svc = xescape(rows[i].service);
+
+		if ((int)strlen(svc) > w)
+			w = (int)strlen(svc);
+		free(svc);
+	}
 	printf("project '%s': %zu run%s\n", project, nruns,
 	       nruns == 1 ? "" : "s");
 	for (size_t r = 0; r < nruns; r++) {
-		printf("\nrun %s (%s)\n", runs[r].id, runs[r].state);
+		char *id = xescape(runs[r].id);
+
+		if (runs[r].why)
+			printf("\nrun %s (unknown: owner pid %ld %s)\n", id,
+			       runs[r].owner.pid, runs[r].why);
+		else
+			printf("\nrun %s (%s)\n", id, runs[r].state);
+		free(id);
 		printf("  %-*s  %-7s  %-10s  %-5s  %-9s  %-12s  %s\n", w,
 		       "SERVICE", "ROLE", "STATE", "READY", "HEALTH",
 		       "CONTAINER", "ENDPOINTS");
 		for (size_t i = 0; i < nrows; i++) {
 			const struct row *x = &rows[i];
 			const struct engine_container_info *in = &x->info;
+			char *f[5];
+			size_t n = 0;
 
 			if (strcmp(x->run, runs[r].id))
 				continue;
+			f[0] = xescape(x->service);
+			f[1] = xescape(x->role);
+			f[2] = xescape(x->have_info && in->status ? in->status
+			                                          : "?");
+			f[3] = xescape(x->have_info && in->health ? in->health
+			                                          : "-");
+			f[4] = xescape(x->have_info && in->id ? in->id : "?");
 			printf("  %-*s  %-7s  %-10s  %-5s  %-9s  %-12.12s  ", w,
-			       x->service, x->role,
-			       x->have_info && in->status ? in->status : "?",
-			       x->ready ? "yes" : "no",
-			       x->have_info && in->health ? in->health : "-",
-			       x->have_info && in->id ? in->id : "?");
-			size_t n = 0;
-
+			       f[0], f[1], f[2], x->ready ? "yes" : "no", f[3],
+			       f[4]);
+			for (size_t k = 0; k < 5; k++)
+				free(f[k]);
 			for (size_t k = 0; x->have_info && k < in->nports;
 			     k++) {
+				char *ip, *proto;
+
 				if (in->ports[k].host_port <= 0)
 					continue;
-				printf("%s%s:%d -> %d/%s", n++ ? ", " : "",
-				       in->ports[k].host_ip
-				               ? in->ports[k].host_ip
-				               : "127.0.0.1",
+				ip = xescape(in->ports[k].host_ip
+				                     ? in->ports[k].host_ip
+				                     : "127.0.0.1");
+				proto = xescape(in->ports[k].protocol
+				                        ? in->ports[k].protocol
+				                        : "tcp");
+				printf("%s%s:%d -> %d/%s", n++ ? ", " : "", ip,
 				       in->ports[k].host_port,
-				       in->ports[k].container_port,
-				       in->ports[k].protocol
-				               ? in->ports[k].protocol
-				               : "tcp");
+				       in->ports[k].container_port, proto);
+				free(ip);
+				free(proto);
 			}
 			puts(n ? "" : "-");
 		}
@@ -289,10 +309,21 @@ int cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			}
 		if (kept)
 			r->state = "kept";
-		else if (r->have_owner && run_owner_alive(&r->owner))
-			r->state = "in use";
-		else
+		else if (!r->have_owner)
 			r->state = "stale";
+		else
+			switch (run_owner_check(&r->owner, &r->why)) {
+			case OWNER_ALIVE:
+				r->state = "in use";
+				break;
+			case OWNER_GONE:
+				r->state = "stale";
+				break;
+			case OWNER_UNKNOWN:
+				/* gc leaves it alone (gc --force removes it) */
+				r->state = "unknown";
+				break;
+			}
 	}
 
 	rows = xcalloc(cl.n ? cl.n : 1, sizeof(*rows));

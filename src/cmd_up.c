@@ -18,6 +18,7 @@
 #include "error.h"
 #include "evloop.h"
 #include "manifest.h"
+#include "mask.h"
 #include "signals.h"
 #include "teardown.h"
 #include "util.h"
@@ -32,18 +33,19 @@ static void on_progress(void *ud, const struct env_service *s,
                         enum env_note what)
 {
 	const struct progress *p = ud;
+	char *name = xescape(s->name);
 
 	switch (what) {
 	case ENV_NOTE_STARTED:
-		fprintf(stderr, "%-*s  started  %.2fs\n", p->width, s->name,
+		fprintf(stderr, "%-*s  started  %.2fs\n", p->width, name,
 		        (double)s->started_ms / 1000);
 		break;
 	case ENV_NOTE_READY:
-		fprintf(stderr, "%-*s  ready    %.2fs\n", p->width, s->name,
+		fprintf(stderr, "%-*s  ready    %.2fs\n", p->width, name,
 		        (double)s->ready_ms / 1000);
 		break;
 	case ENV_NOTE_COMPLETED:
-		fprintf(stderr, "%-*s  completed %.2fs\n", p->width, s->name,
+		fprintf(stderr, "%-*s  completed %.2fs\n", p->width, name,
 		        (double)s->ready_ms / 1000);
 		break;
 	default:
@@ -51,6 +53,7 @@ static void on_progress(void *ud, const struct env_service *s,
 		   the command's message */
 		break;
 	}
+	free(name);
 }
 
 /* NAME and, transitively, what it depends on. */
@@ -66,39 +69,63 @@ static void select_service(const struct manifest *m, size_t i,
 		select_service(m, s->deps[k].index, modes);
 }
 
-static void print_logs(const char *service, const char *logs)
+/*
+ * The failed service's last log lines: a message, so what the container
+ * wrote is masked (a database echoing its password) and escaped like any
+ * message, line by line. Masked whole first: a value may span lines.
+ */
+static void print_logs(const struct mask *mask, const char *service,
+                       const char *logs)
 {
-	const char *p = logs;
+	struct buf out = BUF_INIT, masked = BUF_INIT;
+	const char *p;
+	char *name = xescape(service);
 
-	fprintf(stderr, "orchestrate: last log lines of '%s':\n", service);
+	mask_apply(mask, &masked, logs, strlen(logs));
+	p = buf_cstr(&masked);
+	cmd_note("last log lines of '%s':", service);
 	while (*p) {
 		size_t n = strcspn(p, "\n");
 
-		fprintf(stderr, "%s | %.*s\n", service, (int)n, p);
+		buf_addf(&out, "%s | ", name);
+		buf_add_escaped(&out, p, n, 0);
+		buf_addch(&out, '\n');
 		p += n;
 		if (*p)
 			p++;
 	}
+	fwrite(out.data ? out.data : "", 1, out.len, stderr);
+	buf_release(&out);
+	buf_release(&masked);
+	free(name);
 }
 
 static void print_ready(const struct env *env, int width)
 {
 	for (size_t i = 0; i < env_nservices(env); i++) {
 		const struct env_service *s = env_service(env, i);
+		char *name;
 
 		if (s->mode == PLAN_ABSENT)
 			continue;
-		printf("%-*s  %s in %.2fs", width, s->name,
+		name = xescape(s->name);
+		printf("%-*s  %s in %.2fs", width, name,
 		       s->state == ENV_COMPLETED ? "completed" : "ready",
 		       (double)s->ready_ms / 1000);
+		free(name);
 		if (s->mode == PLAN_STUB)
 			printf("  (stub)");
 		for (size_t k = 0; k < s->nendpoints; k++) {
 			const struct env_endpoint *ep = &s->endpoints[k];
+			/* the engine's answer: printed as a message is */
+			char *ip = xescape(ep->host_ip);
+			char *proto = xescape(ep->protocol);
 
 			printf("%s%s%s:%d -> %d/%s", k ? ", " : "  ",
-			       ep->http ? "http://" : "", ep->host_ip,
-			       ep->host_port, ep->container_port, ep->protocol);
+			       ep->http ? "http://" : "", ip, ep->host_port,
+			       ep->container_port, proto);
+			free(ip);
+			free(proto);
 		}
 		putchar('\n');
 	}
@@ -115,14 +142,10 @@ static void remove_stale(struct cmd_ctx *ctx)
 	size_t runs = 0;
 
 	if (teardown_stale(ctx->engine, ctx->project, &runs, &st))
-		fprintf(stderr,
-		        "orchestrate: warning: removing stale runs: %s\n",
-		        orch_error_last());
+		cmd_warning("removing stale runs: %s", orch_error_last());
 	else if (runs)
-		fprintf(stderr,
-		        "orchestrate: removed %zu stale run%s of project "
-		        "'%s'\n",
-		        runs, runs == 1 ? "" : "s", ctx->project);
+		cmd_note("removed %zu stale run%s of project '%s'", runs,
+		         runs == 1 ? "" : "s", ctx->project);
 }
 
 int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
@@ -194,8 +217,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 	eo.progress = on_progress;
 	eo.ud = &prog;
 	env_new(&env, ctx->engine, m, &eo);
-	fprintf(stderr, "orchestrate: project '%s', run %s\n", ctx->project,
-	        env_run_id(env));
+	cmd_note("project '%s', run %s", ctx->project, env_run_id(env));
 
 	signals_arm();
 	rc = env_reach(env, modes, sigfd);
@@ -223,16 +245,15 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc == ORCH_EINTR && signals_first()) {
 		int sig = signals_first();
 
-		fprintf(stderr,
-		        "orchestrate: interrupted by %s: removing run %s "
-		        "(again to exit at once)\n",
-		        signals_name(sig), env_run_id(env));
+		cmd_note("interrupted by %s: removing run %s (again to exit "
+		         "at once)",
+		         signals_name(sig), env_run_id(env));
 		ret = signals_exit_status(sig);
 	} else {
 		ret = rc == ORCH_EINVALID ? ORCH_EXIT_USAGE : ORCH_EXIT_ENV;
 		cmd_error(ret, "%s", orch_error_last());
 		if (env_failure_logs(env))
-			print_logs(env_failed_service(env),
+			print_logs(ctx->mask, env_failed_service(env),
 			           env_failure_logs(env));
 	}
 	if (env_teardown(env, rc == ORCH_EINTR, NULL))

@@ -36,14 +36,15 @@ int cmd_version(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = engine_version(ctx->engine, &v);
 	if (rc)
 		return cmd_error(cmd_exit_for(rc), "%s", orch_error_last());
-	printf("engine:      %s%s (%s/%s) at %s\n",
-	       v.version ? v.version : "unknown",
-	       v.is_podman ? " (podman)" : "", v.os ? v.os : "?",
-	       v.arch ? v.arch : "?", engine_address(ctx->engine));
-	printf("engine API:  %s (minimum %s)\n",
-	       v.api_version ? v.api_version : "unknown",
-	       v.min_api_version ? v.min_api_version : "unknown");
-	printf("API in use:  %s\n", engine_api_version(ctx->engine));
+	/* the engine's words: escaped like any message (cmd.h) */
+	cmd_line("engine:      %s%s (%s/%s) at %s",
+	         v.version ? v.version : "unknown",
+	         v.is_podman ? " (podman)" : "", v.os ? v.os : "?",
+	         v.arch ? v.arch : "?", engine_address(ctx->engine));
+	cmd_line("engine API:  %s (minimum %s)",
+	         v.api_version ? v.api_version : "unknown",
+	         v.min_api_version ? v.min_api_version : "unknown");
+	cmd_line("API in use:  %s", engine_api_version(ctx->engine));
 	engine_version_release(&v);
 	return ORCH_EXIT_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "engine_int.h"
 #include "error.h"
+#include "reference.h"
 #include "tar.h"
 
 /* build output kept for messages */
@@ -22,6 +23,18 @@ static void image_path(struct buf *p, const char *ref, const char *suffix)
 
 /* ---- inspect ------------------------------------------------------------ */
 
+/* A reference that is not one never reaches a request path. */
+static struct engine_call *bad_ref(struct engine *e, const char *method,
+                                   const char *path, engine_done_fn done,
+                                   void *ud)
+{
+	struct engine_request r = {
+		.method = method, .path = path, .on_done = done, .ud = ud
+	};
+
+	return engine_call_failed(e, &r, ORCH_EINVALID, orch_error_last());
+}
+
 struct engine_call *engine_image_inspect_start(struct engine *e,
                                                const char *ref,
                                                engine_done_fn done, void *ud)
@@ -29,6 +42,8 @@ struct engine_call *engine_image_inspect_start(struct engine *e,
 	struct buf p = BUF_INIT;
 	struct engine_call *c;
 
+	if (reference_check_image(ref))
+		return bad_ref(e, "GET", "/images/(invalid)/json", done, ud);
 	image_path(&p, ref, "/json");
 	c = engine_call_simple(e, "GET", p.data, NULL, 0, 0, done, ud);
 	buf_release(&p);
@@ -132,6 +147,8 @@ struct engine_call *engine_image_pull_start(struct engine *e, const char *ref,
 	struct engine_call *c;
 	char *name, *tag;
 
+	if (reference_check_image(ref))
+		return bad_ref(e, "POST", "/images/create", done, ud);
 	split_ref(ref, &name, &tag);
 	buf_addstr(&p, "/images/create?fromImage=");
 	engine_url_escape(&p, name);

@@ -152,17 +152,9 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 	env->ud = o->ud;
 	buf_init(&env->fail_msg, 0);
 	run_owner_self(&env->owner);
-	snprintf(env->owner_pid, sizeof(env->owner_pid), "%ld", env->owner.pid);
-	snprintf(env->owner_start, sizeof(env->owner_start), "%llu",
-	         env->owner.start);
 	env->labels[n++] = (struct engine_label){ LABEL_PROJECT, env->project };
 	env->labels[n++] = (struct engine_label){ LABEL_RUN_ID, env->run_id };
-	env->labels[n++] =
-	        (struct engine_label){ LABEL_OWNER_HOST, env->owner.host };
-	env->labels[n++] =
-	        (struct engine_label){ LABEL_OWNER_PID, env->owner_pid };
-	env->labels[n++] =
-	        (struct engine_label){ LABEL_OWNER_START, env->owner_start };
+	n += run_owner_labels(&env->owner, env->labels + n);
 	env->labels[n++] = (struct engine_label){ LABEL_VERSION, ORCH_VERSION };
 	env->nlabels = n;
 	env->images = images_new(e, env->labels, 1); /* the project only */

@@ -94,8 +94,6 @@ struct env {
 	void *ud;
 
 	struct run_owner owner;
-	char owner_pid[32];
-	char owner_start[32];
 	struct engine_label labels[MAX_LABELS]; /* the run's, without role */
 	size_t nlabels;
 	struct watchdog *wd;

@@ -17,6 +17,7 @@
 #include "engine_ops.h"
 #include "error.h"
 #include "manifest.h"
+#include "mask.h"
 #include "util.h"
 #include "version.h"
 
@@ -65,16 +66,46 @@ static void print_help(FILE *out)
 	fputs("\n'orchestrate COMMAND --help' describes a command.\n", out);
 }
 
+/*
+ * "orchestrate: " PREFIX MSG and a newline, on stderr in one write. MSG
+ * may carry anything a manifest, the engine or a container said: its
+ * control characters are escaped (util.h).
+ */
+/* the command's ctx->mask: every message passes through it */
+static const struct mask *msg_mask;
+
+/* fmt's text, masked and escaped, appended to out */
+static void add_message(struct buf *out, const char *fmt, va_list ap)
+{
+	struct buf raw = BUF_INIT, masked = BUF_INIT;
+
+	buf_vaddf(&raw, fmt, ap);
+	mask_apply(msg_mask, &masked, raw.data ? raw.data : "", raw.len);
+	buf_add_escaped(out, masked.data ? masked.data : "", masked.len, 0);
+	buf_release(&raw);
+	buf_release(&masked);
+}
+
+static void vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	struct buf out = BUF_INIT;
+
+	buf_addstr(&out, "orchestrate: ");
+	buf_addstr(&out, prefix);
+	add_message(&out, fmt, ap);
+	buf_addch(&out, '\n');
+	fwrite(out.data, 1, out.len, stderr);
+	buf_release(&out);
+}
+
 int cmd_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	fflush(stdout);
-	fputs("orchestrate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return code;
 }
 
@@ -82,14 +113,43 @@ int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("orchestrate: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vmessage("", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	if (cmd_usage)
 		fputs(cmd_usage, stderr);
 	return ORCH_EXIT_USAGE;
+}
+
+void cmd_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cmd_line(const char *fmt, ...)
+{
+	struct buf out = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_message(&out, fmt, ap);
+	va_end(ap);
+	buf_addch(&out, '\n');
+	fwrite(out.data, 1, out.len, stdout);
+	buf_release(&out);
+}
+
+void cmd_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage("", fmt, ap);
+	va_end(ap);
 }
 
 int cmd_exit_for(int rc)
@@ -120,7 +180,7 @@ int cmd_open_engine(struct cmd_ctx *ctx)
 	while (w && *w) {
 		size_t n = strcspn(w, "\n");
 
-		fprintf(stderr, "orchestrate: warning: %.*s\n", (int)n, w);
+		cmd_warning("%.*s", (int)n, w);
 		w += n + (w[n] == '\n');
 	}
 	return engine_connect(ctx->engine);
@@ -163,9 +223,10 @@ static int setup(struct cmd_ctx *ctx, unsigned flags)
 	if (ctx->manifest_path) {
 		rc = manifest_load(ctx->manifest_path, &warnings,
 		                   &ctx->manifest);
+		/* before anything is printed that may carry a value */
+		mask_add_manifest(ctx->mask, ctx->manifest);
 		for (size_t i = 0; i < warnings.n; i++)
-			fprintf(stderr, "orchestrate: warning: %s\n",
-			        warnings.v[i]);
+			cmd_warning("%s", warnings.v[i]);
 		strvec_clear(&warnings);
 		if (rc)
 			return cmd_error(ORCH_EXIT_USAGE, "%s",
@@ -232,11 +293,10 @@ static int run(int argc, char **argv)
 		if (!strcmp(commands[i].name, argv[optind]))
 			cmd = &commands[i];
 	if (!cmd) {
-		fprintf(stderr,
-		        "orchestrate: '%s' is not an orchestrate command. "
-		        "See 'orchestrate help'.\n",
-		        argv[optind]);
-		return ORCH_EXIT_USAGE;
+		return cmd_error(ORCH_EXIT_USAGE,
+		                 "'%s' is not an orchestrate command. See "
+		                 "'orchestrate help'.",
+		                 argv[optind]);
 	}
 
 	if (asks_help(argc - optind, argv + optind)) {
@@ -246,6 +306,8 @@ static int run(int argc, char **argv)
 		optind = 0;
 		return cmd->fn(&ctx, 2, help_argv);
 	}
+	ctx.mask = mask_new();
+	msg_mask = ctx.mask;
 	rc = setup(&ctx, cmd->flags);
 	if (rc == 0) {
 		int cmd_argc = argc - optind;
@@ -262,6 +324,8 @@ static int run(int argc, char **argv)
 	engine_free(ctx.engine);
 	free(ctx.manifest_path);
 	free(ctx.project);
+	msg_mask = NULL;
+	mask_free(ctx.mask);
 	return rc;
 }
 

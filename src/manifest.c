@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "labels.h"
 #include "manifest_int.h"
 
 /* The absolute, lexically clean directory of origin. */
@@ -410,13 +411,8 @@ int manifest_project_name(const struct manifest *m, const char *explicit_name,
 		from = "name:";
 	}
 	if (given) {
-		if (!mf_valid_project_name(given))
-			return orch_error_code(
-			        ORCH_EINVALID,
-			        "invalid project name '%.80s' from %s (lower "
-			        "case letters, digits, '-' and '_', starting "
-			        "with a letter or digit)",
-			        given, from);
+		if (project_name_check(given, from))
+			return ORCH_EINVALID;
 		*name = xstrdup(given);
 		return 0;
 	}

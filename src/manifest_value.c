@@ -619,10 +619,3 @@ int mf_check_regex(struct mf_conv *c, const struct ynode *v, const char *re)
 	regfree(&rx);
 	return 0;
 }
-
-int mf_valid_project_name(const char *s)
-{
-	if (!*s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == strlen(s);
-}

@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 
 #include "error.h"
+#include "labels.h"
 #include "manifest_int.h"
+#include "reference.h"
 #include "schema.h"
 
 /* The document's sections, read once every top-level key is. */
@@ -170,7 +172,7 @@ int conv_top_name(struct mf_conv *c, void *obj, const struct ynode *k,
 {
 	int rc = mf_get_string(c, v, "name", &c->m->name);
 
-	if (!rc && !mf_valid_project_name(c->m->name))
+	if (!rc && !project_name_valid(c->m->name))
 		rc = mf_err(c, v,
 		            "invalid project name '%.80s' (lower case "
 		            "letters, digits, '-' and '_', starting with a "
@@ -902,6 +904,9 @@ int conv_container_image(struct mf_conv *c, void *obj, const struct ynode *k,
 
 	if (!rc && !*ct->image)
 		rc = mf_err(c, v, "'image' is empty");
+	/* it goes into request paths: the grammar, before anything is sent */
+	if (!rc && reference_check_image(ct->image))
+		rc = mf_err(c, v, "%s", orch_error_last());
 	return rc;
 }
 

@@ -53,19 +53,27 @@ struct run_info *run_set_find(const struct run_set *s, const char *project,
 	return NULL;
 }
 
+int runs_object_owner(const struct engine_object *o, struct run_owner *owner)
+{
+	return run_owner_parse(owner, runs_label(o, LABEL_OWNER_HOST),
+	                       runs_label(o, LABEL_OWNER_PID),
+	                       runs_label(o, LABEL_OWNER_START),
+	                       runs_label(o, LABEL_OWNER_PIDNS),
+	                       runs_label(o, LABEL_OWNER_BOOT));
+}
+
 static int same_owner(const struct run_owner *a, const struct run_owner *b)
 {
 	return a->pid == b->pid && a->start == b->start &&
-	       !strcmp(a->host, b->host);
+	       !strcmp(a->host, b->host) && !strcmp(a->pidns, b->pidns) &&
+	       !strcmp(a->boot, b->boot);
 }
 
 static void note_owner(struct run_info *r, const struct engine_object *o)
 {
 	struct run_owner owner;
 
-	if (run_owner_parse(&owner, runs_label(o, LABEL_OWNER_HOST),
-	                    runs_label(o, LABEL_OWNER_PID),
-	                    runs_label(o, LABEL_OWNER_START)))
+	if (runs_object_owner(o, &owner))
 		return;
 	if (!r->has_owner) {
 		r->owner = owner;
@@ -112,17 +120,27 @@ void run_set_add(struct run_set *s, const struct engine_object_list *l,
 	}
 }
 
-enum run_verdict run_judge(const struct run_info *r, int include_kept,
-                           run_alive_fn alive)
+enum run_verdict run_judge(const struct run_info *r, unsigned flags,
+                           run_owner_fn check, const char **why)
 {
+	enum owner_state st;
+	const char *reason = NULL;
+
+	if (why)
+		*why = NULL;
 	/* without a clear owner we cannot know the run is abandoned: an
 	 * object someone labelled by hand, or a half-written run; `down`
 	 * removes those on request */
 	if (!r->has_owner || r->owners_differ)
 		return RUN_UNOWNED;
-	if (alive(&r->owner))
+	st = check(&r->owner, &reason);
+	if (why && st == OWNER_UNKNOWN)
+		*why = reason;
+	if (st == OWNER_ALIVE)
 		return RUN_LIVE;
-	if (r->kept && !include_kept)
+	if (st == OWNER_UNKNOWN && !(flags & RUN_JUDGE_FORCE))
+		return RUN_UNKNOWN;
+	if (r->kept && !(flags & RUN_JUDGE_KEPT))
 		return RUN_KEPT;
 	return RUN_STALE;
 }
@@ -136,6 +154,8 @@ const char *run_verdict_name(enum run_verdict v)
 		return "kept";
 	case RUN_UNOWNED:
 		return "no owner labels";
+	case RUN_UNKNOWN:
+		return "owner cannot be checked";
 	case RUN_STALE:
 		return "owner gone";
 	}

@@ -527,21 +527,48 @@ void teardown_stats_format(struct buf *out, const struct teardown_stats *st)
 
 /* ---- stale runs --------------------------------------------------------- */
 
+static void gc_run_release(struct teardown_gc_run *g)
+{
+	free(g->project);
+	free(g->run_id);
+	free(g->owner_host);
+	free(g->why);
+	free(g->error);
+}
+
 void teardown_gc_result_release(struct teardown_gc_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++) {
-		free(r->items[i].project);
-		free(r->items[i].run_id);
-		free(r->items[i].owner_host);
-		free(r->items[i].error);
-	}
+	for (size_t i = 0; i < r->n; i++)
+		gc_run_release(&r->items[i]);
+	for (size_t i = 0; i < r->nunknown; i++)
+		gc_run_release(&r->unknown[i]);
 	free(r->items);
+	free(r->unknown);
 	memset(r, 0, sizeof(*r));
 }
 
-int teardown_gc(struct engine *e, const char *project, int include_kept,
+static struct teardown_gc_run *gc_run_new(struct teardown_gc_run **v, size_t *n,
+                                          size_t *alloc,
+                                          const struct run_info *r,
+                                          const char *why)
+{
+	struct teardown_gc_run *g;
+
+	ALLOC_GROW(*v, *n + 1, *alloc);
+	g = &(*v)[(*n)++];
+	memset(g, 0, sizeof(*g));
+	g->project = xstrdup(r->project);
+	g->run_id = xstrdup(r->run_id);
+	g->owner_host = xstrdup(r->owner.host);
+	g->owner_pid = r->owner.pid;
+	g->kept = r->kept;
+	g->why = why ? xstrdup(why) : NULL;
+	return g;
+}
+
+int teardown_gc(struct engine *e, const char *project, unsigned flags,
                 struct teardown_gc_result *out)
 {
 	static const enum run_object_kind kinds[] = { RUN_CONTAINER,
@@ -549,9 +576,14 @@ int teardown_gc(struct engine *e, const char *project, int include_kept,
 	/* a label filter without a value selects every project */
 	struct engine_label f = { LABEL_PROJECT, project };
 	struct run_set runs = RUN_SET_INIT;
+	unsigned judge = 0;
 	int rc = 0, failed = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (flags & TEARDOWN_GC_KEPT)
+		judge |= RUN_JUDGE_KEPT;
+	if (flags & TEARDOWN_GC_FORCE)
+		judge |= RUN_JUDGE_FORCE;
 	for (size_t k = 0; k < 3; k++) {
 		struct engine_object_list l;
 
@@ -563,8 +595,8 @@ int teardown_gc(struct engine *e, const char *project, int include_kept,
 	}
 	for (size_t i = 0; i < runs.n; i++) {
 		const struct run_info *r = &runs.items[i];
-		enum run_verdict v =
-		        run_judge(r, include_kept, run_owner_alive);
+		const char *why = NULL;
+		enum run_verdict v = run_judge(r, judge, run_owner_check, &why);
 		struct teardown_opts o = { 0 };
 		struct teardown_gc_run *g;
 
@@ -576,16 +608,12 @@ int teardown_gc(struct engine *e, const char *project, int include_kept,
 			out->kept++;
 		else if (v == RUN_UNOWNED)
 			out->unowned++;
+		else if (v == RUN_UNKNOWN)
+			gc_run_new(&out->unknown, &out->nunknown,
+			           &out->unknown_alloc, r, why);
 		if (v != RUN_STALE)
 			continue;
-		ALLOC_GROW(out->items, out->n + 1, out->alloc);
-		g = &out->items[out->n++];
-		memset(g, 0, sizeof(*g));
-		g->project = xstrdup(r->project);
-		g->run_id = xstrdup(r->run_id);
-		g->owner_host = xstrdup(r->owner.host);
-		g->owner_pid = r->owner.pid;
-		g->kept = r->kept;
+		g = gc_run_new(&out->items, &out->n, &out->alloc, r, why);
 		o.project = r->project;
 		o.run_id = r->run_id;
 		g->rc = teardown_run(e, &o, &g->stats);

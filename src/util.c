@@ -652,18 +652,87 @@ out:
 	return rc;
 }
 
-int is_secret_name(const char *name)
+/* Length of the valid UTF-8 sequence at s (at most n bytes), 0 if none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
 {
-	static const char *const words[] = { "PASSWORD", "PASSWD", "TOKEN",
-		                             "SECRET", "KEY" };
-	char up[256];
-	size_t i;
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len;
 
-	for (i = 0; name[i] && i < sizeof(up) - 1; i++)
-		up[i] = (char)toupper((unsigned char)name[i]);
-	up[i] = '\0';
-	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strstr(up, words[i]))
-			return 1;
-	return 0;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	/* no overlong forms, no surrogates, nothing above U+10FFFF */
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+int buf_add_escaped(struct buf *out, const char *s, size_t len, unsigned flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, plain = 0;
+	int rc = 0;
+
+	while (i < len && rc == 0) {
+		size_t n = utf8_len(u + i, len - i);
+		char esc[8];
+
+		if (n == 1 && u[i] != 0x7f &&
+		    (u[i] >= 0x20 || u[i] == '\t' ||
+		     (u[i] == '\n' && (flags & ESCAPE_NEWLINE_OK)))) {
+			i++;
+			continue;
+		}
+		if (n > 1 && !(n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+			i += n;
+			continue;
+		}
+		rc = buf_add(out, s + plain, i - plain);
+		if (n == 2) { /* a C1 control, as its code point */
+			snprintf(esc, sizeof(esc), "\\u00%c%c",
+			         hex[u[i + 1] >> 4], hex[u[i + 1] & 15]);
+			i += 2;
+		} else if (u[i] == '\n' || u[i] == '\r') {
+			snprintf(esc, sizeof(esc), "\\%c",
+			         u[i] == '\n' ? 'n' : 'r');
+			i++;
+		} else {
+			snprintf(esc, sizeof(esc), "\\x%c%c", hex[u[i] >> 4],
+			         hex[u[i] & 15]);
+			i++;
+		}
+		if (rc == 0)
+			rc = buf_addstr(out, esc);
+		plain = i;
+	}
+	if (rc == 0)
+		rc = buf_add(out, s + plain, i - plain);
+	return rc;
+}
+
+char *xescape(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	buf_add_escaped(&b, s ? s : "", s ? strlen(s) : 0, 0);
+	return buf_detach(&b, NULL);
 }

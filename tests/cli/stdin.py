@@ -115,7 +115,7 @@ def t_invalid_fixtures():
 
 def t_warnings_name_stdin():
     rc, _, err = run(["-f", "-", "validate"],
-                     data=b"services:\n  db: {image: \"x:${NOPE}\"}\n")
+                     data=b"services:\n  db: {image: \"x${NOPE}\"}\n")
     ok(rc == 0 and "orchestrate: warning: <stdin>:2:15: variable 'NOPE' "
        "is not set, using an empty string" in err,
        "warnings name <stdin> too", err)

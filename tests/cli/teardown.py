@@ -7,7 +7,9 @@ removing the container: wait until it is gone), 403 "has active endpoints"
 for a while (retry), a volume that stays in use (report it, exit 4), a
 listing that ignores our label filter (never delete what is not ours), an
 engine that stops answering mid-teardown (exit 3, "NOT verified"), and gc
-deciding from owner labels. TAP output.
+deciding from owner labels (an owner on another host or with labels of an
+older version is listed and left alone, except with --force). TAP
+output.
 
 usage: teardown.py ORCHESTRATE
 """
@@ -36,9 +38,14 @@ def ok(cond, what):
 def labels(run, role="service", owner=None, project=P):
     out = {LP + "project": project, LP + "run-id": run, LP + "role": role}
     if owner:
+        # in our PID namespace and boot, as labels.c writes it
         out[LP + "owner.host"] = socket.gethostname()
         out[LP + "owner.pid"] = str(owner[0])
         out[LP + "owner.start"] = str(owner[1])
+        ns = os.readlink("/proc/self/ns/pid")
+        out[LP + "owner.pidns"] = ns[ns.index("[") + 1:-1]
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            out[LP + "owner.boot"] = f.read().strip()
     return out
 
 
@@ -232,6 +239,11 @@ def main():
     e.add("volumes", "kept-keep", labels("kept", "keep", (dead, 1)))
     e.add("containers", "far-db", dict(labels("far"), **{
         LP + "owner.host": "elsewhere.invalid", LP + "owner.pid": "1"}))
+    # written by an older version: no PID namespace, so its dead pid may
+    # be another namespace's live one
+    e.add("containers", "old-db", dict(labels("old"), **{
+        LP + "owner.host": socket.gethostname(),
+        LP + "owner.pid": str(dead), LP + "owner.start": "1"}))
     srv = serve(e, sock)
     p = run(orch, sock, "gc", "--project", P)
     ok(p.returncode == 0, "gc exits 0")
@@ -240,11 +252,27 @@ def main():
     ok("removed run 'dead' of project '%s' (owner pid %d gone): "
        "1 container, 1 network" % (P, dead) in p.stdout,
        "gc says what it removed")
-    ok("left alone: 2 runs with a live owner, 1 kept run" in p.stdout,
-       "gc says what it left alone (another host counts as alive)")
+    ok("left alone: run 'far' of project '%s': owner pid 1 on "
+       "'elsewhere.invalid' runs on another host (cannot tell whether it "
+       "runs; gc --force removes it)" % P in p.stdout,
+       "gc lists a run of another host as one it cannot judge")
+    ok("left alone: run 'old' of project '%s': owner pid %d on '%s' has "
+       "no PID namespace label (an older orchestrate)" % (
+           P, dead, socket.gethostname()) in p.stdout,
+       "and a run whose labels have no PID namespace")
+    ok("left alone: 1 run with a live owner, 1 kept run (gc --all removes "
+       "it), 2 runs whose owner cannot be checked" in p.stdout,
+       "gc says what it left alone")
     p = run(orch, sock, "gc", "--project", P, "--all")
     ok(sorted(e.deletes()) == ["dead-db", "dead-net", "kept-db",
                                "kept-keep"], "gc --all: the kept run too")
+    p = run(orch, sock, "gc", "--project", P, "--force")
+    ok(p.returncode == 0 and sorted(e.deletes()) == [
+        "dead-db", "dead-net", "far-db", "kept-db", "kept-keep", "old-db"],
+       "gc --force: the runs it cannot judge too, never the live one")
+    ok("removed run 'far' of project '%s' (--force: owner pid 1 on "
+       "'elsewhere.invalid' runs on another host): 1 container" % P
+       in p.stdout, "gc --force says why it was needed")
     p = run(orch, sock, "gc", "--project", P)
     ok(p.returncode == 0 and p.stdout.startswith("nothing to remove"),
        "gc again: nothing to remove")

@@ -63,13 +63,16 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then ok "$what"; else fail "$what"; fi
 }
 
-# labels P RUN [ROLE] [OWNER_PID] [OWNER_START]: --label options
+# labels P RUN [ROLE] [OWNER_PID] [OWNER_START]: --label options; the
+# owner is in our PID namespace and boot, as labels.c writes it
 labels() {
 	local out="--label ${LP}project=$1 --label ${LP}run-id=$2"
 	out+=" --label ${LP}role=${3:-service}"
 	if [ -n "${4:-}" ]; then
 		out+=" --label ${LP}owner.host=$(hostname)"
 		out+=" --label ${LP}owner.pid=$4 --label ${LP}owner.start=${5:-1}"
+		out+=" --label ${LP}owner.pidns=$(readlink /proc/self/ns/pid | tr -dc 0-9)"
+		out+=" --label ${LP}owner.boot=$(cat /proc/sys/kernel/random/boot_id)"
 	fi
 	echo "$out"
 }

@@ -29,30 +29,26 @@ static int service(const char *run_id, const char *name, const char *net,
                    const char *key, const char *value)
 {
 	struct run_owner me;
-	char pid[32], start[32];
-	struct engine_label l[7] = {
+	struct engine_label l[4 + RUN_OWNER_NLABELS] = {
 		{ LABEL_PROJECT, project },
 		{ LABEL_RUN_ID, run_id },
 		{ LABEL_ROLE, ROLE_SERVICE },
-		{ LABEL_OWNER_HOST, NULL },
-		{ LABEL_OWNER_PID, pid },
-		{ LABEL_OWNER_START, start },
-		{ key, value },
 	};
+	size_t nl = 3;
 	char *const cmd[] = { "sleep", "3600", NULL };
 	struct engine_container_spec s = { 0 };
 	char *full = xasprintf("%s-%s-%s", project, run_id, name), *id = NULL;
 	int rc;
 
 	run_owner_self(&me);
-	snprintf(pid, sizeof(pid), "%ld", me.pid);
-	snprintf(start, sizeof(start), "%llu", me.start);
-	l[3].value = me.host;
+	nl += run_owner_labels(&me, l + nl);
+	if (key)
+		l[nl++] = (struct engine_label){ key, value };
 	s.name = full;
 	s.image = "local/busybox";
 	s.cmd = cmd;
 	s.labels = l;
-	s.nlabels = key ? 7 : 6;
+	s.nlabels = nl;
 	s.network = net;
 	s.stop_timeout_s = -1;
 	rc = engine_container_create(e, &s, &id);

@@ -25,28 +25,27 @@ static int create_objects(struct engine *e, const char *project,
                           const char *run_id)
 {
 	struct run_owner me;
-	char pid[32], start[32];
-	struct engine_label labels[6] = {
-		{ LABEL_PROJECT, project },   { LABEL_RUN_ID, run_id },
-		{ LABEL_ROLE, ROLE_SERVICE }, { LABEL_OWNER_HOST, NULL },
-		{ LABEL_OWNER_PID, pid },     { LABEL_OWNER_START, start },
+	struct engine_label labels[3 + RUN_OWNER_NLABELS] = {
+		{ LABEL_PROJECT, project },
+		{ LABEL_RUN_ID, run_id },
+		{ LABEL_ROLE, ROLE_SERVICE },
 	};
 	char *const cmd[] = { "sleep", "3600", NULL };
 	char *net = NULL, *name = NULL, *id = NULL;
+	size_t nl = 3;
 	int rc;
 
+	/* the owner labels as `up` writes them (env.c, run_labels()) */
 	run_owner_self(&me);
-	snprintf(pid, sizeof(pid), "%ld", me.pid);
-	snprintf(start, sizeof(start), "%llu", me.start);
-	labels[3].value = me.host;
+	nl += run_owner_labels(&me, labels + nl);
 
 	name = xasprintf("%s-%s-net", project, run_id);
-	rc = engine_network_create(e, name, labels, 6, &net);
+	rc = engine_network_create(e, name, labels, nl, &net);
 	free(name);
 	if (rc)
 		goto out;
 	name = xasprintf("%s-%s-data", project, run_id);
-	rc = engine_volume_create(e, name, labels, 6, NULL);
+	rc = engine_volume_create(e, name, labels, nl, NULL);
 	free(name);
 	if (rc)
 		goto out;
@@ -58,7 +57,7 @@ static int create_objects(struct engine *e, const char *project,
 		s.image = "local/busybox";
 		s.cmd = cmd;
 		s.labels = labels;
-		s.nlabels = 6;
+		s.nlabels = nl;
 		s.network = net;
 		s.stop_timeout_s = -1;
 		rc = engine_container_create(e, &s, &id);

@@ -479,7 +479,7 @@ TEST(interpolation_warnings)
 	struct strvec w = STRVEC_INIT;
 	struct manifest *m = load("services:\n"
 	                          "  a:\n"
-	                          "    image: \"app:${NOT_SET}\"\n"
+	                          "    image: \"app${NOT_SET}\"\n"
 	                          "    environment:\n"
 	                          "      - X=$NOT_SET\n"
 	                          "      - Y=${EMPTY:-dflt}\n",
@@ -494,7 +494,7 @@ TEST(interpolation_warnings)
 	ASSERT_EQ_STR(w.v[0], want);
 	free(want);
 	ASSERT_CONTAINS(w.v[1], ":5:9: variable 'NOT_SET'");
-	ASSERT_EQ_STR(m->services[0].real.image, "app:");
+	ASSERT_EQ_STR(m->services[0].real.image, "app");
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "Y"), "dflt");
 	strvec_clear(&w);
 	manifest_free(m);
@@ -915,7 +915,7 @@ TEST(dotenv_interpolated)
 	             "    environment: {URL: $URL, LIT: $LIT, PW: $PW}\n");
 	write_in_tmp("denv/.env", "DBHOST=db\n"
 	                          "URL=postgres://${DBHOST}:${DBPORT:-5432}\n"
-	                          "IMAGE=${REGISTRY:-local}/app:${TAG}\n"
+	                          "IMAGE=${REGISTRY:-local}/app:v${TAG}\n"
 	                          "LIT='${DBHOST}'\n"
 	                          "PW=pa$$word\n");
 	unsetenv("DBHOST");
@@ -926,7 +926,7 @@ TEST(dotenv_interpolated)
 	ASSERT(m);
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"),
 	              "postgres://db:5432");
-	ASSERT_EQ_STR(m->services[0].real.image, "local/app:");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:v");
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "LIT"), "${DBHOST}");
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "PW"), "pa$word");
 	ASSERT_EQ_INT(w.n, 1);
@@ -942,7 +942,7 @@ TEST(dotenv_interpolated)
 	setenv("URL", "", 1);
 	ASSERT_EQ_INT(manifest_load("denv/m.yaml", &w, &m), 0);
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "URL"), "");
-	ASSERT_EQ_STR(m->services[0].real.image, "local/app:7");
+	ASSERT_EQ_STR(m->services[0].real.image, "local/app:v7");
 	ASSERT_EQ_INT(w.n, 0);
 	manifest_free(m);
 	m = NULL;
@@ -1010,7 +1010,7 @@ TEST(load_stdin)
 	write_in_tmp("elsewhere/m.yaml", "services:\n"
 	                                 "  api:\n"
 	                                 "    build: api\n"
-	                                 "    image: \"app:${TAG}\"\n"
+	                                 "    image: \"app:v${TAG}\"\n"
 	                                 "    volumes: [\"./data:/data\"]\n"
 	                                 "    environment: {U: $URL}\n"
 	                                 "  bad: {imag: x}\n");
@@ -1043,7 +1043,7 @@ TEST(load_stdin)
 	write_in_tmp("elsewhere/m.yaml", "services:\n"
 	                                 "  api:\n"
 	                                 "    build: api\n"
-	                                 "    image: \"app:${TAG}\"\n"
+	                                 "    image: \"app:v${TAG}\"\n"
 	                                 "    volumes: [\"./data:/data\"]\n"
 	                                 "    environment: {U: $URL}\n");
 	saved = stdin_from("../elsewhere/m.yaml");

@@ -1,7 +1,9 @@
 /*
  * test-runs.c: grouping labelled objects into runs, the ownership check
- * made before every removal, and gc's stale decision.
+ * made before every removal, and gc's verdict: stale, live, kept, without
+ * owner, or an owner that cannot be checked from here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,12 +59,22 @@ static void list_release(struct engine_object_list *l)
 
 #define OWNER(pid)                                                             \
 	LABEL_OWNER_HOST, "host-a", LABEL_OWNER_PID, pid, LABEL_OWNER_START,   \
-	        "100"
+	        "100", LABEL_OWNER_PIDNS, "4026531836", LABEL_OWNER_BOOT,      \
+	        "boot-a"
 
-/* Pids below 100 are "alive" in these tests; the rest are gone. */
-static int fake_alive(const struct run_owner *o)
+/*
+ * Pids below 100 are alive in these tests, from 1000 on they cannot be
+ * checked (another PID namespace, say); the rest are gone.
+ */
+static enum owner_state fake_check(const struct run_owner *o, const char **why)
 {
-	return o->pid < 100;
+	if (o->pid < 100)
+		return OWNER_ALIVE;
+	if (o->pid >= 1000) {
+		*why = "is in another PID namespace";
+		return OWNER_UNKNOWN;
+	}
+	return OWNER_GONE;
 }
 
 TEST(owned_needs_matching_labels)
@@ -147,7 +159,7 @@ TEST(objects_group_into_runs)
 	list_release(&v);
 }
 
-static enum run_verdict judge_one(int include_kept, ...)
+static enum run_verdict judge_one(unsigned flags, ...)
 {
 	struct engine_object_list l = { 0 };
 	struct run_set s = RUN_SET_INIT;
@@ -156,7 +168,7 @@ static enum run_verdict judge_one(int include_kept, ...)
 	const char *pid, *role;
 
 	l.items = xcalloc(4, sizeof(*l.items));
-	va_start(ap, include_kept);
+	va_start(ap, flags);
 	/* pairs of (owner pid or NULL, role or NULL), ended by "" */
 	while ((pid = va_arg(ap, const char *)) == NULL || *pid) {
 		role = va_arg(ap, const char *);
@@ -176,27 +188,35 @@ static enum run_verdict judge_one(int include_kept, ...)
 	va_end(ap);
 	run_set_add(&s, &l, RUN_CONTAINER);
 	if (s.n == 1)
-		v = run_judge(&s.items[0], include_kept, fake_alive);
+		v = run_judge(&s.items[0], flags, fake_check, NULL);
 	run_set_release(&s);
 	list_release(&l);
 	return v;
 }
 
+#define KEPT  RUN_JUDGE_KEPT
+#define FORCE RUN_JUDGE_FORCE
+
 TEST(stale_decision)
 {
 	/* owner gone, not kept: stale */
 	ASSERT_EQ_INT(judge_one(0, "500", ROLE_SERVICE, ""), RUN_STALE);
-	/* owner alive: never stale, kept or not, --all or not */
+	/* owner alive: never stale, kept or not, --all, --force or not */
 	ASSERT_EQ_INT(judge_one(0, "5", ROLE_SERVICE, ""), RUN_LIVE);
-	ASSERT_EQ_INT(judge_one(1, "5", ROLE_KEEP, ""), RUN_LIVE);
+	ASSERT_EQ_INT(judge_one(KEPT, "5", ROLE_KEEP, ""), RUN_LIVE);
+	ASSERT_EQ_INT(judge_one(KEPT | FORCE, "5", ROLE_SERVICE, ""), RUN_LIVE);
 	/* a keep marker protects a run whose owner is gone ... */
 	ASSERT_EQ_INT(judge_one(0, "500", ROLE_SERVICE, "500", ROLE_KEEP, ""),
 	              RUN_KEPT);
+	ASSERT_EQ_INT(judge_one(FORCE, "500", ROLE_KEEP, ""), RUN_KEPT);
 	/* ... unless gc --all */
-	ASSERT_EQ_INT(judge_one(1, "500", ROLE_SERVICE, "500", ROLE_KEEP, ""),
-	              RUN_STALE);
-	/* no owner labels at all: left alone */
+	ASSERT_EQ_INT(
+	        judge_one(KEPT, "500", ROLE_SERVICE, "500", ROLE_KEEP, ""),
+	        RUN_STALE);
+	/* no owner labels at all: left alone, even with --force */
 	ASSERT_EQ_INT(judge_one(0, NULL, ROLE_SERVICE, ""), RUN_UNOWNED);
+	ASSERT_EQ_INT(judge_one(KEPT | FORCE, NULL, ROLE_SERVICE, ""),
+	              RUN_UNOWNED);
 	/* one object with an owner is enough */
 	ASSERT_EQ_INT(judge_one(0, NULL, ROLE_SERVICE, "500", NULL, ""),
 	              RUN_STALE);
@@ -206,6 +226,59 @@ TEST(stale_decision)
 	ASSERT_EQ_INT(judge_one(0, "500", NULL, "6", NULL, ""), RUN_UNOWNED);
 }
 
+TEST(owner_cannot_be_checked)
+{
+	const char *why = NULL;
+	struct run_info r = { 0 };
+
+	/* left alone, and not as "kept" or "live": gc lists it */
+	ASSERT_EQ_INT(judge_one(0, "1500", ROLE_SERVICE, ""), RUN_UNKNOWN);
+	ASSERT_EQ_INT(judge_one(KEPT, "1500", ROLE_SERVICE, ""), RUN_UNKNOWN);
+	ASSERT_EQ_INT(judge_one(0, "1500", ROLE_SERVICE, "1500", ROLE_KEEP, ""),
+	              RUN_UNKNOWN);
+	/* --force: judged as if its owner were gone */
+	ASSERT_EQ_INT(judge_one(FORCE, "1500", ROLE_SERVICE, ""), RUN_STALE);
+	ASSERT_EQ_INT(judge_one(FORCE, "1500", ROLE_KEEP, ""), RUN_KEPT);
+	ASSERT_EQ_INT(judge_one(FORCE | KEPT, "1500", ROLE_KEEP, ""),
+	              RUN_STALE);
+	/* the reason is handed on, with or without --force */
+	r.has_owner = 1;
+	r.owner.pid = 1500;
+	ASSERT_EQ_INT(run_judge(&r, 0, fake_check, &why), RUN_UNKNOWN);
+	ASSERT_EQ_STR(why, "is in another PID namespace");
+	why = NULL;
+	ASSERT_EQ_INT(run_judge(&r, FORCE, fake_check, &why), RUN_STALE);
+	ASSERT_EQ_STR(why, "is in another PID namespace");
+	r.owner.pid = 500;
+	ASSERT_EQ_INT(run_judge(&r, 0, fake_check, &why), RUN_STALE);
+	ASSERT(why == NULL);
+	ASSERT_EQ_STR(run_verdict_name(RUN_UNKNOWN), "owner cannot be checked");
+}
+
+TEST(owners_differ_by_namespace)
+{
+	struct engine_object_list l = { 0 };
+	struct run_set s = RUN_SET_INIT;
+
+	/* the same pid in two namespaces is two owners: not one run's */
+	l.items = xcalloc(2, sizeof(*l.items));
+	object_init(&l.items[l.n++], "a", LABEL_PROJECT, "p", LABEL_RUN_ID, "r",
+	            OWNER("500"), NULL);
+	object_init(&l.items[l.n++], "b", LABEL_PROJECT, "p", LABEL_RUN_ID, "r",
+	            LABEL_OWNER_HOST, "host-a", LABEL_OWNER_PID, "500",
+	            LABEL_OWNER_START, "100", LABEL_OWNER_PIDNS, "4026532176",
+	            LABEL_OWNER_BOOT, "boot-a", NULL);
+	run_set_add(&s, &l, RUN_CONTAINER);
+	ASSERT_EQ_INT(s.n, 1);
+	ASSERT(s.items[0].owners_differ);
+	ASSERT_EQ_STR(s.items[0].owner.pidns, "4026531836");
+	ASSERT_EQ_STR(s.items[0].owner.boot, "boot-a");
+	ASSERT_EQ_INT(run_judge(&s.items[0], FORCE, fake_check, NULL),
+	              RUN_UNOWNED);
+	run_set_release(&s);
+	list_release(&l);
+}
+
 TEST(real_owner_liveness)
 {
 	struct run_info r = { 0 };
@@ -213,11 +286,15 @@ TEST(real_owner_liveness)
 	/* this process is alive; the verdict uses the real check */
 	run_owner_self(&r.owner);
 	r.has_owner = 1;
-	ASSERT_EQ_INT(run_judge(&r, 1, run_owner_alive), RUN_LIVE);
+	ASSERT_EQ_INT(run_judge(&r, KEPT, run_owner_check, NULL), RUN_LIVE);
 	/* the same pid started at another time is a reused pid */
 	r.owner.start += 1;
-	ASSERT_EQ_INT(run_judge(&r, 0, run_owner_alive), RUN_STALE);
+	ASSERT_EQ_INT(run_judge(&r, 0, run_owner_check, NULL), RUN_STALE);
 	ASSERT_EQ_STR(run_verdict_name(RUN_STALE), "owner gone");
+	/* in another PID namespace it cannot be told */
+	snprintf(r.owner.pidns, sizeof(r.owner.pidns), "1");
+	ASSERT_EQ_INT(run_judge(&r, 0, run_owner_check, NULL), RUN_UNKNOWN);
+	ASSERT_EQ_INT(run_judge(&r, FORCE, run_owner_check, NULL), RUN_STALE);
 }
 
 TEST(summary_line)
@@ -252,6 +329,8 @@ int main(void)
 	RUN(owned_needs_matching_labels);
 	RUN(objects_group_into_runs);
 	RUN(stale_decision);
+	RUN(owner_cannot_be_checked);
+	RUN(owners_differ_by_namespace);
 	RUN(real_owner_liveness);
 	RUN(summary_line);
 	return harness_done();

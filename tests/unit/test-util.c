@@ -155,12 +155,56 @@ TEST(edit_distance)
 	ASSERT_EQ_INT(levenshtein("same", "same"), 0);
 }
 
-TEST(secret_names)
+static int escaped_is(const char *in, size_t len, unsigned flags,
+                      const char *want)
 {
-	ASSERT(is_secret_name("POSTGRES_PASSWORD"));
-	ASSERT(is_secret_name("api_token"));
-	ASSERT(is_secret_name("AWS_SECRET_ACCESS_KEY"));
-	ASSERT(!is_secret_name("PGUSER"));
+	struct buf b = BUF_INIT;
+	int same;
+
+	buf_add_escaped(&b, in, len, flags);
+	same = b.len == strlen(want) && !memcmp(b.data, want, b.len);
+	if (!same)
+		printf("# escaped: \"%s\", expected \"%s\"\n", buf_cstr(&b),
+		       want);
+	buf_release(&b);
+	return same;
+}
+
+#define ESCAPED(in, flags, want) escaped_is(in, sizeof(in) - 1, flags, want)
+
+TEST(escaping)
+{
+	char *s;
+
+	ASSERT(ESCAPED("plain text, tab\there", 0, "plain text, tab\there"));
+	/* the terminal's own language never passes */
+	ASSERT(ESCAPED("a\x1b[2Jb", 0, "a\\x1b[2Jb"));
+	ASSERT(ESCAPED("\x1b]0;title\x07", 0, "\\x1b]0;title\\x07"));
+	ASSERT(ESCAPED("over\rwrite\b\x7f", 0, "over\\rwrite\\x08\\x7f"));
+	ASSERT(ESCAPED("nul\0byte", 0, "nul\\x00byte"));
+	/* newline: escaped in one-line messages, kept where asked */
+	ASSERT(ESCAPED("two\nlines", 0, "two\\nlines"));
+	ASSERT(ESCAPED("two\nlines", ESCAPE_NEWLINE_OK, "two\nlines"));
+	/* UTF-8 text is text; C1 controls and broken bytes are not */
+	ASSERT(ESCAPED("caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3", 0,
+	               "caf\xc3\xa9 \xe2\x9c\x93 \xf0\x9f\x90\xb3"));
+	ASSERT(ESCAPED("\xc2\x9b"
+	               "31m",
+	               0, "\\u009b31m"));
+	ASSERT(ESCAPED("\xc2\xa0nbsp", 0, "\xc2\xa0nbsp"));
+	ASSERT(ESCAPED("\x9b"
+	               "31m\xff",
+	               0, "\\x9b31m\\xff"));
+	ASSERT(ESCAPED("\xc3", 0, "\\xc3"));                   /* cut short */
+	ASSERT(ESCAPED("\xc0\xaf", 0, "\\xc0\\xaf"));          /* overlong */
+	ASSERT(ESCAPED("\xed\xa0\x80", 0, "\\xed\\xa0\\x80")); /* surrogate */
+	ASSERT(ESCAPED("back\\slash", 0, "back\\slash"));
+	s = xescape("x\x1by\n");
+	ASSERT_EQ_STR(s, "x\\x1by\\n");
+	free(s);
+	s = xescape(NULL);
+	ASSERT_EQ_STR(s, "");
+	free(s);
 }
 
 TEST(atomic_write)
@@ -190,7 +234,7 @@ int main(void)
 	RUN(error_wraps_last_message);
 	RUN(ints);
 	RUN(edit_distance);
-	RUN(secret_names);
+	RUN(escaping);
 	RUN(atomic_write);
 	return harness_done();
 }
