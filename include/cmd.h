@@ -47,6 +47,8 @@ struct cmd_ctx {
  * (mask.h), then its control characters (ESC, BEL, CR, ..., newline too)
  * are printed escaped (util.h, buf_add_escaped()).
  */
+/* The mask every message passes through (main.c sets ctx->mask). */
+void cmd_set_mask(const struct mask *m);
 /* Print "orchestrate: MSG" to stderr; returns code. */
 int cmd_error(int code, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

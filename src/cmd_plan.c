@@ -123,31 +123,6 @@ static void print_plan(const struct manifest *m, const struct plan *p)
 	}
 }
 
-int cmd_parse_middle(const char *cmd_usage, const char *arg, int *middle)
-{
-	long v;
-
-	if (parse_int(arg, 0, INT_MAX, &v))
-		return cmd_usage_error(cmd_usage,
-		                       "'--middle' expects a level number, "
-		                       "not '%s'",
-		                       arg);
-	*middle = (int)v;
-	return 0;
-}
-
-int cmd_make_plan(struct cmd_ctx *ctx, const char *strategy, int middle,
-                  struct plan **out)
-{
-	enum strategy s;
-
-	*out = NULL;
-	if (plan_resolve_strategy(ctx->manifest, strategy, &s) ||
-	    plan_build(ctx->manifest, s, middle, out))
-		return cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
-	return 0;
-}
-
 int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {

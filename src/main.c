@@ -67,137 +67,6 @@ static void print_help(FILE *out)
 }
 
 /*
- * "orchestrate: " PREFIX MSG and a newline, on stderr in one write. MSG
- * may carry anything a manifest, the engine or a container said: its
- * control characters are escaped (util.h).
- */
-/* the command's ctx->mask: every message passes through it */
-static const struct mask *msg_mask;
-
-/* fmt's text, masked and escaped, appended to out */
-static void add_message(struct buf *out, const char *fmt, va_list ap)
-{
-	struct buf raw = BUF_INIT, masked = BUF_INIT;
-
-	buf_vaddf(&raw, fmt, ap);
-	mask_apply(msg_mask, &masked, raw.data ? raw.data : "", raw.len);
-	buf_add_escaped(out, masked.data ? masked.data : "", masked.len, 0);
-	buf_release(&raw);
-	buf_release(&masked);
-}
-
-static void vmessage(const char *prefix, const char *fmt, va_list ap)
-{
-	struct buf out = BUF_INIT;
-
-	buf_addstr(&out, "orchestrate: ");
-	buf_addstr(&out, prefix);
-	add_message(&out, fmt, ap);
-	buf_addch(&out, '\n');
-	fwrite(out.data, 1, out.len, stderr);
-	buf_release(&out);
-}
-
-int cmd_error(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	va_start(ap, fmt);
-	vmessage("", fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-int cmd_usage_error(const char *cmd_usage, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("", fmt, ap);
-	va_end(ap);
-	if (cmd_usage)
-		fputs(cmd_usage, stderr);
-	return ORCH_EXIT_USAGE;
-}
-
-void cmd_warning(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("warning: ", fmt, ap);
-	va_end(ap);
-}
-
-void cmd_line(const char *fmt, ...)
-{
-	struct buf out = BUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	add_message(&out, fmt, ap);
-	va_end(ap);
-	buf_addch(&out, '\n');
-	fwrite(out.data, 1, out.len, stdout);
-	buf_release(&out);
-}
-
-void cmd_note(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage("", fmt, ap);
-	va_end(ap);
-}
-
-int cmd_exit_for(int rc)
-{
-	switch (rc) {
-	case 0:
-		return ORCH_EXIT_OK;
-	case ORCH_EINVALID:
-		return ORCH_EXIT_USAGE;
-	case ORCH_EINTR:
-		return ORCH_EXIT_SIGINT;
-	default:
-		return ORCH_EXIT_ENV;
-	}
-}
-
-int cmd_open_engine(struct cmd_ctx *ctx)
-{
-	const char *w;
-	int rc;
-
-	if (ctx->engine)
-		return engine_connect(ctx->engine); /* 0 once connected */
-	rc = engine_new(&ctx->engine, NULL);
-	if (rc)
-		return rc;
-	w = engine_warnings(ctx->engine);
-	while (w && *w) {
-		size_t n = strcspn(w, "\n");
-
-		cmd_warning("%.*s", (int)n, w);
-		w += n + (w[n] == '\n');
-	}
-	return engine_connect(ctx->engine);
-}
-
-int cmd_connect_engine(struct cmd_ctx *ctx)
-{
-	int rc = cmd_open_engine(ctx);
-
-	if (rc)
-		return cmd_error(rc == ORCH_EINVALID ? ORCH_EXIT_USAGE
-		                                     : ORCH_EXIT_ENV,
-		                 "%s", orch_error_last());
-	return 0;
-}
-
-/*
  * `COMMAND --help` anywhere among its arguments (before "--"): the help
  * needs no manifest and no engine, so it must not fail for want of them.
  */
@@ -307,7 +176,7 @@ static int run(int argc, char **argv)
 		return cmd->fn(&ctx, 2, help_argv);
 	}
 	ctx.mask = mask_new();
-	msg_mask = ctx.mask;
+	cmd_set_mask(ctx.mask);
 	rc = setup(&ctx, cmd->flags);
 	if (rc == 0) {
 		int cmd_argc = argc - optind;
@@ -324,7 +193,7 @@ static int run(int argc, char **argv)
 	engine_free(ctx.engine);
 	free(ctx.manifest_path);
 	free(ctx.project);
-	msg_mask = NULL;
+	cmd_set_mask(NULL);
 	mask_free(ctx.mask);
 	return rc;
 }

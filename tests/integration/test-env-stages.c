@@ -37,7 +37,14 @@ static const char yaml[] =
         "      ready: {http: {port: 8080}}\n"
         "  client:\n"
         "    image: local/busybox\n"
-        "    command: [sleep, '3600']\n"
+        /* resolves the name in one loop (uptime, how many addresses),
+           calls it in another (uptime, what answered) */
+        "    command: [sh, -c, '(while :; do read u x < /proc/uptime; "
+        "a=$$(nslookup api 2>/dev/null | sed -n ''/^Name:/,$$p'' | "
+        "grep -c ^Address); echo d t=$$u n=$$a; sleep 0.01; done) & "
+        "while :; do read u x < /proc/uptime; r=$$(timeout 1 wget -q -O "
+        "- http://api:8080/ 2>/dev/null); echo h t=$$u r=$$r; sleep "
+        "0.02; done']\n"
         "    depends_on: {api: {condition: service_healthy}}\n";
 
 static struct engine *eng;
@@ -96,6 +103,64 @@ TEST(real_replaces_stub)
 	ASSERT(client_sees("real"));
 }
 
+/*
+ * The client called the name all along: never two addresses, never the
+ * stub after the real service answered, and how long it answered nothing.
+ */
+TEST(swap_never_answers_twice)
+{
+	const struct env_service *c = env_service(env, 1);
+	struct buf logs = BUF_INIT;
+	double last_stub = -1, first_real = -1, resolved = -1, dns_gap = 0;
+	int lookups = 0, calls = 0, twice = 0, stub_after = 0, none = 0;
+	const char *p;
+
+	usleep(2500 * 1000); /* a few answers of the real one (a call cut
+	                        off by the swap waits out its 1 s timeout) */
+	buf_init(&logs, 4 << 20);
+	ASSERT_EQ_INT(engine_container_logs(eng, c->container_id, -1, &logs),
+	              0);
+	for (p = buf_cstr(&logs); *p;) {
+		double t = 0;
+		int n = 0;
+		char r[16] = "";
+
+		if (sscanf(p, "d t=%lf n=%d", &t, &n) == 2) {
+			lookups++;
+			twice += n >= 2;
+			none += n == 0;
+			if (n == 1) {
+				if (resolved >= 0 && t - resolved > dns_gap)
+					dns_gap = t - resolved;
+				resolved = t;
+			}
+		} else if (sscanf(p, "h t=%lf r=%15s", &t, r) >= 1) {
+			calls++;
+			if (!strcmp(r, "stub")) {
+				last_stub = t;
+				stub_after += first_real >= 0;
+			} else if (!strcmp(r, "real") && first_real < 0) {
+				first_real = t;
+			}
+		}
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	buf_release(&logs);
+	printf("# %d lookups: two addresses %d times, none %d times; the "
+	       "longest time between two lookups that found it: %.0f ms "
+	       "(one every ~15 ms); %d calls: the stub last answered at "
+	       "%.2f, the real service first at %.2f; the env's detach and "
+	       "attach took %lld ms\n",
+	       lookups, twice, none, dns_gap * 1000, calls, last_stub,
+	       first_real, (long long)env_service(env, 0)->swap_gap_ms);
+	ASSERT(lookups > 10 && calls > 10);
+	ASSERT(last_stub >= 0 && first_real > last_stub);
+	ASSERT_EQ_INT(twice, 0);
+	ASSERT_EQ_INT(stub_after, 0);
+}
+
 TEST(teardown_leaves_nothing)
 {
 	struct engine_label f = { LABEL_PROJECT, project };
@@ -135,6 +200,7 @@ int main(void)
 	env_new(&env, eng, man, &o);
 	RUN(stub_stage);
 	RUN(real_replaces_stub);
+	RUN(swap_never_answers_twice);
 	RUN(teardown_leaves_nothing);
 	env_free(env);
 	evloop_free(loop);
