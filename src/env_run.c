@@ -367,39 +367,140 @@ static const struct engine_call *creates_in_flight(const struct env *env)
 	return NULL;
 }
 
+/* A create in flight when the teardown began, as the watchdog knows it. */
+struct pending_create {
+	const struct engine_call *call;
+	char kind; /* 'c', 'n', 'v' (watchdog.h) */
+	char *name;
+	int answered;
+};
+
+struct pending {
+	struct pending_create *v;
+	size_t n, alloc;
+};
+
+static void pending_add(struct env *env, struct pending *p,
+                        const struct engine_call *call, char kind, char *name)
+{
+	if (!running(call)) {
+		free(name);
+		return;
+	}
+	ALLOC_GROW(p->v, p->n + 1, p->alloc);
+	p->v[p->n++] = (struct pending_create){ call, kind, name, 0 };
+	watchdog_create_sent(env->wd, kind, name);
+}
+
+/*
+ * Tell the watchdog of every create in flight: should we die before the
+ * teardown ends (a second signal), it looks for what they make after
+ * our end.
+ */
+static void pending_collect(struct env *env, struct pending *p)
+{
+	pending_add(env, p, env->net_call, 'n', xstrdup(env->network));
+	if (env->stage_net)
+		pending_add(env, p, env->stage_call, 'n',
+		            xstrdup(env->stage_net));
+	for (size_t i = 0; i < env->nvols; i++)
+		pending_add(env, p, env->vol_calls[i], 'v',
+		            xasprintf("%s-%s-%s", env->project, env->run_id,
+		                      env->m->volumes[i].name));
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k])
+				pending_add(env, p, cs[k]->create_call, 'c',
+				            xstrdup(cs[k]->name));
+	}
+}
+
+/*
+ * The creates answered since the last look, told to the watchdog. 1
+ * when one of them was a network's or a volume's: what it made is
+ * removed by another pass (a container's, by late_create_done()).
+ */
+static int pending_answered(struct env *env, struct pending *p)
+{
+	int relist = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct pending_create *c = &p->v[i];
+
+		if (c->answered || running(c->call))
+			continue;
+		c->answered = 1;
+		watchdog_create_answered(env->wd, c->kind, c->name);
+		if (c->kind != 'c')
+			relist = 1;
+	}
+	return relist;
+}
+
+static void pending_release(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].name);
+	free(p->v);
+}
+
+static void stats_add(struct teardown_stats *to,
+                      const struct teardown_stats *st)
+{
+	to->containers += st->containers;
+	to->networks += st->networks;
+	to->volumes += st->volumes;
+	to->failed = st->failed; /* the last pass's */
+}
+
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 {
 	struct teardown_opts o = { 0 };
-	struct teardown_stats local;
+	struct teardown_stats total = { 0 }, pass;
+	struct pending p = { 0 };
 	int64_t deadline = now_ms() + LATE_CREATES_MS;
 	const struct engine_call *late;
-	int rc;
+	int rc, relist;
 
-	/* from here on, a create that answers is removed as it answers */
+	/* from here on, a container create that answers is removed as it
+	   answers */
 	env->tearing = 1;
 	env_quiesce(env);
+	pending_collect(env, &p);
 	o.project = env->project;
 	o.run_id = env->run_id;
 	o.force_kill = force_kill;
 	o.deadline_ms = 30000;
-	rc = teardown_run(env->e, &o, st ? st : &local);
-	/* what creates still in flight make: removed when they answer */
-	while (creates_in_flight(env) && now_ms() < deadline)
-		if (engine_wait(env->e, NULL, 0, 100) < 0)
+	rc = teardown_run(env->e, &o, &total);
+	/*
+	 * A network or volume create answering late: another pass, at once
+	 * (not once every create answered: the late object's removal is
+	 * what the pass waits for). Creates still in flight progress meanwhile.
+	 */
+	relist = pending_answered(env, &p);
+	while (relist || (creates_in_flight(env) && now_ms() < deadline)) {
+		if (relist) {
+			/* the last pass saw the whole run: its verdict */
+			rc = teardown_run(env->e, &o, &pass);
+			stats_add(&total, &pass);
+		} else if (engine_wait(env->e, NULL, 0, 100) < 0) {
 			break;
+		}
+		relist = pending_answered(env, &p);
+	}
 	late = creates_in_flight(env);
-	/* the network a late create made: once its containers are gone */
-	if (!late && (env->net_call || env->stage_call || env->nlate)) {
-		struct teardown_stats again;
-
-		teardown_run(env->e, &o, &again);
+	/* late container removals: one more look that they are gone */
+	if (!late && env->nlate) {
+		rc = teardown_run(env->e, &o, &pass);
+		stats_add(&total, &pass);
 	}
 	if (rc == 0 && late)
 		rc = orch_error_code(
 		        ORCH_ETIMEOUT,
 		        "%s %s: no answer from the engine within %ds of the "
-		        "teardown: what it makes may outlive the run (the "
-		        "watchdog or 'orchestrate gc' will finish)",
+		        "teardown; the watchdog looks for what it makes",
 		        engine_call_method(late), engine_call_path(late),
 		        LATE_CREATES_MS / 1000);
 	if (rc == 0 && engine_settle(env->e, 500))
@@ -408,6 +509,10 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 		watchdog_release(env->wd);
 		env->wd = NULL;
 	}
-	/* on failure the watchdog stays armed: it tries again once we exit */
+	if (st)
+		*st = total;
+	pending_release(&p);
+	/* on failure the watchdog stays armed: it tries again once we exit,
+	   and looks for what the creates still in flight make */
 	return rc;
 }

@@ -16,9 +16,11 @@ meets them -- exit status, the message, and that the run is removed:
   sends nothing, a network or volume create that is never answered (the
   object made, as Docker makes it, but no answer) or answered late (the
   object appears only then): `up` drops the request at once (a create
-  is let finish for up to 2 s, so that what it makes is removed too),
+  is let finish for up to 3 s, so that what it makes is removed too),
   issues the teardown of its run and exits 130/143 within a second or
-  two, leaving nothing of the run behind.
+  three, leaving nothing of the run behind; a create the engine answers
+  only after `up` gave up on it and exited: the watchdog, told of the
+  create, removes what it makes.
 
 The fake keeps the objects `up` creates and answers the label listings
 of the teardown from them, so "nothing left" means what it says. TAP
@@ -41,6 +43,9 @@ import fakeunix
 
 LP = "io.orchestrate."
 LATE_S = 0.8  # how late the "network-late" engine answers
+# how late the "network-later" engine makes the network and answers: after
+# up gave up waiting (3 s) and exited
+LATER_S = 4.5
 results = []
 
 
@@ -60,7 +65,8 @@ class Engine:
         self.log = []
         self.lock = threading.Lock()
         # requests that hang: "pull", "inspect", "network", "volume"
-        # (never answered) or "network-late" (answered after LATE_S)
+        # (never answered), "network-late" (made and answered after
+        # LATE_S) or "network-later" (after LATER_S: once up is gone)
         self.hang = set()
         self.arrived = threading.Event()  # a hanging request came
         self.closed = {}  # path -> when the client dropped the request
@@ -92,11 +98,14 @@ class Engine:
             parts = p.strip("/").split("/")
             q = url.query
             if method == "POST" and p == "/networks/create":
-                if "network-late" in self.hang:
-                    # made and answered only after a while: a loaded
-                    # engine
-                    self.arrived.set()
-                    return "late", lambda: self.new_network(body)
+                for mode, delay in (("network-late", LATE_S),
+                                    ("network-later", LATER_S)):
+                    if mode in self.hang:
+                        # made and answered only after a while: a
+                        # loaded engine
+                        self.arrived.set()
+                        return "late", (delay,
+                                        lambda: self.new_network(body))
                 status, data = self.new_network(body)
                 if "network" in self.hang:
                     # Docker makes the network; the answer never comes
@@ -200,11 +209,17 @@ def serve(engine, sock_path):
                 self.silent()
                 return
             if status == "late":
-                time.sleep(LATE_S)
+                # made whether or not the client still waits, as Docker
+                # does
+                delay, make = data
+                time.sleep(delay)
                 with engine.lock:
-                    status, data = data()
+                    status, data = make()
                     engine.answered[self.path] = time.monotonic()
-            self.reply(status, data)
+            try:
+                self.reply(status, data)
+            except OSError:
+                pass
 
     srv = fakeunix.serve(sock_path, Handler)
     return srv
@@ -253,11 +268,12 @@ def case(orch, tmp, manifest, extra_env=None, setup=None, stdin=False):
     return p, e
 
 
-def interrupted(orch, tmp, manifest, hang, sig):
+def interrupted(orch, tmp, manifest, hang, sig, watchdog_says="owner gone"):
     """Run `up` of manifest on a fake engine where the requests in hang
     hang; send sig 0.2 s after the first of them arrived. Returns the
     process (.seconds: from the signal to its exit, .signalled_at), the
-    engine and the run id."""
+    engine and the run id. A watchdog left armed is given 10 s to write
+    watchdog_says to its log before the engine goes."""
     sock = os.path.join(tmp, "engine.sock")
     wdlog = os.path.join(tmp, "watchdog.log")
     e = Engine()
@@ -287,7 +303,8 @@ def interrupted(orch, tmp, manifest, hang, sig):
         # a watchdog left armed removes the run once more: let it finish
         # against this engine before it goes
         for _ in range(100):
-            if os.path.exists(wdlog) and "owner gone" in open(wdlog).read():
+            if os.path.exists(wdlog) and \
+                    watchdog_says in open(wdlog).read():
                 break
             if "watchdog" not in p.stderr_text:
                 break
@@ -448,6 +465,29 @@ def main():
            "removed too")
         ok("no answer" not in p.stderr_text and p.watchdog == "",
            "no warning; the watchdog was released")
+
+    # a create answered only after up gave up on it and exited: the
+    # watchdog, told that the create was in flight, removes what it made
+    # (before, it looked once as up exited, found nothing, and the
+    # network the engine made later was left)
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e, run = interrupted(orch, tmp, web, ("network-later",),
+                                signal.SIGINT, watchdog_says="removed "
+                                "network 'faults-")
+        answered = e.answered.get("/v1.41/networks/create")
+        ok(p.arrived and p.returncode == 130 and p.seconds < 4.0,
+           "SIGINT during a network create answered after up is gone: "
+           "exit 130 after %.2fs" % p.seconds)
+        ok("POST /v1.41/networks/create: no answer from the engine "
+           "within 3s of the teardown" in p.stderr_text,
+           "the message names the create still in flight")
+        ok(answered and answered - p.signalled_at > p.seconds,
+           "the engine made the network after up exited (%.2fs after the "
+           "signal)" % (answered - p.signalled_at if answered else -1))
+        ok(run and nothing_left(e) and
+           "removed network 'faults-%s', made by a create answered after "
+           "its owner was gone" % run in p.watchdog,
+           "the watchdog removed the network made late: nothing is left")
 
     for hang, sig, manifest, what in (
             (("network",), signal.SIGTERM, web, "network"),
