@@ -180,7 +180,7 @@ void ctr_submit_create(struct env *env, struct ctr *c)
 	o.service = c->svc->ms->name;
 	/* a staged service's dependencies answer on the stage network, and
 	   its own name there serves other staged services */
-	o.network = c->staged ? env->stage_net : env->network;
+	o.network = env_net_ref(env, c->staged);
 	o.alias = c->svc->ms->name;
 	if (c->gated) {
 		o.gate_dir = env->gate_dir;
@@ -526,8 +526,8 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		return;
 	if (!c->stage_call) {
 		c->stage_call = engine_network_connect_start(
-		        env->e, env->stage_net, c->id, aliases, env_wake_done,
-		        env);
+		        env->e, env_net_ref(env, 1), c->id, aliases,
+		        env_wake_done, env);
 		return;
 	}
 	if (!engine_call_done(c->stage_call))
@@ -539,7 +539,7 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		         env->stage_net, orch_error_last());
 		return;
 	}
-	strvec_push(&c->nets, env->stage_net);
+	strvec_push(&c->nets, env_net_ref(env, 1));
 	c->stage_ok = 1;
 }
 

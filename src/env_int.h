@@ -89,6 +89,7 @@ struct env {
 	char *project;
 	char run_id[RUN_ID_LEN + 1];
 	char *network;
+	char *network_id; /* once created: containers are attached by id */
 	int64_t t0;
 	env_progress_fn progress;
 	void *ud;
@@ -107,6 +108,7 @@ struct env {
 	int vols_ready;
 	/* the stage network of the move under way (swaps only) */
 	char *stage_net;
+	char *stage_net_id;
 	struct engine_call *stage_call;
 	int stage_ready;
 	unsigned nstages;
@@ -192,6 +194,13 @@ void gate_held_step(struct env *env, struct ctr *c);
 int env_prepare(struct env *env);
 /* The network and volume creates: 0 while waiting or done, <0 failed. */
 int env_objects_step(struct env *env);
+/*
+ * The run's network (stage 0) or the move's stage network (1) as
+ * requests name it: by the id its create returned -- a name may be
+ * shared by another network (an engine before API 1.44 allows that) --
+ * else by its name.
+ */
+const char *env_net_ref(const struct env *env, int stage);
 /* on_done of a network or volume create: wakes the loop. */
 void env_create_done(struct engine_call *c, void *ud);
 /* on_done of a container create: removes what it made once tearing. */

@@ -117,7 +117,10 @@ int env_objects_step(struct env *env)
 	int rc;
 
 	if (env->net_call && engine_call_done(env->net_call)) {
-		rc = engine_network_create_result(env->net_call, NULL);
+		free(env->network_id);
+		env->network_id = NULL;
+		rc = engine_network_create_result(env->net_call,
+		                                  &env->network_id);
 		engine_call_drop(&env->net_call);
 		if (rc == ORCH_ENOPOOL)
 			return orch_error_prefix(
@@ -164,7 +167,10 @@ int env_objects_step(struct env *env)
 		env->vols_ready = all;
 	}
 	if (env->stage_call && engine_call_done(env->stage_call)) {
-		rc = engine_network_create_result(env->stage_call, NULL);
+		free(env->stage_net_id);
+		env->stage_net_id = NULL;
+		rc = engine_network_create_result(env->stage_call,
+		                                  &env->stage_net_id);
 		engine_call_drop(&env->stage_call);
 		if (rc)
 			return orch_error_prefix(rc, "stage network '%s'",
@@ -172,6 +178,13 @@ int env_objects_step(struct env *env)
 		env->stage_ready = 1;
 	}
 	return 0;
+}
+
+const char *env_net_ref(const struct env *env, int stage)
+{
+	if (stage)
+		return env->stage_net_id ? env->stage_net_id : env->stage_net;
+	return env->network_id ? env->network_id : env->network;
 }
 
 /* ---- events ---------------------------------------------------------------- */
