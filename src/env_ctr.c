@@ -222,6 +222,17 @@ static void pending_step(struct env *env, struct ctr *c)
 		return;
 	rc = engine_container_create_result(call, &c->id);
 	engine_call_drop(&c->create_call);
+	if (rc == ORCH_ECONFLICT && !c->name_freed) {
+		/* a leftover holds the name: once, if it is ours and dead */
+		c->name_freed = 1;
+		rc = env_name_taken(env, c);
+		if (rc == 0)
+			ctr_submit_create(env, c);
+		else
+			ctr_fail_code(c, rc == ORCH_EINTR ? rc : ORCH_EENGINE,
+			              "create: %s", orch_error_last());
+		return;
+	}
 	if (rc && c->gated) {
 		gate_ungate(env, c);
 		return;

@@ -53,6 +53,7 @@ struct ctr {
 	int gated;
 	struct strvec real_argv; /* what Docker would run: the gate's job */
 	int died, exit_code, oom, death_checked;
+	int name_freed;      /* a stale leftover held its name: removed once */
 	int unhealthy_later; /* READY, then the engine said unhealthy */
 	int engine_healthy;  /* the engine called it healthy at least once */
 	int recheck;         /* check readiness again: a dependency swapped */
@@ -205,6 +206,13 @@ const char *env_net_ref(const struct env *env, int stage);
 void env_create_done(struct engine_call *c, void *ud);
 /* on_done of a container create: removes what it made once tearing. */
 void env_ctr_create_done(struct engine_call *c, void *ud);
+/*
+ * c's create was refused: its name is taken (409). 0 when the holder was
+ * a leftover of this project's stale run (owner gone, not kept) and is
+ * now removed: create again. Otherwise ORCH_ECONFLICT naming the holder
+ * and whose it is; it is never touched.
+ */
+int env_name_taken(struct env *env, struct ctr *c);
 void env_events_start(struct env *env);
 /* The stream, or polling once it broke twice. */
 void env_events_step(struct env *env, int64_t t);

@@ -14,6 +14,7 @@
 #include "env_int.h"
 #include "error.h"
 #include "evloop.h"
+#include "runs.h"
 #include "teardown.h"
 #include "watchdog.h"
 
@@ -185,6 +186,128 @@ const char *env_net_ref(const struct env *env, int stage)
 	if (stage)
 		return env->stage_net_id ? env->stage_net_id : env->stage_net;
 	return env->network_id ? env->network_id : env->network;
+}
+
+/* ---- a name taken ------------------------------------------------------ */
+
+/*
+ * Why the holder of a name is not ours to remove, into why (empty: it
+ * is). Judged as gc judges a run (runs.h), from the holder's own labels
+ * and the keep marker of its run: the run id in its name is ours, but
+ * our own live containers must not count as its owner.
+ */
+static void holder_whose(struct env *env, struct buf *why,
+                         const struct engine_container_info *info)
+{
+	struct engine_object holder = { 0 };
+	struct engine_object_list one = { &holder, 1 }, keep = { 0 };
+	struct run_set runs = RUN_SET_INIT;
+	const struct run_info *r;
+	const char *project, *run, *reason = NULL;
+	struct engine_label f[3];
+
+	holder.id = info->id;
+	holder.name = info->name;
+	holder.labels = info->labels;
+	holder.state = info->status;
+	project = engine_object_label(&holder, LABEL_PROJECT);
+	run = engine_object_label(&holder, LABEL_RUN_ID);
+	if (!project || !run) {
+		buf_addf(why, "is not orchestrate's (no %s labels)",
+		         LABEL_PREFIX);
+		return;
+	}
+	if (strcmp(project, env->project)) {
+		buf_addf(why, "belongs to project '%s' (run '%s')", project,
+		         run);
+		return;
+	}
+	f[0] = (struct engine_label){ LABEL_PROJECT, project };
+	f[1] = (struct engine_label){ LABEL_RUN_ID, run };
+	f[2] = (struct engine_label){ LABEL_ROLE, ROLE_KEEP };
+	if (engine_volume_list(env->e, f, 3, &keep)) {
+		buf_addf(why,
+		         "belongs to run '%s', which could not be checked: "
+		         "%s",
+		         run, orch_error_last());
+		return;
+	}
+	run_set_add(&runs, &one, RUN_CONTAINER);
+	run_set_add(&runs, &keep, RUN_VOLUME);
+	r = run_set_find(&runs, project, run);
+	switch (r ? run_judge(r, 0, run_owner_check, &reason) : RUN_UNOWNED) {
+	case RUN_STALE:
+		break; /* why stays empty: remove it */
+	case RUN_LIVE:
+		buf_addf(why,
+		         "belongs to run '%s', whose owner (pid %ld on "
+		         "'%s') still runs",
+		         run, r->owner.pid, r->owner.host);
+		break;
+	case RUN_KEPT:
+		buf_addf(why,
+		         "belongs to run '%s', kept on purpose "
+		         "('orchestrate down' removes it)",
+		         run);
+		break;
+	case RUN_UNKNOWN:
+		buf_addf(why,
+		         "belongs to run '%s', whose owner %s ('orchestrate "
+		         "gc --force' removes it)",
+		         run, reason ? reason : "cannot be checked from here");
+		break;
+	case RUN_UNOWNED:
+		buf_addf(why, "belongs to run '%s', which has no owner labels",
+		         run);
+		break;
+	}
+	engine_object_list_release(&keep);
+	run_set_release(&runs);
+}
+
+int env_name_taken(struct env *env, struct ctr *c)
+{
+	struct engine_container_info info;
+	struct buf why = BUF_INIT;
+	int rc;
+
+	rc = engine_container_inspect(env->e, c->name, &info);
+	if (rc == ORCH_ENOTFOUND) {
+		/* gone meanwhile: try again */
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		rc = orch_error_prefix(rc,
+		                       "name '%s' is taken, and its holder "
+		                       "could not be inspected",
+		                       c->name);
+		goto out;
+	}
+	holder_whose(env, &why, &info);
+	if (why.len) {
+		rc = orch_error_code(ORCH_ECONFLICT,
+		                     "name '%s' is taken by container %.12s, "
+		                     "which %s: orchestrate neither uses nor "
+		                     "removes it",
+		                     c->name, info.id ? info.id : "?",
+		                     buf_cstr(&why));
+		goto out;
+	}
+	/* a leftover of a stale run of ours: what gc would remove */
+	rc = engine_container_remove(env->e, info.id, 1);
+	if (rc == ORCH_ENOTFOUND)
+		rc = 0;
+	if (rc)
+		rc = orch_error_prefix(rc,
+		                       "name '%s' is taken by container "
+		                       "%.12s, a leftover of a stale run: "
+		                       "removing it",
+		                       c->name, info.id);
+out:
+	engine_container_info_release(&info);
+	buf_release(&why);
+	return rc;
 }
 
 /* ---- events ---------------------------------------------------------------- */
