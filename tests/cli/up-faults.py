@@ -12,6 +12,9 @@ meets them -- exit status, the message, and that the run is removed:
 - a declared volume whose name is taken: volume create answers 201 with
   the existing volume, as Docker does; `up` sees from its labels that it
   is not this run's, exits 3 naming it, and neither uses nor removes it;
+- no address pool left for the run's network (leaked networks use them
+  up): exit 3, the message names the network and says to try
+  `orchestrate gc`;
 - a signal during a synchronous step -- a pull or an image inspect that
   sends nothing, a network or volume create that is never answered (the
   object made, as Docker makes it, but no answer) or answered late (the
@@ -46,6 +49,10 @@ LATE_S = 0.8  # how late the "network-late" engine answers
 # how late the "network-later" engine makes the network and answers: after
 # up gave up waiting (3 s) and exited
 LATER_S = 4.5
+# Docker's refusal when its default address pools are used up (leaked
+# networks, usually: about 30 fit)
+POOL_MESSAGE = ("could not find an available, non-overlapping IPv4 address "
+                "pool among the defaults to assign to the network")
 results = []
 
 
@@ -71,6 +78,7 @@ class Engine:
         self.arrived = threading.Event()  # a hanging request came
         self.closed = {}  # path -> when the client dropped the request
         self.answered = {}  # path -> when a late answer was sent
+        self.no_pool = False  # network creates: address pools used up
 
     def new_network(self, body):
         nid = "net%d" % (len(self.networks) + 1)
@@ -98,6 +106,8 @@ class Engine:
             parts = p.strip("/").split("/")
             q = url.query
             if method == "POST" and p == "/networks/create":
+                if self.no_pool:
+                    return 500, {"message": POOL_MESSAGE}
                 for mode, delay in (("network-late", LATE_S),
                                     ("network-later", LATER_S)):
                     if mode in self.hang:
@@ -512,6 +522,20 @@ def main():
             ok("owner gone; removed 0 containers, 0 networks, 0 volumes"
                in p.watchdog, "%s create: the watchdog, left armed, "
                "looked once more" % what)
+
+    # -- the address pools used up (row 27) --------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e = case(orch, tmp, web,
+                    setup=lambda e: setattr(e, "no_pool", True))
+        m = re.search(r"run ([0-9a-f]{12})", p.stderr)
+        ok(p.returncode == 3, "no address pool left: exit 3")
+        ok(m and "orchestrate: network 'faults-%s' (leaked networks use up "
+           "the address pools: try 'orchestrate gc'): POST "
+           "/v1.41/networks/create: 500: %s" % (m.group(1), POOL_MESSAGE)
+           in p.stderr, "the message names the network, the likely cause "
+           "and the hint, then the engine's words")
+        ok(not e.calls("POST", "/v1.41/containers/") and nothing_left(e),
+           "no pool: nothing created, nothing left")
 
     # -- a malformed override is a usage error ----------------------------
     with tempfile.TemporaryDirectory() as tmp:
