@@ -402,6 +402,7 @@ static void swap_step(struct env *env, struct svc *s)
 			return;
 		}
 		strvec_push(&nw->nets, env->network);
+		nw->ports_stale = 1;
 	}
 	s->pub.swap_gap_ms = now_ms() - s->swap_t0;
 	s->pub.swapped_ms = env_clock(env);

@@ -389,6 +389,7 @@ static void ports_known(struct env *env, struct ctr *c)
 		c->exit_code = info.exit_code;
 		c->oom = info.oom_killed;
 	}
+	c->ports_stale = 0;
 	c->tcp_hp = host_port_of(c, ready_tcp_port(&c->ready));
 	c->http_hp = host_port_of(c, ready_http_port(&c->ready));
 	ready_ports(&c->ready, c->tcp_hp, c->http_hp);
@@ -454,6 +455,9 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 {
 	if (died_step(env, c))
 		return;
+	if (c->ports_stale && !c->inspect_call)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
 	if (c->inspect_call) {
 		if (engine_call_done(c->inspect_call))
 			ports_known(env, c);
@@ -502,14 +506,25 @@ static void ready_watch(struct env *env, struct ctr *c)
 		ctr_fail(c, "turned unhealthy after it was ready");
 		return;
 	}
-	if (c->recheck) {
+	/* attached to another network: the engine maps its ephemeral host
+	   ports anew, so look at them again */
+	if (c->ports_stale && !c->inspect_call && !c->recheck)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
+	if (c->inspect_call && engine_call_done(c->inspect_call))
+		ports_known(env, c);
+	if (c->recheck && !c->inspect_call) {
 		/* a dependency was swapped: is it still ready against it? */
 		c->recheck = 0;
 		if (!ready_has_checks(&c->ready))
 			return;
 		c->state = ENV_STARTED;
 		ready_begin(&c->ready, c->id, now_ms());
-		ready_ports(&c->ready, c->tcp_hp, c->http_hp);
+		if (c->ports_stale)
+			c->inspect_call = engine_container_inspect_start(
+			        env->e, c->id, env_wake_done, env);
+		else
+			ready_ports(&c->ready, c->tcp_hp, c->http_hp);
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_RECHECK);
 	}
@@ -541,6 +556,7 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 	}
 	strvec_push(&c->nets, env->stage_net);
 	c->stage_ok = 1;
+	c->ports_stale = 1;
 }
 
 void ctr_advance(struct env *env, struct ctr *c, int64_t t)

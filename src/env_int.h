@@ -57,6 +57,7 @@ struct ctr {
 	int engine_healthy;  /* the engine called it healthy at least once */
 	int recheck;         /* check readiness again: a dependency swapped */
 	int tcp_hp, http_hp; /* host ports of its tcp/http probes */
+	int ports_stale;     /* attached to a network since: ports remapped */
 	struct env_endpoint *eps;
 	size_t neps;
 	int64_t started_ms, ready_ms;
