@@ -18,8 +18,10 @@
  *   3. A suite that passed in F clears the edges it integrates: between
  *      its targets when it has two or more, from its target otherwise --
  *      unless that would clear every candidate of a failing suite.
- *   4. What remains are the suspects: one means "this edge", several a
- *      list.
+ *   4. What remains are each failing suite's suspects. Over all of them:
+ *      the edges every failing suite suspects (one broken integration
+ *      that explains every failure), or, when none is common, all of
+ *      them. One means "this edge", several a list.
  *   5. A suite that passed in an earlier stage against a stub of X and
  *      fails now that X is real shows an interface mismatch: the stub and
  *      the real X disagree, on the edges from its configuration to X.

@@ -92,8 +92,9 @@ static void on_service(void *ud, const struct env_service *s,
 
 	switch (what) {
 	case ENV_NOTE_READY:
-		cmd_line("  %-*s ready     %6.2fs%s", c->width, s->name,
-		         (double)s->ready_ms / 1000, stub);
+		cmd_line("  %-*s ready     %6.2fs%s%s", c->width, s->name,
+		         (double)s->checked_ms / 1000, stub,
+		         s->checked_ms != s->ready_ms ? " (again)" : "");
 		break;
 	case ENV_NOTE_COMPLETED:
 		cmd_line("  %-*s completed %6.2fs", c->width, s->name,

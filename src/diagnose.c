@@ -88,6 +88,33 @@ static void edges_text(struct buf *b, const struct manifest *m,
 		         m->services[e->v[i].dep].name);
 }
 
+/*
+ * Rule 4 over every failing suite: an edge that explains all of them
+ * (in every one's suspects) when there is one, else every suspect.
+ */
+static void overall(struct diagnosis *d)
+{
+	for (size_t i = 0; d->nfailures && i < d->failures[0].suspects.n; i++) {
+		struct plan_edge e = d->failures[0].suspects.v[i];
+		int all = 1;
+
+		for (size_t k = 1; k < d->nfailures && all; k++)
+			all = plan_edges_has(&d->failures[k].suspects, e.caller,
+			                     e.dep);
+		if (all && !plan_edges_has(&d->suspects, e.caller, e.dep))
+			plan_edges_push(&d->suspects, e.caller, e.dep);
+	}
+	if (d->suspects.n)
+		return;
+	for (size_t k = 0; k < d->nfailures; k++)
+		for (size_t i = 0; i < d->failures[k].suspects.n; i++) {
+			struct plan_edge e = d->failures[k].suspects.v[i];
+
+			if (!plan_edges_has(&d->suspects, e.caller, e.dep))
+				plan_edges_push(&d->suspects, e.caller, e.dep);
+		}
+}
+
 /* The failures of stage F's runs, with their candidates and mismatches. */
 static void failures(const struct manifest *m, const struct plan *p,
                      enum diag_outcome *const *outcome, struct diagnosis *d)
@@ -169,15 +196,9 @@ static void failures(const struct manifest *m, const struct plan *p,
 				}
 			}
 		}
-		for (size_t i = 0; i < f->suspects.n; i++)
-			if (!plan_edges_has(&d->suspects,
-			                    f->suspects.v[i].caller,
-			                    f->suspects.v[i].dep))
-				plan_edges_push(&d->suspects,
-				                f->suspects.v[i].caller,
-				                f->suspects.v[i].dep);
 	}
 	free(cleared.v);
+	overall(d);
 }
 
 static void summary(const struct manifest *m, const struct plan *p,

@@ -75,6 +75,7 @@ void svc_publish(struct svc *s)
 	s->pub.nendpoints = c->neps;
 	s->pub.started_ms = c->started_ms;
 	s->pub.ready_ms = c->ready_ms;
+	s->pub.checked_ms = c->checked_ms;
 	s->pub.failure = c->failure;
 	s->pub.exit_code = c->exit_code;
 }
@@ -168,6 +169,7 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 		s->ms = &m->services[i];
 		s->pub.name = s->ms->name;
 		s->pub.started_ms = s->pub.ready_ms = -1;
+		s->pub.checked_ms = -1;
 		s->pub.swapped_ms = s->pub.swap_gap_ms = -1;
 		/* a job by the manifest, not by the stage: a dependant that
 		   is absent now still means its exit 0 is success */

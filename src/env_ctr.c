@@ -70,7 +70,7 @@ struct ctr *ctr_new(struct env *env, struct svc *s, enum plan_mode mode,
 	c->staged = staged;
 	c->spec = mode == PLAN_STUB ? s->ms->stub : &s->ms->real;
 	c->state = ENV_PENDING;
-	c->started_ms = c->ready_ms = -1;
+	c->started_ms = c->ready_ms = c->checked_ms = -1;
 	c->name = xasprintf("%s-%s-%s%s", env->project, env->run_id,
 	                    s->ms->name, mode == PLAN_STUB ? "-stub" : "");
 	ready_init(&c->ready, env->e, env->loop);
@@ -485,8 +485,9 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 	switch (ready_step(&c->ready, t)) {
 	case READY_OK:
 		c->state = ENV_READY;
+		c->checked_ms = env_clock(env);
 		if (c->ready_ms < 0)
-			c->ready_ms = env_clock(env);
+			c->ready_ms = c->checked_ms;
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_READY);
 		break;

@@ -60,7 +60,7 @@ struct ctr {
 	int ports_stale;     /* attached to a network since: ports remapped */
 	struct env_endpoint *eps;
 	size_t neps;
-	int64_t started_ms, ready_ms;
+	int64_t started_ms, ready_ms, checked_ms;
 	int64_t job_deadline; /* a job: by when it must have exited */
 	char *failure;
 	struct ctr *retired_next;

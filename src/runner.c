@@ -476,6 +476,7 @@ static void container_step(struct job *j, int64_t t)
 			/* a command that does not exist: the engine says so
 			   at start, as `docker run` does */
 			attempt_error(j, "cannot start: %s", orch_error_last());
+			j->exited = 1;
 			j->exit_code = 127;
 			j->call = engine_container_remove_start(o->e, j->id, 1,
 			                                        NULL, NULL);
@@ -617,6 +618,7 @@ static void host_spawn(struct job *j)
 		j->pid = 0;
 		attempt_error(j, "cannot run '%s' in '%s': %s",
 		              su->command.v[0], cwd, strerror(rc));
+		j->exited = 1;
 		j->exit_code = rc == ENOENT ? 127 : 126;
 		attempt_end(j);
 		return;
