@@ -233,7 +233,7 @@ static void pending_step(struct env *env, struct ctr *c)
 	c->state = ENV_CREATED;
 }
 
-static void submit_start(struct env *env, struct ctr *c)
+void ctr_submit_start(struct env *env, struct ctr *c)
 {
 	c->start_call =
 	        engine_container_start_start(env->e, c->id, env_wake_done, env);
@@ -264,16 +264,17 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 		        env->e, c->id, env_wake_done, env);
 }
 
+/* CREATED: the scheduler (env.c) starts it; a dependency may doom it. */
 static void created_step(struct env *env, struct ctr *c)
 {
-	if (ctr_fail_dep_never(env, c))
-		return;
-	if (c->gated) {
-		if (!gate_ungated_starts_pending(env))
-			submit_start(env, c);
-	} else if (ctr_deps_hold(env, c)) {
-		submit_start(env, c);
-	}
+	ctr_fail_dep_never(env, c);
+}
+
+int ctr_startable(const struct env *env, const struct ctr *c)
+{
+	/* behind the gate it may start now; its process waits */
+	return c->state == ENV_CREATED && !c->start_call &&
+	       (c->gated || ctr_deps_hold(env, c));
 }
 
 static void fail_start(struct ctr *c, int rc)
