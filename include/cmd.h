@@ -93,6 +93,7 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_up(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_test(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_down(struct cmd_ctx *ctx, int argc, char **argv);

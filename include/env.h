@@ -91,6 +91,8 @@ struct env_service {
 	/* the run's clock (ms since env_opts.t0); -1: not (yet) */
 	int64_t started_ms;
 	int64_t ready_ms;
+	int64_t checked_ms;  /* when its readiness was last established
+	                        (ready_ms, or a re-check after a swap) */
 	int64_t swapped_ms;  /* when it replaced its stub under the name */
 	int64_t swap_gap_ms; /* how long the name answered nothing then */
 	const char *failure; /* why it failed, or NULL */

@@ -35,6 +35,9 @@
 #include "version.h"
 #include "watchdog.h"
 
+static void env_priorities(struct env *env);
+static void schedule_starts(struct env *env);
+
 const char *env_state_name(enum env_state s)
 {
 	static const char *const names[] = { "pending", "created", "starting",
@@ -75,6 +78,7 @@ void svc_publish(struct svc *s)
 	s->pub.nendpoints = c->neps;
 	s->pub.started_ms = c->started_ms;
 	s->pub.ready_ms = c->ready_ms;
+	s->pub.checked_ms = c->checked_ms;
 	s->pub.failure = c->failure;
 	s->pub.exit_code = c->exit_code;
 }
@@ -168,6 +172,7 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 		s->ms = &m->services[i];
 		s->pub.name = s->ms->name;
 		s->pub.started_ms = s->pub.ready_ms = -1;
+		s->pub.checked_ms = -1;
 		s->pub.swapped_ms = s->pub.swap_gap_ms = -1;
 		/* a job by the manifest, not by the stage: a dependant that
 		   is absent now still means its exit 0 is success */
@@ -178,6 +183,7 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 				            MF_SERVICE_COMPLETED_SUCCESSFULLY)
 					s->job = 1;
 	}
+	env_priorities(env);
 	*out = env;
 	return 0;
 }
@@ -250,6 +256,8 @@ void env_free(struct env *env)
 		ctr_free(c);
 	}
 	images_free(env->images);
+	free(env->prio);
+	engine_call_drop(&env->info_call);
 	engine_call_drop(&env->events);
 	engine_call_drop(&env->net_call);
 	engine_call_drop(&env->stage_call);
@@ -404,6 +412,7 @@ static void swap_step(struct env *env, struct svc *s)
 			return;
 		}
 		strvec_push(&nw->nets, env_net_ref(env, 0));
+		nw->ports_stale = 1;
 	}
 	s->pub.swap_gap_ms = now_ms() - s->swap_t0;
 	s->pub.swapped_ms = env_clock(env);
@@ -415,6 +424,116 @@ static void swap_step(struct env *env, struct svc *s)
 	svc_publish(s);
 	env_note(env, s, ENV_NOTE_SWAPPED);
 	recheck_callers(env, s);
+}
+
+/* ---- the start scheduler ------------------------------------------------ */
+
+#define DEFAULT_START_LIMIT 2
+
+/*
+ * How long the path is from each service to the end of a bring-up, in
+ * rough units: a start, plus a wait for readiness when it is checked (or
+ * a job's run), plus the longest such path among the services that wait
+ * for it. The manifest's graph, whatever the stage: a service that
+ * others wait for long is started first.
+ */
+static int path_len(struct env *env, size_t i, int *memo)
+{
+	const struct mf_service *ms = &env->m->services[i];
+	const struct mf_container *c = ms->has_real ? &ms->real : ms->stub;
+	int best = 0, w;
+
+	if (memo[i])
+		return memo[i];
+	w = 1;
+	if (c && ((c->healthcheck.set && !c->healthcheck.disable) ||
+	          c->ready.tcp_port || c->ready.http_port || c->ready.exec.n ||
+	          c->ready.log_regex || env->svcs[i].job))
+		w = 2;
+	memo[i] = -1; /* no cycles (the manifest checked), but be safe */
+	for (size_t d = 0; d < env->n; d++)
+		for (size_t k = 0; k < env->m->services[d].ndeps; k++)
+			if (env->m->services[d].deps[k].index == i) {
+				int l = path_len(env, d, memo);
+
+				if (l > best)
+					best = l;
+			}
+	memo[i] = w + best;
+	return memo[i];
+}
+
+static void env_priorities(struct env *env)
+{
+	const char *lim = getenv("ORCHESTRATE_START_CONCURRENCY");
+	long v;
+
+	env->prio = xcalloc(env->n + 1, sizeof(*env->prio));
+	for (size_t i = 0; i < env->n; i++)
+		path_len(env, i, env->prio);
+	env->start_limit = DEFAULT_START_LIMIT;
+	if (lim && *lim && !parse_int(lim, 1, 1000, &v))
+		env->start_limit =
+		        -(int)v; /* the user's: /info does not count */
+}
+
+/* The engine's CPUs set how many starts it serves at once. */
+static void start_limit_step(struct env *env)
+{
+	struct engine_info info;
+
+	if (!env->info_call || !engine_call_done(env->info_call))
+		return;
+	if (engine_info_result(env->info_call, &info) == 0 && info.ncpu > 0 &&
+	    env->start_limit > 0)
+		env->start_limit = info.ncpu;
+	engine_info_release(&info);
+	engine_call_drop(&env->info_call);
+}
+
+static int by_priority(const void *a, const void *b)
+{
+	const struct ctr *x = *(struct ctr *const *)a;
+	const struct ctr *y = *(struct ctr *const *)b;
+	int px = x->env->prio[x->svc->index], py = y->env->prio[y->svc->index];
+
+	if (px != py)
+		return py - px;
+	return x->svc->index < y->svc->index ? -1 : 1;
+}
+
+/*
+ * Start what may start, the longest remaining path first, keeping at
+ * most start_limit starts in flight: the engine does much of a start's
+ * work one at a time, so more at once only delays each, those on the
+ * critical path included. A gated service counts as startable from its
+ * creation (its process waits for the release): it competes by its
+ * priority like the others.
+ */
+static void schedule_starts(struct env *env)
+{
+	struct ctr **cand = xcalloc(2 * env->n + 1, sizeof(*cand));
+	int limit = env->start_limit < 0 ? -env->start_limit : env->start_limit;
+	size_t n = 0;
+	int inflight = 0;
+
+	start_limit_step(env);
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++) {
+			if (!cs[k])
+				continue;
+			if (cs[k]->start_call)
+				inflight++;
+			else if (ctr_startable(env, cs[k]))
+				cand[n++] = cs[k];
+		}
+	}
+	qsort(cand, n, sizeof(*cand), by_priority);
+	for (size_t i = 0; i < n && inflight < limit; i++, inflight++)
+		ctr_submit_start(env, cand[i]);
+	free(cand);
 }
 
 /* ---- moves --------------------------------------------------------------------- */
@@ -556,6 +675,7 @@ int env_step(struct env *env)
 	if (env->failed)
 		return orch_error_code(env->fail_rc, "%s",
 		                       buf_cstr(&env->fail_msg));
+	schedule_starts(env);
 	/* a state change above may let another container move: look again
 	   without sleeping */
 	for (size_t i = 0; i < env->n; i++) {
@@ -564,14 +684,9 @@ int env_step(struct env *env)
 		for (size_t k = 0; k < 2; k++) {
 			struct ctr *o = cs[k];
 
-			if (!o)
-				continue;
-			if ((o->state == ENV_CREATED &&
-			     (o->gated ? !gate_ungated_starts_pending(env)
-			               : ctr_deps_hold(env, o))) ||
-			    (ctr_held(o) && !o->start_call &&
-			     ctr_deps_hold(env, o)) ||
-			    o->recheck)
+			if (o && ((ctr_held(o) && !o->start_call &&
+			           ctr_deps_hold(env, o)) ||
+			          o->recheck))
 				evloop_wake(env->loop);
 		}
 	}

@@ -70,7 +70,7 @@ struct ctr *ctr_new(struct env *env, struct svc *s, enum plan_mode mode,
 	c->staged = staged;
 	c->spec = mode == PLAN_STUB ? s->ms->stub : &s->ms->real;
 	c->state = ENV_PENDING;
-	c->started_ms = c->ready_ms = -1;
+	c->started_ms = c->ready_ms = c->checked_ms = -1;
 	c->name = xasprintf("%s-%s-%s%s", env->project, env->run_id,
 	                    s->ms->name, mode == PLAN_STUB ? "-stub" : "");
 	ready_init(&c->ready, env->e, env->loop);
@@ -244,7 +244,7 @@ static void pending_step(struct env *env, struct ctr *c)
 	c->state = ENV_CREATED;
 }
 
-static void submit_start(struct env *env, struct ctr *c)
+void ctr_submit_start(struct env *env, struct ctr *c)
 {
 	c->start_call =
 	        engine_container_start_start(env->e, c->id, env_wake_done, env);
@@ -275,16 +275,17 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 		        env->e, c->id, env_wake_done, env);
 }
 
+/* CREATED: the scheduler (env.c) starts it; a dependency may doom it. */
 static void created_step(struct env *env, struct ctr *c)
 {
-	if (ctr_fail_dep_never(env, c))
-		return;
-	if (c->gated) {
-		if (!gate_ungated_starts_pending(env))
-			submit_start(env, c);
-	} else if (ctr_deps_hold(env, c)) {
-		submit_start(env, c);
-	}
+	ctr_fail_dep_never(env, c);
+}
+
+int ctr_startable(const struct env *env, const struct ctr *c)
+{
+	/* behind the gate it may start now; its process waits */
+	return c->state == ENV_CREATED && !c->start_call &&
+	       (c->gated || ctr_deps_hold(env, c));
 }
 
 static void fail_start(struct ctr *c, int rc)
@@ -400,6 +401,7 @@ static void ports_known(struct env *env, struct ctr *c)
 		c->exit_code = info.exit_code;
 		c->oom = info.oom_killed;
 	}
+	c->ports_stale = 0;
 	c->tcp_hp = host_port_of(c, ready_tcp_port(&c->ready));
 	c->http_hp = host_port_of(c, ready_http_port(&c->ready));
 	ready_ports(&c->ready, c->tcp_hp, c->http_hp);
@@ -465,6 +467,9 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 {
 	if (died_step(env, c))
 		return;
+	if (c->ports_stale && !c->inspect_call)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
 	if (c->inspect_call) {
 		if (engine_call_done(c->inspect_call))
 			ports_known(env, c);
@@ -492,8 +497,9 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 	switch (ready_step(&c->ready, t)) {
 	case READY_OK:
 		c->state = ENV_READY;
+		c->checked_ms = env_clock(env);
 		if (c->ready_ms < 0)
-			c->ready_ms = env_clock(env);
+			c->ready_ms = c->checked_ms;
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_READY);
 		break;
@@ -513,14 +519,25 @@ static void ready_watch(struct env *env, struct ctr *c)
 		ctr_fail(c, "turned unhealthy after it was ready");
 		return;
 	}
-	if (c->recheck) {
+	/* attached to another network: the engine maps its ephemeral host
+	   ports anew, so look at them again */
+	if (c->ports_stale && !c->inspect_call && !c->recheck)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
+	if (c->inspect_call && engine_call_done(c->inspect_call))
+		ports_known(env, c);
+	if (c->recheck && !c->inspect_call) {
 		/* a dependency was swapped: is it still ready against it? */
 		c->recheck = 0;
 		if (!ready_has_checks(&c->ready))
 			return;
 		c->state = ENV_STARTED;
 		ready_begin(&c->ready, c->id, now_ms());
-		ready_ports(&c->ready, c->tcp_hp, c->http_hp);
+		if (c->ports_stale)
+			c->inspect_call = engine_container_inspect_start(
+			        env->e, c->id, env_wake_done, env);
+		else
+			ready_ports(&c->ready, c->tcp_hp, c->http_hp);
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_RECHECK);
 	}
@@ -552,6 +569,7 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 	}
 	strvec_push(&c->nets, env_net_ref(env, 1));
 	c->stage_ok = 1;
+	c->ports_stale = 1;
 }
 
 void ctr_advance(struct env *env, struct ctr *c, int64_t t)

@@ -58,9 +58,10 @@ struct ctr {
 	int engine_healthy;  /* the engine called it healthy at least once */
 	int recheck;         /* check readiness again: a dependency swapped */
 	int tcp_hp, http_hp; /* host ports of its tcp/http probes */
+	int ports_stale;     /* attached to a network since: ports remapped */
 	struct env_endpoint *eps;
 	size_t neps;
-	int64_t started_ms, ready_ms;
+	int64_t started_ms, ready_ms, checked_ms;
 	int64_t job_deadline; /* a job: by when it must have exited */
 	char *failure;
 	struct ctr *retired_next;
@@ -116,7 +117,15 @@ struct env {
 
 	struct svc *svcs;
 	size_t n;
-	struct ctr *retired; /* swapped-out stubs being removed */
+	/*
+	 * The start scheduler: the engine serialises much of a container
+	 * start, so only start_limit starts are in flight, the longest
+	 * remaining path first (prio[i] for service i).
+	 */
+	int *prio;
+	int start_limit;
+	struct engine_call *info_call; /* the engine's CPUs, once */
+	struct ctr *retired;           /* swapped-out stubs being removed */
 
 	struct engine_call *events;
 	int events_broken;
@@ -169,6 +178,10 @@ int ctr_deps_hold(const struct env *env, const struct ctr *c);
 /* A dependency can no longer meet its condition: c failed. 1 then. */
 int ctr_fail_dep_never(struct env *env, struct ctr *c);
 void ctr_submit_create(struct env *env, struct ctr *c);
+/* May it be started now (created, and its conditions hold or it is
+   gated)? The scheduler decides when. */
+int ctr_startable(const struct env *env, const struct ctr *c);
+void ctr_submit_start(struct env *env, struct ctr *c);
 /* The real process runs: readiness is looked for from now on. */
 void ctr_mark_started(struct env *env, struct ctr *c);
 /* Behind the gate and started, its real process not yet released. */
@@ -182,8 +195,6 @@ void ctr_advance(struct env *env, struct ctr *c, int64_t t);
 
 /* Should c start behind the gate? Its real argv is set when so. */
 int gate_want(struct env *env, struct ctr *c);
-/* Ungated starts still to come: gated ones wait for them. */
-int gate_ungated_starts_pending(struct env *env);
 /* The engine refused the gated container: back to a plain one. */
 void gate_ungate(struct env *env, struct ctr *c);
 /* STARTING behind the gate: release it when its dependencies hold. */

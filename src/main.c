@@ -36,6 +36,8 @@ static const struct cmd_entry commands[] = {
 	  "print the dependency graph" },
 	{ "up", cmd_up, CMD_NEEDS_MANIFEST | CMD_NEEDS_ENGINE,
 	  "bring the environment up and wait until it is ready" },
+	{ "test", cmd_test, CMD_NEEDS_MANIFEST | CMD_NEEDS_ENGINE,
+	  "run the suites stage by stage and name what broke" },
 	{ "status", cmd_status, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
 	  "services, state, readiness and host endpoints" },
 	{ "logs", cmd_logs, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,

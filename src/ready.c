@@ -415,10 +415,26 @@ void ready_ports(struct ready *r, int tcp_host_port, int http_host_port)
 	const struct mf_ready *rd = &r->spec->ready;
 	int64_t t = now_ms();
 
-	if (r->state != READY_WAITING || r->ports_known)
+	if (r->state != READY_WAITING)
+		return;
+	/* again with other ports (remapped by a network attach): probe
+	   those from now on */
+	if (r->ports_known &&
+	    (r->tcp.port != tcp_host_port || r->http.port != http_host_port)) {
+		unwatch(&r->tcp_w);
+		unwatch(&r->http_w);
+		if (r->tcp_on)
+			health_probe_release(&r->tcp);
+		if (r->http_on)
+			health_probe_release(&r->http);
+		r->tcp.fd = r->http.fd = -1;
+		r->tcp_on = r->http_on = 0;
+		r->ports_known = 0;
+	}
+	if (r->ports_known)
 		return;
 	r->ports_known = 1;
-	if (rd->tcp_port) {
+	if (rd->tcp_port && !r->tcp_ok) {
 		if (!tcp_host_port) {
 			fail(r, "port %d/tcp of the tcp probe is not published",
 			     rd->tcp_port);
@@ -429,7 +445,7 @@ void ready_ports(struct ready *r, int tcp_host_port, int http_host_port)
 		r->tcp_on = 1;
 		r->tcp_next = t;
 	}
-	if (rd->http_port) {
+	if (rd->http_port && !r->http_ok) {
 		if (!http_host_port) {
 			fail(r,
 			     "port %d/tcp of the http probe is not published",
