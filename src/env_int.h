@@ -28,6 +28,12 @@
  * a CI runner sends SIGTERM 7.5 s after SIGINT, and kills 2.5 s later.
  */
 #define LATE_CREATES_MS 3000
+/*
+ * How long an interrupted run's teardown (force_kill) may take before it
+ * leaves what is still being removed to the watchdog: done, or handed
+ * over, before the runner's SIGTERM.
+ */
+#define INTERRUPTED_TEARDOWN_MS 6000
 /* a job's default time to exit, as ready.timeout's */
 #define JOB_TIMEOUT_MS 60000
 

@@ -594,12 +594,36 @@ static void stats_add(struct teardown_stats *to,
 	to->failed = st->failed; /* the last pass's */
 }
 
+/*
+ * One teardown_run() pass, within end (0: its own 30 s deadline). Its
+ * verdict: the last pass saw the whole run.
+ */
+static int teardown_pass(struct env *env, struct teardown_opts *o, int64_t end,
+                         struct teardown_stats *total)
+{
+	struct teardown_stats pass = { 0 };
+	int rc;
+
+	o->deadline_ms = 30000;
+	if (end) {
+		o->deadline_ms = end - now_ms();
+		if (o->deadline_ms <= 0)
+			return orch_error_code(ORCH_ETIMEOUT,
+			                       "teardown deadline passed");
+	}
+	rc = teardown_run(env->e, o, &pass);
+	stats_add(total, &pass);
+	return rc;
+}
+
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 {
 	struct teardown_opts o = { 0 };
-	struct teardown_stats total = { 0 }, pass;
+	struct teardown_stats total = { 0 };
 	struct pending p = { 0 };
-	int64_t deadline = now_ms() + LATE_CREATES_MS;
+	int64_t t0 = now_ms(), deadline = t0 + LATE_CREATES_MS;
+	/* interrupted: done before a CI runner's SIGTERM, or the watchdog's */
+	int64_t end = force_kill ? t0 + INTERRUPTED_TEARDOWN_MS : 0;
 	const struct engine_call *late;
 	int rc, relist;
 
@@ -611,8 +635,7 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 	o.project = env->project;
 	o.run_id = env->run_id;
 	o.force_kill = force_kill;
-	o.deadline_ms = 30000;
-	rc = teardown_run(env->e, &o, &total);
+	rc = teardown_pass(env, &o, end, &total);
 	/*
 	 * A network or volume create answering late: another pass, at once
 	 * (not once every create answered: the late object's removal is
@@ -620,21 +643,25 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 	 */
 	relist = pending_answered(env, &p);
 	while (relist || (creates_in_flight(env) && now_ms() < deadline)) {
-		if (relist) {
-			/* the last pass saw the whole run: its verdict */
-			rc = teardown_run(env->e, &o, &pass);
-			stats_add(&total, &pass);
-		} else if (engine_wait(env->e, NULL, 0, 100) < 0) {
+		if (relist)
+			rc = teardown_pass(env, &o, end, &total);
+		else if (engine_wait(env->e, NULL, 0, 100) < 0)
 			break;
-		}
 		relist = pending_answered(env, &p);
+		if (end && now_ms() >= end)
+			break;
 	}
 	late = creates_in_flight(env);
 	/* late container removals: one more look that they are gone */
-	if (!late && env->nlate) {
-		rc = teardown_run(env->e, &o, &pass);
-		stats_add(&total, &pass);
-	}
+	if (!late && env->nlate && (!end || now_ms() < end))
+		rc = teardown_pass(env, &o, end, &total);
+	if (rc && end && now_ms() >= end)
+		rc = orch_error_code(
+		        ORCH_ETIMEOUT,
+		        "not done %ds after the teardown began (a busy engine: "
+		        "a container whose start is in flight goes only once "
+		        "that start is done): %s",
+		        INTERRUPTED_TEARDOWN_MS / 1000, orch_error_last());
 	if (rc == 0 && late)
 		rc = orch_error_code(
 		        ORCH_ETIMEOUT,

@@ -49,6 +49,9 @@ LATE_S = 0.8  # how late the "network-late" engine answers
 # how late the "network-later" engine makes the network and answers: after
 # up gave up waiting (3 s) and exited
 LATER_S = 4.5
+# how long the "network-slow-rm" engine takes over its first network
+# removal: longer than an interrupted teardown may take (6 s)
+SLOW_RM_S = 8.0
 # Docker's refusal when its default address pools are used up (leaked
 # networks, usually: about 30 fit)
 POOL_MESSAGE = ("could not find an available, non-overlapping IPv4 address "
@@ -79,8 +82,13 @@ class Engine:
         self.closed = {}  # path -> when the client dropped the request
         self.answered = {}  # path -> when a late answer was sent
         self.no_pool = False  # network creates: address pools used up
+        self.slow_rm = False  # the slow network removal came
 
     def new_network(self, body):
+        with self.lock:
+            return self.new_network_locked(body)
+
+    def new_network_locked(self, body):
         nid = "net%d" % (len(self.networks) + 1)
         self.networks[nid] = {"Name": body["Name"],
                               "Labels": body.get("Labels", {})}
@@ -116,7 +124,7 @@ class Engine:
                         self.arrived.set()
                         return "late", (delay,
                                         lambda: self.new_network(body))
-                status, data = self.new_network(body)
+                status, data = self.new_network_locked(body)
                 if "network" in self.hang:
                     # Docker makes the network; the answer never comes
                     self.arrived.set()
@@ -164,6 +172,11 @@ class Engine:
                     for k, v in self.volumes.items()
                     if self.matches(v, q)]}
             if method == "DELETE" and parts[0] == "networks":
+                if "network-slow-rm" in self.hang and not self.slow_rm:
+                    # a busy engine: the first removal takes SLOW_RM_S
+                    self.slow_rm = True
+                    return "late", (SLOW_RM_S, lambda: self.route(
+                        method, path, body))
                 if self.networks.pop(parts[1], None) is not None:
                     return 204, None
                 return 404, {"message": "no such network"}
@@ -223,8 +236,8 @@ def serve(engine, sock_path):
                 # does
                 delay, make = data
                 time.sleep(delay)
+                status, data = make()
                 with engine.lock:
-                    status, data = make()
                     engine.answered[self.path] = time.monotonic()
             try:
                 self.reply(status, data)
@@ -498,6 +511,24 @@ def main():
            "removed network 'faults-%s', made by a create answered after "
            "its owner was gone" % run in p.watchdog,
            "the watchdog removed the network made late: nothing is left")
+
+    # an engine too busy to finish the teardown in time: an interrupted
+    # up gives up after 6 s, before a CI runner's SIGTERM (7.5 s after
+    # its SIGINT), and leaves the rest to its watchdog (before, it waited
+    # for the engine: 8 s here)
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e, run = interrupted(orch, tmp, web, ("inspect", "network-slow-rm"),
+                                signal.SIGINT, watchdog_says="owner gone")
+        ok(p.arrived and p.returncode == 130 and 5.5 < p.seconds < 7.0,
+           "SIGINT, the network's removal taking 8 s: exit 130 after "
+           "%.2fs" % p.seconds)
+        ok("removing run %s: not done 6s after the teardown began" % run
+           in p.stderr_text and "(the watchdog or 'orchestrate gc' will "
+           "finish)" in p.stderr_text,
+           "the message says the teardown was handed to the watchdog")
+        ok(run and nothing_left(e) and
+           "owner gone; removed 0 containers, 1 networks" in p.watchdog,
+           "the watchdog removed the network: nothing is left")
 
     for hang, sig, manifest, what in (
             (("network",), signal.SIGTERM, web, "network"),
