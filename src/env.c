@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine_ops.h"
@@ -29,6 +30,7 @@
 #include "env_int.h"
 #include "error.h"
 #include "evloop.h"
+#include "mask.h"
 #include "signals.h"
 #include "spec.h"
 #include "teardown.h"
@@ -255,6 +257,8 @@ void env_free(struct env *env)
 		env->retired = c->retired_next;
 		ctr_free(c);
 	}
+	strvec_clear(&env->old_log_names);
+	strvec_clear(&env->old_logs);
 	images_free(env->images);
 	free(env->prio);
 	engine_call_drop(&env->info_call);
@@ -288,18 +292,29 @@ void env_free(struct env *env)
 
 /* ---- the swap ----------------------------------------------------------------- */
 
+static void retired_log(int stream, const char *data, size_t len, void *ud)
+{
+	struct ctr *c = ud;
+
+	(void)stream;
+	buf_add(&c->log, data, len); /* past the cap: the start is kept */
+}
+
+/* A swapped-out stub: its logs are read (the report keeps them), then it
+   is removed. */
 static void retire(struct env *env, struct ctr *old)
 {
 	ctr_quiesce(old);
+	buf_init(&old->log, RETIRED_LOG_CAP);
 	if (old->id)
-		old->remove_call = engine_container_remove_start(
-		        env->e, old->id, 1, env_wake_done, env);
+		old->logs_call = engine_logs_start(env->e, old->id, 0, -1, 0, 0,
+		                                   retired_log, old);
 	old->retired_next = env->retired;
 	env->retired = old;
 }
 
 /* Free swapped-out stubs whose removal answered (gone or not: teardown
-   goes by labels). */
+   goes by labels), keeping their logs. */
 static void retired_step(struct env *env)
 {
 	struct ctr **pp = &env->retired;
@@ -307,11 +322,19 @@ static void retired_step(struct env *env)
 	while (*pp) {
 		struct ctr *c = *pp;
 
-		if (c->remove_call && !engine_call_done(c->remove_call)) {
+		if (c->logs_call && engine_call_done(c->logs_call)) {
+			engine_call_drop(&c->logs_call);
+			c->remove_call = engine_container_remove_start(
+			        env->e, c->id, 1, env_wake_done, env);
+		}
+		if (c->logs_call ||
+		    (c->remove_call && !engine_call_done(c->remove_call))) {
 			pp = &c->retired_next;
 			continue;
 		}
 		*pp = c->retired_next;
+		strvec_push(&env->old_log_names, c->name);
+		strvec_push(&env->old_logs, buf_cstr(&c->log));
 		ctr_free(c);
 	}
 }
@@ -782,6 +805,66 @@ int env_reach(struct env *env, const enum plan_mode *modes, int signal_fd)
 		fetch_failure_logs(env);
 		orch_error_code(rc, "%s", msg);
 		free(msg);
+	}
+	return rc;
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+static int write_log(const char *dir, const char *name, const char *text,
+                     size_t len, const struct mask *mask)
+{
+	struct buf masked = BUF_INIT;
+	char *path = xasprintf("%s/%s.log", dir, name);
+	int rc;
+
+	mask_apply(mask, &masked, text, len);
+	rc = write_file_atomic(path, masked.data ? masked.data : "",
+	                       masked.len);
+	free(path);
+	buf_release(&masked);
+	return rc;
+}
+
+int env_write_logs(struct env *env, const char *dir, const struct mask *mask)
+{
+	int rc = 0;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return orch_error_set("'%s': %s", dir, strerror(errno));
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++) {
+			struct buf logs = BUF_INIT;
+			const struct ctr *c = cs[k];
+			char *name;
+
+			if (!c || !c->id)
+				continue;
+			buf_init(&logs, LOG_CAP);
+			/* past the cap the log is cut, not lost */
+			engine_container_logs(env->e, c->id, -1, &logs);
+			name = xasprintf("%s%s", c->svc->ms->name,
+			                 c->mode == PLAN_STUB ? "-stub" : "");
+			if (write_log(dir, name, buf_cstr(&logs), logs.len,
+			              mask) &&
+			    !rc)
+				rc = ORCH_ERROR;
+			free(name);
+			buf_release(&logs);
+		}
+	}
+	for (size_t i = 0; i < env->old_logs.n; i++) {
+		/* the container's name ends in <service>-stub */
+		const char *n = env->old_log_names.v[i];
+		size_t skip = strlen(env->project) + 1 + RUN_ID_LEN + 1;
+
+		if (strlen(n) > skip &&
+		    write_log(dir, n + skip, env->old_logs.v[i],
+		              strlen(env->old_logs.v[i]), mask) &&
+		    !rc)
+			rc = ORCH_ERROR;
 	}
 	return rc;
 }

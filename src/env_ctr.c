@@ -48,6 +48,8 @@ void ctr_free(struct ctr *c)
 	ctr_quiesce(c);
 	engine_call_drop(&c->create_call);
 	engine_call_drop(&c->remove_call);
+	engine_call_drop(&c->logs_call);
+	buf_release(&c->log);
 	ready_release(&c->ready);
 	strvec_clear(&c->nets);
 	strvec_clear(&c->real_argv);

@@ -34,6 +34,9 @@
  * over, before the runner's SIGTERM.
  */
 #define INTERRUPTED_TEARDOWN_MS 6000
+/* a container's log kept for the report, at most */
+#define LOG_CAP         ((size_t)8 << 20)
+#define RETIRED_LOG_CAP ((size_t)8 << 20)
 /* a job's default time to exit, as ready.timeout's */
 #define JOB_TIMEOUT_MS 60000
 
@@ -71,6 +74,8 @@ struct ctr {
 	int64_t job_deadline; /* a job: by when it must have exited */
 	char *failure;
 	struct ctr *retired_next;
+	struct engine_call *logs_call; /* retired: its logs, then removal */
+	struct buf log;
 };
 
 struct svc {
@@ -132,6 +137,7 @@ struct env {
 	int start_limit;
 	struct engine_call *info_call; /* the engine's CPUs, once */
 	struct ctr *retired;           /* swapped-out stubs being removed */
+	struct strvec old_log_names, old_logs; /* theirs, for the report */
 
 	struct engine_call *events;
 	int events_broken;
