@@ -1199,6 +1199,18 @@ int engine_call_rc(const struct engine_call *c)
 	return c->result;
 }
 
+int engine_call_run_result(struct engine *e, struct engine_call *c,
+                           int (*result)(const struct engine_call *c))
+{
+	int rc = engine_call_run(e, c);
+
+	/* an orphan (a create left running) has no result yet */
+	if (rc == 0 || engine_call_done(c))
+		rc = result(c);
+	engine_call_free(c);
+	return rc;
+}
+
 int engine_call_run_free(struct engine *e, struct engine_call *c)
 {
 	int rc = engine_call_run(e, c);
