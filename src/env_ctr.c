@@ -496,6 +496,14 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 		}
 		return;
 	}
+	/* nothing to check: ready once it has run a moment -- one that
+	   exits at once must not count as ready */
+	if (!ready_has_checks(&c->ready) &&
+	    env_clock(env) < c->started_ms + UNCHECKED_GRACE_MS) {
+		evloop_wake_at(env->loop,
+		               env->t0 + c->started_ms + UNCHECKED_GRACE_MS);
+		return;
+	}
 	switch (ready_step(&c->ready, t)) {
 	case READY_OK:
 		c->state = ENV_READY;

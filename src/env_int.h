@@ -28,6 +28,8 @@
  * a CI runner sends SIGTERM 7.5 s after SIGINT, and kills 2.5 s later.
  */
 #define LATE_CREATES_MS 3000
+/* a service without readiness checks is ready once it ran this long */
+#define UNCHECKED_GRACE_MS 250
 /*
  * How long an interrupted run's teardown (force_kill) may take before it
  * leaves what is still being removed to the watchdog: done, or handed
