@@ -419,6 +419,7 @@ int engine_container_inspect_result(const struct engine_call *c,
 	info->started_at = nonempty_dup(state, "StartedAt");
 	info->finished_at = nonempty_dup(state, "FinishedAt");
 	info->tty = ej_bool(config, "Tty");
+	ej_strvec(ej_obj(config, "Env"), &info->env);
 	health = ej_obj(state, "Health");
 	if (cJSON_IsObject(health)) {
 		cJSON *log = ej_obj(health, "Log");
@@ -505,6 +506,7 @@ void engine_container_info_release(struct engine_container_info *info)
 	free(info->error);
 	free(info->ip);
 	strvec_clear(&info->networks);
+	strvec_clear(&info->env);
 	for (size_t i = 0; i < info->nports; i++) {
 		free(info->ports[i].protocol);
 		free(info->ports[i].host_ip);
