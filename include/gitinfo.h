@@ -34,14 +34,16 @@ struct git_state {
 };
 
 /*
- * Read the state of the repository holding dir. Paths under exclude
- * (relative to the work tree, e.g. ".orchestrate/": what orchestrate
- * itself writes there; NULL: none) are not counted. 0, ORCH_ENOTFOUND
- * when dir is in no repository, ORCH_EPERM for a repository another user
- * owns (git's safe.directory), ORCH_ERROR with libgit2's message
- * otherwise. st is the caller's: git_state_release().
+ * Read the state of the repository holding dir. Files under the
+ * directories of exclude (absolute paths, NULL-terminated; NULL: none)
+ * are not counted: what orchestrate itself writes into the work tree
+ * (.orchestrate/, a report directory) must not make it dirty. 0,
+ * ORCH_ENOTFOUND when dir is in no repository, ORCH_EPERM for a
+ * repository another user owns (git's safe.directory), ORCH_ERROR with
+ * libgit2's message otherwise. st is the caller's: git_state_release().
  */
-int git_state_read(const char *dir, const char *exclude, struct git_state *st);
+int git_state_read(const char *dir, const char *const *exclude,
+                   struct git_state *st);
 void git_state_release(struct git_state *st);
 
 /*

@@ -120,18 +120,53 @@ static char tree_code(unsigned s)
 	return ' ';
 }
 
-static int read_status(git_repository *repo, const char *exclude,
+/*
+ * The excluded directories as prefixes relative to the work tree, "d/";
+ * those outside it are dropped. Symbolic links resolved where the path
+ * exists, as the work tree's path is.
+ */
+static void relative_prefixes(const char *workdir, const char *const *exclude,
+                              struct strvec *out)
+{
+	char *wd = realpath(workdir, NULL);
+	size_t wl;
+
+	if (!wd)
+		return;
+	wl = strlen(wd);
+	for (size_t i = 0; exclude && exclude[i]; i++) {
+		char *abs = realpath(exclude[i], NULL);
+		const char *p = abs ? abs : exclude[i];
+
+		if (!strncmp(p, wd, wl) && p[wl] == '/' && p[wl + 1])
+			strvec_pushf(out, "%s/", p + wl + 1);
+		free(abs);
+	}
+	free(wd);
+}
+
+static int excluded(const struct strvec *prefixes, const char *path)
+{
+	for (size_t i = 0; i < prefixes->n; i++)
+		if (!strncmp(path, prefixes->v[i], strlen(prefixes->v[i])))
+			return 1;
+	return 0;
+}
+
+static int read_status(git_repository *repo, const char *const *exclude,
                        struct git_state *st)
 {
 	git_status_options o = GIT_STATUS_OPTIONS_INIT;
 	git_status_list *list = NULL;
-	size_t n, ex = exclude ? strlen(exclude) : 0;
+	struct strvec prefixes = STRVEC_INIT;
+	size_t n;
 
 	o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
 	o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED |
 	          GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
 	if (git_status_list_new(&list, repo, &o))
 		return git_fail("status");
+	relative_prefixes(git_repository_workdir(repo), exclude, &prefixes);
 	n = git_status_list_entrycount(list);
 	for (size_t i = 0; i < n; i++) {
 		const git_status_entry *e = git_status_byindex(list, i);
@@ -145,7 +180,7 @@ static int read_status(git_repository *repo, const char *exclude,
 		if (e->status == GIT_STATUS_CURRENT ||
 		    (e->status & GIT_STATUS_IGNORED) || !path)
 			continue;
-		if (ex && !strncmp(path, exclude, ex))
+		if (excluded(&prefixes, path))
 			continue;
 		st->dirty = 1;
 		st->dirty_count++;
@@ -161,10 +196,12 @@ static int read_status(git_repository *repo, const char *exclude,
 			             tree_code(e->status), path);
 	}
 	git_status_list_free(list);
+	strvec_clear(&prefixes);
 	return 0;
 }
 
-int git_state_read(const char *dir, const char *exclude, struct git_state *st)
+int git_state_read(const char *dir, const char *const *exclude,
+                   struct git_state *st)
 {
 	git_repository *repo = NULL;
 	int rc;

@@ -125,17 +125,27 @@ TEST(dirty_repository)
 	ours = xasprintf("%s/.orchestrate", dir);
 	mkdir(ours, 0755);
 	put(ours, "report.json", "{}");
-	ASSERT_EQ_INT(git_state_read(dir, ".orchestrate/", &st), 0);
+	{
+		/* one that exists, one that does not yet */
+		char *later = xasprintf("%s/report", dir);
+		const char *ex[] = { ours, later, "/elsewhere", NULL };
+
+		put(dir, "report", "a file named like the report dir\n");
+		ASSERT_EQ_INT(git_state_read(dir, ex, &st), 0);
+		free(later);
+	}
 	ASSERT_EQ_INT(st.dirty, 1);
-	ASSERT_EQ_INT(st.dirty_count, 2);
-	ASSERT_EQ_INT(st.dirty_files.n, 2);
+	ASSERT_EQ_INT(st.dirty_count, 3);
+	ASSERT_EQ_INT(st.dirty_files.n, 3);
 	ASSERT_EQ_STR(st.dirty_files.v[0], " M a.txt");
 	ASSERT_EQ_STR(st.dirty_files.v[1], "?? new.txt");
+	/* a file is not under the directory of the same name */
+	ASSERT_EQ_STR(st.dirty_files.v[2], "?? report");
 	ASSERT(st.remote == NULL && st.remote_url == NULL);
 	git_state_release(&st);
 	/* without the exclusion, our own directory counts */
 	ASSERT_EQ_INT(git_state_read(dir, NULL, &st), 0);
-	ASSERT_EQ_INT(st.dirty_count, 3);
+	ASSERT_EQ_INT(st.dirty_count, 4);
 	git_state_release(&st);
 	free(ours);
 	free(dir);
