@@ -94,6 +94,21 @@ static void secs(struct buf *out, double ms)
 	rd_seconds(out, ms);
 }
 
+/* s escaped, cut to max bytes on a character boundary ("..." after) */
+static void h_cut(struct buf *out, const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n <= max) {
+		h(out, s);
+		return;
+	}
+	while (max && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	xml_add_text(out, s, max);
+	buf_addstr(out, "&#8230;");
+}
+
 /* ---- the graph ------------------------------------------------------------ */
 
 #define NODE_H   46
@@ -415,18 +430,7 @@ static void graph_svg(struct buf *out, const struct graph *g)
 		         NODE_H);
 		buf_addf(out, "<text class=\"name\" x=\"%.1f\" y=\"%.1f\">",
 		         v->x + v->w / 2, v->y + 20);
-		if (len > 32) {
-			/* cut on a character boundary */
-			size_t cut = 31;
-
-			while (cut &&
-			       ((unsigned char)v->name[cut] & 0xc0) == 0x80)
-				cut--;
-			xml_add_text(out, v->name, cut);
-			buf_addstr(out, "&#8230;");
-		} else {
-			h(out, v->name);
-		}
+		h_cut(out, v->name, len > 32 ? 31 : 32);
 		buf_addf(out,
 		         "</text><text class=\"sub\" x=\"%.1f\" y=\"%.1f\">"
 		         "level %d%s</text></g>\n",
@@ -488,7 +492,7 @@ static void tl_label(struct timeline *t, const char *text, const char *cls)
 {
 	buf_addf(t->out, "<text class=\"tlabel %s\" x=\"%d\" y=\"%.1f\">", cls,
 	         TL_LABEL - 8, t->y + TL_ROW / 2 + 4);
-	h(t->out, text);
+	h_cut(t->out, text, 22);
 	buf_addstr(t->out, "</text>");
 }
 
