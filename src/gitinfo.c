@@ -67,29 +67,51 @@ static void read_head(git_repository *repo, struct git_state *st)
 	git_reference_free(head);
 }
 
+/*
+ * The remote: the branch's upstream remote, else "origin", else the
+ * first named in the configuration; its URL as configured. Read from the
+ * configuration entry by entry: git_remote_list() and git_remote_lookup()
+ * match entries against regular expressions, and Debian's libgit2 1.5
+ * leaks pcre2 match data for every entry that does not match.
+ */
 static void read_remote(git_repository *repo, struct git_state *st)
 {
-	git_buf up = { 0 };
-	git_strarray names = { 0 };
-	git_remote *r = NULL;
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	git_buf up = { 0 }, url = { 0 };
 	char *ref = st->branch ? xasprintf("refs/heads/%s", st->branch) : NULL;
+	char *key;
 
 	if (ref && git_branch_upstream_remote(&up, repo, ref) == 0 && up.ptr)
 		st->remote = xstrdup(up.ptr);
 	git_buf_dispose(&up);
 	free(ref);
-	if (!st->remote && git_remote_list(&names, repo) == 0) {
-		for (size_t i = 0; i < names.count; i++)
-			if (!strcmp(names.strings[i], "origin"))
+	if (git_repository_config_snapshot(&cfg, repo))
+		return;
+	if (!st->remote && git_config_iterator_new(&it, cfg) == 0) {
+		while (git_config_next(&e, it) == 0) {
+			size_t n = strlen(e->name);
+
+			if (n <= 11 || strncmp(e->name, "remote.", 7) ||
+			    strcmp(e->name + n - 4, ".url"))
+				continue;
+			if (n == 17 && !strncmp(e->name + 7, "origin", 6)) {
+				free(st->remote);
 				st->remote = xstrdup("origin");
-		if (!st->remote && names.count)
-			st->remote = xstrdup(names.strings[0]);
+				break;
+			}
+			if (!st->remote)
+				st->remote = xstrndup(e->name + 7, n - 11);
+		}
+		git_config_iterator_free(it);
 	}
-	git_strarray_dispose(&names);
-	if (st->remote && git_remote_lookup(&r, repo, st->remote) == 0 &&
-	    git_remote_url(r))
-		st->remote_url = git_url_without_credentials(git_remote_url(r));
-	git_remote_free(r);
+	key = st->remote ? xasprintf("remote.%s.url", st->remote) : NULL;
+	if (key && git_config_get_string_buf(&url, cfg, key) == 0 && url.ptr)
+		st->remote_url = git_url_without_credentials(url.ptr);
+	git_buf_dispose(&url);
+	free(key);
+	git_config_free(cfg);
 }
 
 static char index_code(unsigned s)
