@@ -14,8 +14,10 @@
 #ifndef ORCH_CMD_H
 #define ORCH_CMD_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
+struct buf;
 struct engine;
 struct manifest;
 struct mask;
@@ -61,6 +63,9 @@ void cmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* MSG and a newline on stdout, escaped in the same way */
 void cmd_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* MSG masked and escaped as cmd_line() prints it, appended to out */
+void cmd_vformat(struct buf *out, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 /* Map a library error code to an exit status (manifest: 2, engine: 3). */
 int cmd_exit_for(int rc);
 /*
@@ -96,6 +101,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_test(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_down(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv);
 

@@ -174,11 +174,12 @@ struct mf_volume {
 };
 
 struct manifest {
-	char *path;     /* as given; "<stdin>" for -f - */
-	char *dir;      /* the project directory, absolute: the manifest's
+	char *path;         /* as given; "<stdin>" for -f - */
+	char *dir;          /* the project directory, absolute: the manifest's
 	                   own, or the current one for -f - */
-	char *name;     /* `name:`, or NULL */
-	char *strategy; /* `strategy:`, or NULL */
+	char *name;         /* `name:`, or NULL */
+	char *strategy;     /* `strategy:`, or NULL */
+	struct strvec mask; /* `mask:`: more variables to mask (mask.h) */
 	struct mf_service *services;
 	size_t nservices;
 	struct mf_suite *suites;

@@ -79,7 +79,7 @@ int mf_walk(struct mf_conv *c, const struct ynode *root);
  * service, a stub or a suite alike.
  */
 schema_convert_fn conv_top_name, conv_top_strategy, conv_top_services,
-        conv_top_volumes, conv_top_suites;
+        conv_top_volumes, conv_top_suites, conv_top_mask;
 schema_convert_fn conv_container_image, conv_container_build,
         conv_container_command, conv_container_entrypoint,
         conv_container_environment, conv_container_env_file,

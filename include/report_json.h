@@ -4,12 +4,18 @@
  * times are ms on the run's clock (since it began) unless named *_at (RFC
  * 3339, wall clock). Strings that came from suites or services (output,
  * log lines, errors) are masked with the run's mask first.
+ *
+ * Besides the run it records the suites' own JUnit files: every artifact
+ * named *.xml whose document is a JUnit testsuite(s), read from the report
+ * directory (xml.h: bounded), so that the renderers (report.h) need
+ * nothing but the document.
  */
 #ifndef ORCH_REPORT_JSON_H
 #define ORCH_REPORT_JSON_H
 
 #include "util.h"
 
+struct git_state;
 struct manifest;
 struct mask;
 struct test_run;
@@ -23,7 +29,14 @@ struct report_info {
 	const char *report_dir; /* absolute */
 	int kept;               /* the environment was kept (keep-on-failure) */
 	const struct mask *mask;
+	const struct git_state *git; /* the manifest's repository, or NULL */
+	/* image id, its registry digest, ...: the services' images that
+	   have one (NULL: none known) */
+	const struct strvec *digests;
 };
+
+/* A suite's JUnit files: at most this many test cases in all. */
+#define REPORT_JUNIT_MAX_CASES 2000
 
 /* The version of the document's structure. */
 #define REPORT_JSON_VERSION 1

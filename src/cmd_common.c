@@ -87,6 +87,11 @@ void cmd_warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cmd_vformat(struct buf *out, const char *fmt, va_list ap)
+{
+	add_message(out, fmt, ap);
+}
+
 void cmd_line(const char *fmt, ...)
 {
 	struct buf out = BUF_INIT;

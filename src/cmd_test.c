@@ -18,11 +18,14 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "console.h"
 #include "engine_ops.h"
 #include "env.h"
 #include "error.h"
+#include "gitinfo.h"
 #include "manifest.h"
 #include "plan.h"
+#include "report.h"
 #include "report_json.h"
 #include "signals.h"
 #include "teardown.h"
@@ -33,29 +36,34 @@ static const char test_usage[] =
         "usage: orchestrate test [--strategy S] [--middle N] "
         "[--suite NAME...] [--tag T]\n"
         "                        [--jobs N] [--fail-fast] "
-        "[--report-dir DIR] [--keep-on-failure]\n";
+        "[--report-dir DIR] [--keep-on-failure]\n"
+        "                        [-q|--quiet] [-v|--verbose]\n";
 
 /* lines of a failing suite's output shown on the console */
 #define FAILED_OUTPUT_LINES 20
 
-struct console {
+struct progress {
 	const struct manifest *m;
 	int width; /* of service and suite names */
+	struct console *con;
 };
 
 static void on_stage(void *ud, const struct plan *p, size_t s,
                      const struct stage_result *r, int begin)
 {
-	const struct console *c = ud;
+	const struct progress *c = ud;
 	const struct plan_stage *st = &p->stages[s];
 	struct buf b = BUF_INIT;
 
 	if (!begin) {
 		if (r->status == STAGE_ERROR && r->error)
-			cmd_line("  stage %zu could not be brought up: %s",
-			         s + 1, r->error);
+			console_line(c->con, CON_BAD,
+			             "  stage %zu could not be brought up: %s",
+			             s + 1, r->error);
 		return;
 	}
+	if (!console_shows(c->con, CONSOLE_NORMAL))
+		return;
 	buf_addf(&b, "stage %zu/%zu (%s):", s + 1, p->nstages, st->label);
 	if (st->new_real.n) {
 		buf_addstr(&b, " real now");
@@ -80,41 +88,61 @@ static void on_stage(void *ud, const struct plan *p, size_t s,
 	}
 	while (b.len && b.data[b.len - 1] == ';')
 		b.data[--b.len] = '\0';
-	cmd_line("%s", buf_cstr(&b));
+	console_line(c->con, CON_HEAD, "%s", buf_cstr(&b));
 	buf_release(&b);
 }
 
 static void on_service(void *ud, const struct env_service *s,
                        enum env_note what)
 {
-	const struct console *c = ud;
+	const struct progress *c = ud;
 	const char *stub = s->mode == PLAN_STUB ? " (stub)" : "";
 
+	/* on a terminal what is in flight is on the status line */
+	if (what == ENV_NOTE_STARTED || what == ENV_NOTE_RECHECK)
+		console_busy(c->con, s->name, "%s%s %s", s->name, stub,
+		             what == ENV_NOTE_STARTED ? "starting"
+		                                      : "checked again");
+	else
+		console_done(c->con, s->name);
+	if (!console_shows(c->con, CONSOLE_NORMAL))
+		return;
 	switch (what) {
+	case ENV_NOTE_STARTED:
+		if (!console_is_terminal(c->con))
+			console_line(c->con, CON_PLAIN,
+			             "  %-*s started   %6.2fs%s", c->width,
+			             s->name, (double)s->started_ms / 1000,
+			             stub);
+		break;
 	case ENV_NOTE_READY:
-		cmd_line("  %-*s ready     %6.2fs%s%s", c->width, s->name,
-		         (double)s->checked_ms / 1000, stub,
-		         s->checked_ms != s->ready_ms ? " (again)" : "");
+		console_line(c->con, CON_OK, "  %-*s ready     %6.2fs%s%s",
+		             c->width, s->name, (double)s->checked_ms / 1000,
+		             stub,
+		             s->checked_ms != s->ready_ms ? " (again)" : "");
 		break;
 	case ENV_NOTE_COMPLETED:
-		cmd_line("  %-*s completed %6.2fs", c->width, s->name,
-		         (double)s->ready_ms / 1000);
+		console_line(c->con, CON_OK, "  %-*s completed %6.2fs",
+		             c->width, s->name, (double)s->ready_ms / 1000);
 		break;
 	case ENV_NOTE_SWAPPED:
-		cmd_line("  %-*s swapped in for its stub (the name answered "
-		         "nothing for %lld ms)",
-		         c->width, s->name, (long long)s->swap_gap_ms);
+		console_line(c->con, CON_PLAIN,
+		             "  %-*s swapped in for its stub (the name "
+		             "answered nothing for %lld ms)",
+		             c->width, s->name, (long long)s->swap_gap_ms);
 		break;
 	case ENV_NOTE_RECHECK:
-		cmd_line("  %-*s checked again: a dependency was swapped",
-		         c->width, s->name);
+		console_line(c->con, CON_PLAIN,
+		             "  %-*s checked again: a dependency was swapped",
+		             c->width, s->name);
 		break;
 	default:
 		break;
 	}
 }
 
-static void print_tail(const struct buf *out, int lines)
+/* lines < 0: all of it */
+static void print_tail(struct console *con, const struct buf *out, int lines)
 {
 	const char *end = out->data ? out->data + out->len : NULL, *p = end;
 	int n = 0;
@@ -123,7 +151,7 @@ static void print_tail(const struct buf *out, int lines)
 		return;
 	while (p > out->data && p[-1] == '\n')
 		p--, end--;
-	while (p > out->data && n < lines) {
+	while (p > out->data && (lines < 0 || n < lines)) {
 		p--;
 		if (*p == '\n')
 			n++;
@@ -135,32 +163,49 @@ static void print_tail(const struct buf *out, int lines)
 
 		if (p + k > end)
 			k = (size_t)(end - p);
-		cmd_line("    | %.*s", (int)k, p);
+		console_line(con, CON_DETAIL, "    | %.*s", (int)k, p);
 		p += k + 1;
 	}
 }
 
 static void on_suite(void *ud, const struct suite_run *r, enum runner_note what)
 {
-	const struct console *c = ud;
+	const struct progress *c = ud;
 	const char *name = c->m->suites[r->suite].name;
+	int ok = suite_status_ok(r->status);
 
+	if (what == RUNNER_NOTE_STARTED) {
+		console_busy(c->con, name, "%s running (attempt %zu)", name,
+		             r->nattempts);
+		return;
+	}
 	if (what == RUNNER_NOTE_RETRYING) {
-		cmd_line("  %-*s %s, again (retry %zu)", c->width, name,
-		         r->summary, r->nattempts);
+		if (console_shows(c->con, CONSOLE_NORMAL))
+			console_line(c->con, CON_WARN,
+			             "  %-*s %s, again (retry %zu)", c->width,
+			             name, r->summary, r->nattempts);
 		return;
 	}
 	if (what != RUNNER_NOTE_ENDED)
 		return;
-	cmd_line("  %-*s %-9s %6.2fs%s%s", c->width, name,
-	         suite_status_name(r->status),
-	         (double)(r->end_ms - r->start_ms) / 1000,
-	         suite_status_ok(r->status) ? "" : "  ",
-	         suite_status_ok(r->status) ? "" : r->summary);
+	console_done(c->con, name);
+	console_line(c->con,
+	             r->status == SUITE_FLAKY ? CON_WARN
+	             : ok                     ? CON_OK
+	                                      : CON_BAD,
+	             "  %-*s %-9s %6.2fs%s%s", c->width, name,
+	             suite_status_name(r->status),
+	             (double)(r->end_ms - r->start_ms) / 1000, ok ? "" : "  ",
+	             ok ? "" : r->summary);
+	if (!console_shows(c->con, CONSOLE_NORMAL))
+		return;
 	for (size_t i = 0; i < r->artifacts.refused.n; i++)
-		cmd_line("    artifact %s", r->artifacts.refused.v[i]);
-	if (!suite_status_ok(r->status))
-		print_tail(&r->output, FAILED_OUTPUT_LINES);
+		console_line(c->con, CON_WARN, "    artifact %s",
+		             r->artifacts.refused.v[i]);
+	if (console_shows(c->con, CONSOLE_VERBOSE))
+		print_tail(c->con, &r->output, -1);
+	else if (!ok)
+		print_tail(c->con, &r->output, FAILED_OUTPUT_LINES);
 }
 
 /* mkdir -p */
@@ -226,45 +271,109 @@ out:
 	free(parent);
 }
 
+/*
+ * The registry digests of the images the services ran, as report_info
+ * wants them: image id, digest (empty: none), ... A built or imported
+ * image has none.
+ */
+static void image_digests(const struct cmd_ctx *ctx, const struct test_run *tr,
+                          struct strvec *out)
+{
+	for (size_t s = 0; s < tr->plan->nstages; s++) {
+		const struct service_snap *v = tr->stages[s].services;
+
+		for (size_t i = 0; v && i < ctx->manifest->nservices; i++) {
+			struct engine_image img = { 0 };
+			const char *id = v[i].image_id;
+
+			if (!id || strvec_find(out, id) >= 0)
+				continue;
+			strvec_push(out, id);
+			strvec_push(out, engine_image_inspect(ctx->engine, id,
+			                                      &img) == 0 &&
+			                                 img.repo_digests &&
+			                                 img.repo_digests[0]
+			                         ? img.repo_digests[0]
+			                         : "");
+			engine_image_release(&img);
+		}
+	}
+}
+
+/*
+ * report.json, junit.xml and report.html into dir (when it could be
+ * made), all rendered from the one document; its Markdown summary
+ * appended to $GITHUB_STEP_SUMMARY whatever happens to dir.
+ */
 static int write_report(const struct cmd_ctx *ctx, const struct test_run *tr,
-                        const char *dir, int kept, const char *engine)
+                        const char *dir, int dir_ok, int kept,
+                        const char *engine, const struct git_state *git)
 {
 	struct report_info info = { 0 };
+	struct strvec digests = STRVEC_INIT;
 	struct buf doc = BUF_INIT;
-	char *path = xasprintf("%s/report.json", dir);
-	int rc;
+	const char *summary = getenv("GITHUB_STEP_SUMMARY");
+	int rc = 0;
 
+	image_digests(ctx, tr, &digests);
 	info.project = ctx->project;
 	info.run_id = env_run_id(tr->env);
 	info.manifest = ctx->manifest->path;
 	info.engine = engine;
-	info.report_dir = dir;
+	info.report_dir = dir_ok ? dir : NULL;
 	info.kept = kept;
 	info.mask = ctx->mask;
+	info.git = git;
+	info.digests = &digests;
 	report_json(ctx->manifest, tr, &info, &doc);
-	rc = write_file_atomic(path, doc.data, doc.len);
-	free(path);
+	if (summary && *summary &&
+	    report_append_markdown(summary, doc.data, doc.len))
+		cmd_warning("GITHUB_STEP_SUMMARY: %s", orch_error_last());
+	if (!dir_ok)
+		rc = orch_error_set("the report could not be written");
+	else
+		rc = report_write_files(dir, doc.data, doc.len);
+	strvec_clear(&digests);
 	buf_release(&doc);
 	return rc;
 }
 
-static void print_result(const struct cmd_ctx *ctx, const struct test_run *tr,
+/*
+ * The repository's state as the run starts; not in one is no error.
+ * What orchestrate writes there does not count as a change.
+ */
+static int read_git(const struct cmd_ctx *ctx, const char *dir,
+                    struct git_state *git)
+{
+	char *ours = xasprintf("%s/.orchestrate", ctx->manifest->dir);
+	const char *exclude[] = { ours, dir, NULL };
+	int rc = git_state_read(ctx->manifest->dir, exclude, git);
+
+	if (rc && rc != ORCH_ENOTFOUND)
+		cmd_warning("%s: the report has no git state",
+		            orch_error_last());
+	free(ours);
+	return rc == 0;
+}
+
+static void print_result(struct console *con, const struct test_run *tr,
                          int64_t t0)
 {
 	struct test_counts n;
 
 	test_count(tr, &n);
-	cmd_line("test %s: %zu passed, %zu failed, %zu flaky, %zu timed "
-	         "out, %zu skipped in %.2fs",
-	         tr->interrupted      ? "interrupted"
-	         : tr->exit_code == 0 ? "passed"
-	         : tr->exit_code == 1 ? "failed"
-	                              : "could not bring the environment up",
-	         n.passed, n.failed, n.flaky, n.timed_out, n.skipped,
-	         (double)(now_ms() - t0) / 1000);
+	console_line(con, tr->exit_code == 0 ? CON_OK : CON_BAD,
+	             "test %s: %zu passed, %zu failed, %zu flaky, %zu timed "
+	             "out, %zu skipped in %.2fs",
+	             tr->interrupted      ? "interrupted"
+	             : tr->exit_code == 0 ? "passed"
+	             : tr->exit_code == 1 ? "failed"
+	                                  : "could not bring the "
+	                                    "environment up",
+	             n.passed, n.failed, n.flaky, n.timed_out, n.skipped,
+	             (double)(now_ms() - t0) / 1000);
 	if (tr->diag.failed)
-		cmd_line("diagnosis: %s", tr->diag.summary);
-	(void)ctx;
+		console_line(con, CON_BAD, "diagnosis: %s", tr->diag.summary);
 }
 
 /* --keep-on-failure: the failed stage stays; how to reach and remove it. */
@@ -301,21 +410,25 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "fail-fast", no_argument, NULL, 'F' },
 		{ "report-dir", required_argument, NULL, 'r' },
 		{ "keep-on-failure", no_argument, NULL, 'k' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct strvec suites = STRVEC_INIT, tags = STRVEC_INIT;
 	struct test_opts o = { 0 };
 	struct test_run tr = { 0 };
-	struct console con = { ctx->manifest, 8 };
+	struct progress con = { ctx->manifest, 8, NULL };
 	const char *strategy_opt = NULL, *dir_opt = NULL;
 	struct engine_version ver = { 0 };
+	struct git_state git = { 0 };
+	enum console_level level = CONSOLE_NORMAL;
 	char *dir = NULL, *engine = NULL;
 	int64_t t0 = now_ms();
-	int c, ret, middle = -1, jobs = 0, kept = 0, dir_ok, is_default;
+	int c, ret, middle = -1, jobs = 0, kept = 0, dir_ok, is_default, in_git;
 	long v;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			strategy_opt = optarg;
@@ -348,6 +461,12 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'k':
 			o.keep_on_failure = 1;
 			break;
+		case 'q':
+			level = CONSOLE_QUIET;
+			break;
+		case 'v':
+			level = CONSOLE_VERBOSE;
+			break;
 		case 'h':
 			fputs(test_usage, stdout);
 			return 0;
@@ -355,6 +474,7 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_usage_error(test_usage, "bad option");
 		}
 	}
+	con.con = console_new(level);
 	/* `--suite a b` reads naturally: extra words are suites too */
 	for (int i = optind; i < argc; i++)
 		strvec_push(&suites, argv[i]);
@@ -390,6 +510,7 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	dir = report_dir(ctx, dir_opt, env_run_id(tr.env), &is_default);
+	in_git = read_git(ctx, dir, &git);
 	dir_ok = make_dirs(dir) == 0;
 	if (!dir_ok)
 		cmd_warning("%s: the results are printed here only",
@@ -401,15 +522,18 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		                   ver.version ? ver.version : "?",
 		                   engine_api_version(ctx->engine));
 	engine_version_release(&ver);
-	cmd_line("test: project '%s', run %s, strategy %s: %zu stage%s",
-	         ctx->project, env_run_id(tr.env),
-	         strategy_name(tr.plan->strategy), tr.plan->nstages,
-	         tr.plan->nstages == 1 ? "" : "s");
+	if (console_shows(con.con, CONSOLE_NORMAL))
+		console_line(con.con, CON_HEAD,
+		             "test: project '%s', run %s, strategy %s: %zu "
+		             "stage%s",
+		             ctx->project, env_run_id(tr.env),
+		             strategy_name(tr.plan->strategy), tr.plan->nstages,
+		             tr.plan->nstages == 1 ? "" : "s");
 
 	signals_arm();
 	ret = test_execute(&tr, &o);
 	signals_disarm();
-	print_result(ctx, &tr, t0);
+	print_result(con.con, &tr, t0);
 
 	/* every container's log, before any goes */
 	if (dir_ok) {
@@ -438,18 +562,21 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 				ret = ORCH_EXIT_TEARDOWN;
 		}
 	}
-	if (dir_ok && write_report(ctx, &tr, dir, kept, engine) == 0) {
+	if (write_report(ctx, &tr, dir, dir_ok, kept, engine,
+	                 in_git ? &git : NULL) == 0) {
 		if (is_default)
 			link_latest(dir, env_run_id(tr.env));
-		cmd_line("report: %s/report.json", dir);
+		cmd_line("report: %s/report.html (report.json, junit.xml, "
+		         "logs/)",
+		         dir);
 	} else {
-		cmd_error(ORCH_EXIT_REPORT, "%s",
-		          dir_ok ? orch_error_last()
-		                 : "the report could not be written");
+		cmd_error(ORCH_EXIT_REPORT, "%s", orch_error_last());
 		if (!tr.interrupted)
 			ret = ORCH_EXIT_REPORT;
 	}
 out:
+	console_free(con.con);
+	git_state_release(&git);
 	test_run_release(&tr);
 	strvec_clear(&suites);
 	strvec_clear(&tags);

@@ -42,6 +42,8 @@ static const struct cmd_entry commands[] = {
 	  "services, state, readiness and host endpoints" },
 	{ "logs", cmd_logs, CMD_WANTS_MANIFEST | CMD_NEEDS_ENGINE,
 	  "print the services' logs" },
+	{ "report", cmd_report, 0,
+	  "render a run's report again: summary, JUnit, HTML, Markdown" },
 	{ "down", cmd_down, CMD_WANTS_MANIFEST,
 	  "remove everything of the project" },
 	{ "gc", cmd_gc, 0, "remove what crashed runs left behind" },

@@ -1,7 +1,8 @@
 /*
  * report_json.c: a test run as report.json (report_json.h; docs/report.md
- * describes every field). Only writes the document: where it goes and
- * how (atomically) is the command's business.
+ * describes every field). Builds the document, reading only the suites'
+ * JUnit files among the artifacts: where the document goes and how
+ * (atomically) is the command's business.
  */
 #include "report_json.h"
 
@@ -11,14 +12,21 @@
 
 #include <cjson/cJSON.h>
 
+#include "error.h"
+#include "gitinfo.h"
 #include "manifest.h"
 #include "mask.h"
 #include "plan.h"
 #include "plan_json.h"
 #include "testrun.h"
+#include "xml.h"
 
 /* the end of a suite's output kept in the report */
 #define OUTPUT_TAIL (8u << 10)
+/* a suite's JUnit file read at most; a test case's message and text */
+#define JUNIT_FILE_CAP    (16u << 20)
+#define JUNIT_MESSAGE_CAP 1024
+#define JUNIT_TEXT_CAP    (4u << 10)
 
 /* Text as valid UTF-8 (what is not becomes U+FFFD), masked. */
 static cJSON *text_json(const struct report_info *info, const char *s,
@@ -76,9 +84,210 @@ static cJSON *strv(const struct strvec *v)
 	return a;
 }
 
-static cJSON *service_json(const struct service_snap *s)
+/* The last cap bytes of s (the first cap for a message), as text. */
+static cJSON *text_cut(const struct report_info *info, const char *s,
+                       size_t cap, int keep_end)
+{
+	size_t len = s ? strlen(s) : 0;
+
+	if (len <= cap)
+		return text_json(info, s, len);
+	return text_json(info, keep_end ? s + len - cap : s, cap);
+}
+
+static const char *digest_of(const struct report_info *info, const char *id)
+{
+	for (size_t i = 0; id && info->digests && i + 1 < info->digests->n;
+	     i += 2)
+		if (!strcmp(info->digests->v[i], id))
+			return *info->digests->v[i + 1]
+			               ? info->digests->v[i + 1]
+			               : NULL;
+	return NULL;
+}
+
+/* seconds in a JUnit time attribute ("1.5", "1,234.5"), or null */
+static cJSON *junit_time(const char *t)
+{
+	char digits[64], *end;
+	size_t n = 0;
+	double v;
+
+	for (; t && *t && n + 1 < sizeof(digits); t++)
+		if (*t != ',')
+			digits[n++] = *t;
+	digits[n] = '\0';
+	if (!n)
+		return cJSON_CreateNull();
+	v = strtod(digits, &end);
+	if (*end || v < 0 || v != v || v > 1e9)
+		return cJSON_CreateNull();
+	return cJSON_CreateNumber(v);
+}
+
+static cJSON *junit_case(const struct report_info *info,
+                         const struct xml_node *tc)
+{
+	static const char *const verdicts[][2] = {
+		{ "failure", "failed" },
+		{ "error", "error" },
+		{ "skipped", "skipped" },
+	};
+	cJSON *o = cJSON_CreateObject();
+	const struct xml_node *v = NULL;
+	const char *status = "passed";
+
+	for (size_t i = 0; i < tc->nkids && !v; i++)
+		for (size_t k = 0; k < 3 && !v; k++)
+			if (!strcmp(tc->kids[i]->name, verdicts[k][0])) {
+				v = tc->kids[i];
+				status = verdicts[k][1];
+			}
+	cJSON_AddItemToObject(
+	        o, "name",
+	        text_cut(info, xml_attr(tc, "name"), JUNIT_MESSAGE_CAP, 0));
+	cJSON_AddItemToObject(o, "classname",
+	                      xml_attr(tc, "classname")
+	                              ? text_cut(info,
+	                                         xml_attr(tc, "classname"),
+	                                         JUNIT_MESSAGE_CAP, 0)
+	                              : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "time", junit_time(xml_attr(tc, "time")));
+	cJSON_AddStringToObject(o, "status", status);
+	cJSON_AddItemToObject(o, "message",
+	                      v && xml_attr(v, "message")
+	                              ? text_cut(info, xml_attr(v, "message"),
+	                                         JUNIT_MESSAGE_CAP, 0)
+	                              : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "type",
+	                      v && xml_attr(v, "type")
+	                              ? text_cut(info, xml_attr(v, "type"),
+	                                         JUNIT_MESSAGE_CAP, 0)
+	                              : cJSON_CreateNull());
+	cJSON_AddItemToObject(
+	        o, "text",
+	        v && v->text.len
+	                ? text_cut(info, buf_cstr(&v->text), JUNIT_TEXT_CAP, 1)
+	                : cJSON_CreateNull());
+	return o;
+}
+
+/*
+ * Every testsuite element under n (itself included) that holds test
+ * cases, as {name, time, cases}, into suites; *left counts down the
+ * cases still allowed, *dropped counts those beyond.
+ */
+static void junit_suites(const struct report_info *info,
+                         const struct xml_node *n, cJSON *suites, size_t *left,
+                         size_t *dropped)
+{
+	cJSON *o = NULL, *cases = NULL;
+
+	for (size_t i = 0; i < n->nkids; i++) {
+		const struct xml_node *k = n->kids[i];
+
+		if (!strcmp(k->name, "testsuite")) {
+			junit_suites(info, k, suites, left, dropped);
+			continue;
+		}
+		if (strcmp(k->name, "testcase"))
+			continue;
+		if (!*left) {
+			(*dropped)++;
+			continue;
+		}
+		if (!o) {
+			o = cJSON_CreateObject();
+			cJSON_AddItemToObject(
+			        o, "name",
+			        xml_attr(n, "name")
+			                ? text_cut(info, xml_attr(n, "name"),
+			                           JUNIT_MESSAGE_CAP, 0)
+			                : cJSON_CreateNull());
+			cJSON_AddItemToObject(o, "time",
+			                      junit_time(xml_attr(n, "time")));
+			cases = cJSON_AddArrayToObject(o, "cases");
+			cJSON_AddItemToArray(suites, o);
+		}
+		cJSON_AddItemToArray(cases, junit_case(info, k));
+		(*left)--;
+	}
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+/* The suite's own JUnit files among its artifacts. */
+static cJSON *junit_json(const struct report_info *info,
+                         const struct suite_run *r)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t left = REPORT_JUNIT_MAX_CASES;
+
+	for (size_t i = 0;
+	     r->artifact_dir && info->report_dir && i < r->artifacts.files.n;
+	     i++) {
+		const char *f = r->artifacts.files.v[i];
+		char *path;
+		struct buf data = BUF_INIT;
+		struct xml_node *root = NULL;
+		cJSON *o, *suites;
+		size_t dropped = 0;
+		int rc;
+
+		if (!ends_with(f, ".xml"))
+			continue;
+		path = xasprintf("%s/%s/%s", info->report_dir, r->artifact_dir,
+		                 f);
+		rc = read_file(path, &data, JUNIT_FILE_CAP);
+		if (!rc)
+			rc = xml_parse(buf_cstr(&data), data.len, &root);
+		free(path);
+		buf_release(&data);
+		if (!rc && strcmp(root->name, "testsuites") &&
+		    strcmp(root->name, "testsuite")) {
+			/* XML, but not JUnit: not ours to read */
+			xml_node_free(root);
+			continue;
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "file", f);
+		cJSON_AddItemToObject(o, "error",
+		                      rc ? text_json(info, orch_error_last(),
+		                                     strlen(orch_error_last()))
+		                         : cJSON_CreateNull());
+		suites = cJSON_AddArrayToObject(o, "suites");
+		if (!rc) {
+			/* a lone <testsuite> is its own suite */
+			struct xml_node top = { 0 };
+			struct xml_node *kids[1] = { root };
+
+			if (!strcmp(root->name, "testsuite")) {
+				top.kids = kids;
+				top.nkids = 1;
+				junit_suites(info, &top, suites, &left,
+				             &dropped);
+			} else {
+				junit_suites(info, root, suites, &left,
+				             &dropped);
+			}
+		}
+		cJSON_AddNumberToObject(o, "dropped_cases", (double)dropped);
+		cJSON_AddItemToArray(a, o);
+		xml_node_free(root);
+	}
+	return a;
+}
+
+static cJSON *service_json(const struct report_info *info,
+                           const struct service_snap *s)
 {
 	cJSON *o = cJSON_CreateObject(), *eps;
+	const char *digest = digest_of(info, s->image_id);
 
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "mode", plan_mode_name(s->mode));
@@ -97,6 +306,9 @@ static cJSON *service_json(const struct service_snap *s)
 	cJSON_AddItemToObject(o, "image_id",
 	                      s->image_id ? cJSON_CreateString(s->image_id)
 	                                  : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "image_digest",
+	                      digest ? cJSON_CreateString(digest)
+	                             : cJSON_CreateNull());
 	cJSON_AddItemToObject(o, "started_ms", ms_or_null(s->started_ms));
 	cJSON_AddItemToObject(o, "ready_ms", ms_or_null(s->ready_ms));
 	cJSON_AddItemToObject(o, "swapped_ms", ms_or_null(s->swapped_ms));
@@ -182,6 +394,17 @@ static cJSON *suite_json(const struct manifest *m,
 	                              : cJSON_CreateNull());
 	cJSON_AddItemToObject(art, "files", strv(&r->artifacts.files));
 	cJSON_AddItemToObject(art, "refused", strv(&r->artifacts.refused));
+	cJSON_AddItemToObject(o, "junit", junit_json(info, r));
+	/* runner.c writes it when the suite ends */
+	if (r->nattempts && info->report_dir) {
+		char *log = xasprintf("logs/suite-%s-stage%zu.log", su->name,
+		                      r->stage + 1);
+
+		cJSON_AddStringToObject(o, "log", log);
+		free(log);
+	} else {
+		cJSON_AddNullToObject(o, "log");
+	}
 	return o;
 }
 
@@ -226,8 +449,8 @@ static cJSON *stage_json(const struct manifest *m, const struct test_run *tr,
 	svcs = cJSON_AddArrayToObject(o, "services");
 	for (size_t i = 0; r->services && i < m->nservices; i++)
 		if (r->services[i].mode != PLAN_ABSENT)
-			cJSON_AddItemToArray(svcs,
-			                     service_json(&r->services[i]));
+			cJSON_AddItemToArray(
+			        svcs, service_json(info, &r->services[i]));
 	suites = cJSON_AddArrayToObject(o, "suites");
 	for (size_t k = 0; k < r->nruns; k++)
 		if (r->selected[k])
@@ -292,6 +515,29 @@ static cJSON *diagnosis_json(const struct manifest *m,
 	return o;
 }
 
+static cJSON *git_json(const struct report_info *info)
+{
+	const struct git_state *g = info->git;
+	cJSON *o, *files;
+
+	if (!g)
+		return cJSON_CreateNull();
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "commit", str_or_null(info, g->commit));
+	cJSON_AddItemToObject(o, "branch", str_or_null(info, g->branch));
+	cJSON_AddBoolToObject(o, "dirty", g->dirty);
+	cJSON_AddNumberToObject(o, "dirty_count", (double)g->dirty_count);
+	files = cJSON_AddArrayToObject(o, "dirty_files");
+	for (size_t i = 0; i < g->dirty_files.n; i++)
+		cJSON_AddItemToArray(files,
+		                     text_json(info, g->dirty_files.v[i],
+		                               strlen(g->dirty_files.v[i])));
+	cJSON_AddItemToObject(o, "remote", str_or_null(info, g->remote));
+	cJSON_AddItemToObject(o, "remote_url",
+	                      str_or_null(info, g->remote_url));
+	return o;
+}
+
 static const char *result_name(const struct test_run *tr)
 {
 	if (tr->interrupted)
@@ -337,6 +583,7 @@ void report_json(const struct manifest *m, const struct test_run *tr,
 	cJSON_AddStringToObject(root, "result", result_name(tr));
 	cJSON_AddNumberToObject(root, "exit_code", tr->exit_code);
 	cJSON_AddBoolToObject(root, "kept", info->kept);
+	cJSON_AddItemToObject(root, "git", git_json(info));
 	c = cJSON_AddObjectToObject(root, "counts");
 	cJSON_AddNumberToObject(c, "passed", (double)n.passed);
 	cJSON_AddNumberToObject(c, "failed", (double)n.failed);
