@@ -86,6 +86,8 @@ struct env_service {
 	const char *container_name; /* NULL when absent */
 	const char *image;          /* the tag it runs */
 	const char *image_id;       /* "sha256:..." once known */
+	const char *image_digest;   /* its registry digest, or NULL (a
+	                               built or imported image has none) */
 	const struct env_endpoint *endpoints;
 	size_t nendpoints;
 	/* the run's clock (ms since env_opts.t0); -1: not (yet) */

@@ -30,9 +30,6 @@ struct report_info {
 	int kept;               /* the environment was kept (keep-on-failure) */
 	const struct mask *mask;
 	const struct git_state *git; /* the manifest's repository, or NULL */
-	/* image id, its registry digest, ...: the services' images that
-	   have one (NULL: none known) */
-	const struct strvec *digests;
 };
 
 /* A suite's JUnit files: at most this many test cases in all. */

@@ -47,6 +47,7 @@ struct service_snap {
 	enum plan_mode mode;
 	enum env_state state;
 	char *container_id, *container_name, *image, *image_id;
+	char *image_digest; /* NULL: none */
 	int64_t started_ms, ready_ms, swapped_ms, swap_gap_ms;
 	struct env_endpoint *endpoints;
 	size_t nendpoints;

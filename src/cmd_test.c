@@ -272,35 +272,6 @@ out:
 }
 
 /*
- * The registry digests of the images the services ran, as report_info
- * wants them: image id, digest (empty: none), ... A built or imported
- * image has none.
- */
-static void image_digests(const struct cmd_ctx *ctx, const struct test_run *tr,
-                          struct strvec *out)
-{
-	for (size_t s = 0; s < tr->plan->nstages; s++) {
-		const struct service_snap *v = tr->stages[s].services;
-
-		for (size_t i = 0; v && i < ctx->manifest->nservices; i++) {
-			struct engine_image img = { 0 };
-			const char *id = v[i].image_id;
-
-			if (!id || strvec_find(out, id) >= 0)
-				continue;
-			strvec_push(out, id);
-			strvec_push(out, engine_image_inspect(ctx->engine, id,
-			                                      &img) == 0 &&
-			                                 img.repo_digests &&
-			                                 img.repo_digests[0]
-			                         ? img.repo_digests[0]
-			                         : "");
-			engine_image_release(&img);
-		}
-	}
-}
-
-/*
  * report.json, junit.xml and report.html into dir (when it could be
  * made), all rendered from the one document; its Markdown summary
  * appended to $GITHUB_STEP_SUMMARY whatever happens to dir.
@@ -310,12 +281,10 @@ static int write_report(const struct cmd_ctx *ctx, const struct test_run *tr,
                         const char *engine, const struct git_state *git)
 {
 	struct report_info info = { 0 };
-	struct strvec digests = STRVEC_INIT;
 	struct buf doc = BUF_INIT;
 	const char *summary = getenv("GITHUB_STEP_SUMMARY");
 	int rc = 0;
 
-	image_digests(ctx, tr, &digests);
 	info.project = ctx->project;
 	info.run_id = env_run_id(tr->env);
 	info.manifest = ctx->manifest->path;
@@ -324,7 +293,6 @@ static int write_report(const struct cmd_ctx *ctx, const struct test_run *tr,
 	info.kept = kept;
 	info.mask = ctx->mask;
 	info.git = git;
-	info.digests = &digests;
 	report_json(ctx->manifest, tr, &info, &doc);
 	if (summary && *summary &&
 	    report_append_markdown(summary, doc.data, doc.len))
@@ -333,7 +301,6 @@ static int write_report(const struct cmd_ctx *ctx, const struct test_run *tr,
 		rc = orch_error_set("the report could not be written");
 	else
 		rc = report_write_files(dir, doc.data, doc.len);
-	strvec_clear(&digests);
 	buf_release(&doc);
 	return rc;
 }

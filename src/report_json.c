@@ -95,17 +95,6 @@ static cJSON *text_cut(const struct report_info *info, const char *s,
 	return text_json(info, keep_end ? s + len - cap : s, cap);
 }
 
-static const char *digest_of(const struct report_info *info, const char *id)
-{
-	for (size_t i = 0; id && info->digests && i + 1 < info->digests->n;
-	     i += 2)
-		if (!strcmp(info->digests->v[i], id))
-			return *info->digests->v[i + 1]
-			               ? info->digests->v[i + 1]
-			               : NULL;
-	return NULL;
-}
-
 /* seconds in a JUnit time attribute ("1.5", "1,234.5"), or null */
 static cJSON *junit_time(const char *t)
 {
@@ -287,7 +276,7 @@ static cJSON *service_json(const struct report_info *info,
                            const struct service_snap *s)
 {
 	cJSON *o = cJSON_CreateObject(), *eps;
-	const char *digest = digest_of(info, s->image_id);
+	const char *digest = s->image_digest;
 
 	cJSON_AddStringToObject(o, "name", s->name);
 	cJSON_AddStringToObject(o, "mode", plan_mode_name(s->mode));

@@ -122,6 +122,8 @@ static void snapshot(struct test_run *tr, struct stage_result *r)
 		        s->container_name ? xstrdup(s->container_name) : NULL;
 		c->image = s->image ? xstrdup(s->image) : NULL;
 		c->image_id = s->image_id ? xstrdup(s->image_id) : NULL;
+		c->image_digest =
+		        s->image_digest ? xstrdup(s->image_digest) : NULL;
 		c->started_ms = s->started_ms;
 		c->ready_ms = s->ready_ms;
 		c->swapped_ms = s->swapped_ms;
@@ -344,6 +346,7 @@ static void snaps_free(struct service_snap *v, size_t n)
 		free(v[i].container_name);
 		free(v[i].image);
 		free(v[i].image_id);
+		free(v[i].image_digest);
 		for (size_t k = 0; k < v[i].nendpoints; k++) {
 			free(v[i].endpoints[k].host_ip);
 			free(v[i].endpoints[k].protocol);

@@ -6,8 +6,9 @@
 # trying for 60 s.
 #
 # The shared engine is never restarted: other tests run on it. The test
-# starts a private dockerd of its own (its own socket, data root, exec
-# root, pid file and managed containerd, no default bridge, no iptables,
+# starts a private dockerd of its own, in its own network namespace (its
+# own socket, data root, exec root, pid file and managed containerd, no
+# default bridge, no iptables,
 # an address pool of its own), loads local/busybox into it, runs `up`
 # against it and restarts that one (SIGTERM, as `systemctl restart`
 # does), then stops it and removes its directory. Skips (77) with the
@@ -34,7 +35,10 @@ DARGS=(--host "$SOCK" --data-root "$D/data" --exec-root "$D/x"
 	--shutdown-timeout=2 --log-level=warn)
 
 start_engine() {
-	dockerd "${DARGS[@]}" >>"$D/dockerd.log" 2>&1 &
+	# in a network namespace of its own: a dockerd with --bridge=none
+	# deletes the host's docker0 (removeDefaultBridgeInterface), which
+	# would break every other engine user's default network
+	unshare --net -- dockerd "${DARGS[@]}" >>"$D/dockerd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 150); do
 		docker -H "$SOCK" version >/dev/null 2>&1 && return 0
