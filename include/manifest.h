@@ -97,11 +97,12 @@ struct mf_ready {
 
 /*
  * What a service, a stub or a suite runs as a container. With both
- * image and build in the manifest, the image is built (image is NULL).
+ * image and build in the manifest, the image is built and tagged `image`,
+ * as Compose does (services giving one image name share one build).
  * Relative paths (build context, bind sources) are already absolute.
  */
 struct mf_container {
-	char *image;            /* NULL when built */
+	char *image;            /* with build: the tag to build */
 	struct mf_build *build; /* NULL when an image */
 	struct strvec command;  /* empty: the image's */
 	struct strvec entrypoint;

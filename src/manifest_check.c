@@ -1,7 +1,6 @@
 /*
  * manifest_check.c: the rules that look at more than one key of a
- * mapping, or beyond it (see manifest_int.h): with both image and build,
- * the image is built; a service needs an image, a build or a stub, and
+ * mapping, or beyond it (see manifest_int.h): a service needs an image, a build or a stub, and
  * a stub an image or a build; a suite's host, image, build, command and
  * artifacts go together (artifacts absolute in a container; on the host,
  * relative ones made absolute against the project directory), and its
@@ -152,21 +151,11 @@ int mf_check_healthcheck(struct mf_conv *c, struct mf_healthcheck *h)
 	return 0;
 }
 
-/* With both, Compose builds and tags; the image is built here. */
-static void container_rules(struct mf_container *ct)
-{
-	if (ct->build && ct->image) {
-		free(ct->image);
-		ct->image = NULL;
-	}
-}
-
 int mf_check_service(struct mf_conv *c, struct mf_unit *u,
                      const struct ynode *at)
 {
 	struct mf_service *s = u->service;
 
-	container_rules(u->ct);
 	s->has_real = s->real.image || s->real.build;
 	if (!s->has_real && !s->stub)
 		return mf_err(c, at,
@@ -177,7 +166,6 @@ int mf_check_service(struct mf_conv *c, struct mf_unit *u,
 
 int mf_check_stub(struct mf_conv *c, struct mf_unit *u, const struct ynode *at)
 {
-	container_rules(u->ct);
 	if (!u->ct->image && !u->ct->build)
 		return mf_err(c, at,
 		              "the stub of service '%s' needs 'image' or "
@@ -261,7 +249,6 @@ int mf_check_suite(struct mf_conv *c, struct mf_unit *u, const struct ynode *at)
 	rc = suite_artifacts(c, su, u->artifacts);
 	if (rc)
 		return rc;
-	container_rules(u->ct);
 	has_container = su->container.image || su->container.build;
 	if (su->host && has_container)
 		return mf_err(c, at,

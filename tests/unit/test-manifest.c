@@ -146,6 +146,22 @@ static const char design[] =
         "  smoke-host:  {targets: [api], host: true, command: "
         "[suites/smoke.sh]}\n";
 
+/* Compose builds and tags the image: several services share one build. */
+TEST(build_and_image)
+{
+	struct manifest *m = load("services:\n"
+	                          "  a: {build: ., image: \"shop/app:1\"}\n"
+	                          "  b: {build: ., image: \"shop/app:1\", "
+	                          "command: [worker]}\n",
+	                          NULL);
+
+	ASSERT(m);
+	ASSERT(m->services[0].real.build && m->services[1].real.build);
+	ASSERT_EQ_STR(m->services[0].real.image, "shop/app:1");
+	ASSERT_EQ_STR(m->services[1].real.image, "shop/app:1");
+	manifest_free(m);
+}
+
 TEST(design_example)
 {
 	struct manifest *m = load(design, NULL);
@@ -1123,6 +1139,7 @@ int main(void)
 	mkdirs("suites/db");
 	mkdirs("suites/api");
 	RUN(design_example);
+	RUN(build_and_image);
 	RUN(port_forms);
 	RUN(environment_forms);
 	RUN(durations_and_health);
