@@ -185,17 +185,30 @@ int test_execute(struct test_run *tr, const struct test_opts *o)
 	struct runner_opts ro = { 0 };
 	int bringup_stage = -1, bringup_service = -1, failed = 0, stop = 0;
 	size_t *want = xcalloc(m->nsuites + 1, sizeof(*want)), nwant = 0;
+	int builds = 0;
 
 	tr->wall_start_ms = wall_ms();
-	/* the suites' images build while the first stage comes up */
 	tr->images = images_new(
 	        o->e, (struct engine_label[]){ { LABEL_PROJECT, o->project } },
 	        1);
 	for (size_t s = 0; s < m->nsuites; s++)
 		if (tr->selected[s])
 			want[nwant++] = s;
-	runner_want_images(tr->images, m, o->project, want, nwant);
-	free(want);
+	for (size_t i = 0; i < m->nservices; i++) {
+		const struct mf_service *sv = &m->services[i];
+
+		builds |= sv->has_real && sv->real.build;
+		builds |= sv->stub && sv->stub->build;
+	}
+	/*
+	 * The suites' images are made while the first stage comes up --
+	 * unless the stage builds images of its own: two builds at once
+	 * slow each other down, and the stage is what everything waits on.
+	 */
+	if (!builds) {
+		runner_want_images(tr->images, m, o->project, want, nwant);
+		nwant = 0;
+	}
 	ro.e = o->e;
 	ro.loop = tr->loop;
 	ro.env = tr->env;
@@ -256,6 +269,11 @@ int test_execute(struct test_run *tr, const struct test_opts *o)
 		}
 		r->ready_ms = env_clock(tr->env);
 		snapshot(tr, r);
+		if (nwant) {
+			runner_want_images(tr->images, m, o->project, want,
+			                   nwant);
+			nwant = 0;
+		}
 		/* the selected runs, in the plan's order, then back */
 		runs = xcalloc(n, sizeof(*runs));
 		n = 0;
@@ -300,6 +318,7 @@ int test_execute(struct test_run *tr, const struct test_opts *o)
 		if (o->on_stage)
 			o->on_stage(o->ud, tr->plan, s, r, 0);
 	}
+	free(want);
 	localise(tr, o, bringup_stage, bringup_service);
 	tr->wall_end_ms = wall_ms();
 	if (tr->interrupted)
