@@ -16,6 +16,8 @@
 
 #include <stdio.h>
 
+#include "util.h"
+
 struct engine;
 struct manifest;
 struct mask;
@@ -28,7 +30,7 @@ enum cmd_flags {
 };
 
 struct cmd_ctx {
-	const char *file;          /* -f, or NULL */
+	const char *file;          /* the first -f, or NULL */
 	const char *project_opt;   /* -p, or NULL */
 	char *manifest_path;       /* discovered path, or NULL */
 	struct manifest *manifest; /* CMD_NEEDS_MANIFEST */
@@ -39,6 +41,10 @@ struct cmd_ctx {
 	   one; a command may add more (logs: the containers' environments).
 	   Every message printed through the functions below is masked. */
 	struct mask *mask;
+	/* every -f, in merge order, and every --profile (main.c) */
+	struct strvec file_opts;
+	struct strvec profile_opts;
+	int profiles_given;
 };
 
 /*

@@ -19,7 +19,9 @@
  *                    more names will use it);
  *   mask_add_manifest()  every environment and build argument of the
  *                    manifest's services, stubs and suites, through
- *                    mask_add_env().
+ *                    mask_add_env(); and the value of every top-level
+ *                    secret, whatever its name (from an environment
+ *                    variable, or its file's content up to 64 KiB).
  * Values shorter than MASK_MIN_LEN bytes are not recorded: masking "1",
  * "no" or "dev" would turn every such piece of every line into "***" and
  * leave the output unreadable, and a secret that short is guessed anyway.
