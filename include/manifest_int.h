@@ -69,6 +69,7 @@ struct mf_conv {
 	struct dotenv **dotenvs;
 	size_t nvars, avars;
 	struct ytree arena;      /* the nodes merges make */
+	size_t merged;           /* nodes and links they made (a cap) */
 	struct strvec *warnings; /* NULL: not wanted */
 	struct manifest *m;
 	struct strvec warned; /* ignored keys already warned about */

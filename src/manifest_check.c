@@ -183,25 +183,26 @@ static int network_rules(struct mf_conv *c, struct mf_unit *u,
 {
 	const struct mf_container *ct = u->ct;
 	const char *mode = ct->network_service ? "service:" : ct->network_mode;
+	const char *svc = ct->network_service ? ct->network_service : "";
+	const char *who = u->is_stub ? "the stub of service" : "service";
 
 	if (!mode)
 		return 0;
 	if (ct->nports && u->ports)
 		return mf_err(c, u->ports,
-		              "'ports' cannot go with network_mode '%s%s'",
-		              mode,
-		              ct->network_service ? ct->network_service : "");
+		              "%s '%s': 'ports' cannot go with network_mode "
+		              "'%s%s'",
+		              who, u->service->name, mode, svc);
 	if (u->networks)
 		return mf_err(c, u->networks,
-		              "'networks' cannot go with network_mode '%s%s'",
-		              mode,
-		              ct->network_service ? ct->network_service : "");
+		              "%s '%s': 'networks' cannot go with network_mode "
+		              "'%s%s'",
+		              who, u->service->name, mode, svc);
 	if (ct->ready.tcp_port || ct->ready.http_port)
 		return mf_err(c, at,
-		              "%s: tcp and http probes need the service's own "
-		              "network (network_mode '%s%s')",
-		              u->is_stub ? "the stub" : u->service->name, mode,
-		              ct->network_service ? ct->network_service : "");
+		              "%s '%s': tcp and http probes need the service's "
+		              "own network (network_mode '%s%s')",
+		              who, u->service->name, mode, svc);
 	return 0;
 }
 

@@ -537,8 +537,7 @@ int conv_container_security_opt(struct mf_conv *c, void *obj,
 			is_weak |= !strcmp(o, weak[w]);
 		if (is_weak) {
 			rc = mf_host_privilege(c, v, o,
-			                       "the host's "
-			                       "confinement lifted");
+			                       "freedom from its confinement");
 			if (!rc)
 				strvec_push(&ct->security_opt, o);
 			continue;
@@ -1550,8 +1549,11 @@ int mf_load_secrets(struct mf_conv *c, const struct ynode *map, int is_secret)
 		s = &(*arr)[(*n)++];
 		s->name = xstrdup(k->str);
 		owner = xasprintf("%s '%s'", kind, k->str);
+		/* its messages name it, as a service's do */
+		c->unit = owner;
 		rc = mf_walk_map(c, v, is_secret ? SEC_SECRET : SEC_CONFIG,
 		                 owner, s);
+		c->unit = NULL;
 		free(owner);
 		if (rc)
 			return rc;

@@ -32,6 +32,17 @@
 #include "manifest_int.h"
 
 #define MAX_DEPTH 32 /* includes and extends within each other */
+/*
+ * Nodes and links a merge may make: extends of a large service by many
+ * others, or files merged over and over, would otherwise multiply a
+ * 1 MiB file into gigabytes.
+ */
+#define MAX_MERGED 1000000
+/*
+ * Nodes of the merged document with shared ones counted each time they
+ * appear, as aliases are (YTREE_MAX_NODES a file): what the walk reads.
+ */
+#define MAX_EXPANDED (4 * YTREE_MAX_NODES)
 
 /* What a mapping is, for the rules of its keys. */
 enum mctx {
@@ -203,7 +214,27 @@ static int load_file(struct mf_conv *c, const struct ynode *at,
 static struct ynode *mk(struct mf_conv *c, enum ykind kind,
                         const struct ynode *like, const char *str)
 {
+	c->merged++;
 	return ytree_node(&c->arena, kind, like, str);
+}
+
+static void put(struct mf_conv *c, struct ynode *parent,
+                const struct ynode *child)
+{
+	c->merged++;
+	ynode_push(parent, (struct ynode *)child);
+}
+
+/* Past MAX_MERGED: an error at the file's start (what grew is many). */
+static int too_big(struct mf_conv *c, const struct ynode *at)
+{
+	if (c->merged <= MAX_MERGED)
+		return 0;
+	return orch_error_at(mf_origin(c, at), 1, 1,
+	                     "the merged manifest is larger than %d nodes "
+	                     "(extends, include and override files "
+	                     "multiply it)",
+	                     MAX_MERGED);
 }
 
 static const struct ynode *map_get(const struct ynode *map, const char *key)
@@ -237,18 +268,18 @@ static const struct ynode *kv_map(struct mf_conv *c, const struct ynode *n,
 			return n; /* the walk says what is wrong with it */
 		l = strcspn(e->str, seps);
 		key = xstrndup(e->str, l);
-		ynode_push(m, mk(c, Y_SCALAR, e, key));
+		put(c, m, mk(c, Y_SCALAR, e, key));
 		free(key);
 		if (e->str[l]) {
 			struct ynode *v = mk(c, Y_SCALAR, e, e->str + l + 1);
 
 			v->plain = 0; /* "K=" is an empty string, not null */
-			ynode_push(m, v);
+			put(c, m, v);
 		} else {
 			struct ynode *v = mk(c, Y_SCALAR, e, "");
 
 			v->plain = 1;
-			ynode_push(m, v);
+			put(c, m, v);
 		}
 	}
 	return m;
@@ -267,10 +298,10 @@ static const struct ynode *names_map(struct mf_conv *c, const struct ynode *n)
 
 		if (n->items[i]->kind != Y_SCALAR)
 			return n;
-		ynode_push(m, (struct ynode *)n->items[i]);
+		put(c, m, (struct ynode *)n->items[i]);
 		v = mk(c, Y_SCALAR, n->items[i], "");
 		v->plain = 1;
-		ynode_push(m, v);
+		put(c, m, v);
 	}
 	return m;
 }
@@ -283,8 +314,8 @@ static const struct ynode *build_map(struct mf_conv *c, const struct ynode *n)
 	if (!n || n->kind != Y_SCALAR || ynode_is_null(n))
 		return n;
 	m = mk(c, Y_MAP, n, NULL);
-	ynode_push(m, mk(c, Y_SCALAR, n, "context"));
-	ynode_push(m, (struct ynode *)n);
+	put(c, m, mk(c, Y_SCALAR, n, "context"));
+	put(c, m, (struct ynode *)n);
 	return m;
 }
 
@@ -296,7 +327,7 @@ static const struct ynode *as_seq(struct mf_conv *c, const struct ynode *n)
 	if (!n || n->kind != Y_SCALAR || ynode_is_null(n))
 		return n;
 	s = mk(c, Y_SEQ, n, NULL);
-	ynode_push(s, (struct ynode *)n);
+	put(c, s, (struct ynode *)n);
 	return s;
 }
 
@@ -407,12 +438,12 @@ static const struct ynode *keyed_concat(struct mf_conv *c,
 			e = over->items[hit];
 		}
 		if (e->tag != YTAG_RESET)
-			ynode_push(s, (struct ynode *)e);
+			put(c, s, (struct ynode *)e);
 		free(k);
 	}
 	for (size_t j = 0; j < over->n; j++)
 		if (!used[j] && over->items[j]->tag != YTAG_RESET)
-			ynode_push(s, over->items[j]);
+			put(c, s, over->items[j]);
 	strvec_clear(&okeys);
 	free(used);
 	return s;
@@ -424,9 +455,9 @@ static const struct ynode *concat(struct mf_conv *c, const struct ynode *base,
 	struct ynode *s = mk(c, Y_SEQ, over, NULL);
 
 	for (size_t i = 0; i < base->n; i++)
-		ynode_push(s, base->items[i]);
+		put(c, s, base->items[i]);
 	for (size_t i = 0; i < over->n; i++)
-		ynode_push(s, over->items[i]);
+		put(c, s, over->items[i]);
 	return s;
 }
 
@@ -564,14 +595,14 @@ static const struct ynode *merge_map(struct mf_conv *c,
 			if (!v)
 				continue;
 		}
-		ynode_push(m, (struct ynode *)k);
-		ynode_push(m, (struct ynode *)v);
+		put(c, m, (struct ynode *)k);
+		put(c, m, (struct ynode *)v);
 	}
 	for (size_t j = 0; j + 1 < over->n; j += 2) {
 		if (seen[j / 2] || over->items[j + 1]->tag == YTAG_RESET)
 			continue;
-		ynode_push(m, over->items[j]);
-		ynode_push(m, over->items[j + 1]);
+		put(c, m, over->items[j]);
+		put(c, m, over->items[j + 1]);
 	}
 	strindex_release(&ix);
 	free(seen);
@@ -624,8 +655,8 @@ static int add_included(struct mf_conv *c, const struct ynode **root,
 			if (!strcmp(k->str, sections[s]))
 				break;
 		if (s == 5 || !map_get(sub, sections[s])) {
-			ynode_push(r, (struct ynode *)k);
-			ynode_push(r, (struct ynode *)v);
+			put(c, r, (struct ynode *)k);
+			put(c, r, (struct ynode *)v);
 		}
 	}
 	for (size_t s = 0; s < 5; s++) {
@@ -639,10 +670,7 @@ static int add_included(struct mf_conv *c, const struct ynode **root,
 			return mf_err(c, mine, "'%s' must be a mapping",
 			              sections[s]);
 		m = mk(c, Y_MAP, mine ? mine : entry, NULL);
-		for (size_t i = 0; mine && i + 1 < mine->n; i += 2) {
-			ynode_push(m, mine->items[i]);
-			ynode_push(m, mine->items[i + 1]);
-		}
+		/* the included first, as Compose loads them first */
 		for (size_t i = 0; i + 1 < theirs->n; i += 2) {
 			const struct ynode *k = theirs->items[i];
 			const struct ynode *dup = map_get(mine, k->str);
@@ -657,12 +685,15 @@ static int add_included(struct mf_conv *c, const struct ynode **root,
 				        (int)strlen(sections[s]) - 1,
 				        sections[s], k->str, mf_origin(c, dup),
 				        dup->line);
-			ynode_push(m, (struct ynode *)k);
-			ynode_push(m, theirs->items[i + 1]);
+			put(c, m, (struct ynode *)k);
+			put(c, m, theirs->items[i + 1]);
 		}
-		ynode_push(r,
-		           mk(c, Y_SCALAR, mine ? mine : entry, sections[s]));
-		ynode_push(r, m);
+		for (size_t i = 0; mine && i + 1 < mine->n; i += 2) {
+			put(c, m, mine->items[i]);
+			put(c, m, mine->items[i + 1]);
+		}
+		put(c, r, mk(c, Y_SCALAR, mine ? mine : entry, sections[s]));
+		put(c, r, m);
 	}
 	*root = r;
 	return 0;
@@ -841,8 +872,8 @@ static int apply_includes(struct mf_conv *c, const struct ynode **root,
 	for (size_t i = 0; i + 1 < (*root)->n; i += 2) {
 		if (!strcmp((*root)->items[i]->str, "include"))
 			continue;
-		ynode_push(r, (*root)->items[i]);
-		ynode_push(r, (*root)->items[i + 1]);
+		put(c, r, (*root)->items[i]);
+		put(c, r, (*root)->items[i + 1]);
 	}
 	*root = r;
 	if (ynode_is_null(inc))
@@ -872,8 +903,8 @@ static const struct ynode *without_key(struct mf_conv *c,
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
 		if (!strcmp(map->items[i]->str, key))
 			continue;
-		ynode_push(m, map->items[i]);
-		ynode_push(m, map->items[i + 1]);
+		put(c, m, map->items[i]);
+		put(c, m, map->items[i + 1]);
 	}
 	return m;
 }
@@ -1020,17 +1051,20 @@ static int resolve_extends(struct mf_conv *c, const struct ynode **root)
 			c->unit = NULL;
 			free(unit);
 		}
+		if (!rc)
+			rc = too_big(c, k);
 		if (rc)
 			return rc;
-		ynode_push(ns, (struct ynode *)k);
-		ynode_push(ns, (struct ynode *)out);
+		put(c, ns, (struct ynode *)k);
+		put(c, ns, (struct ynode *)out);
 	}
 	r = mk(c, Y_MAP, *root, NULL);
 	for (size_t i = 0; i + 1 < (*root)->n; i += 2) {
-		ynode_push(r, (*root)->items[i]);
-		ynode_push(r, strcmp((*root)->items[i]->str, "services")
-		                      ? (*root)->items[i + 1]
-		                      : ns);
+		put(c, r, (*root)->items[i]);
+		put(c, r,
+		    strcmp((*root)->items[i]->str, "services")
+		            ? (*root)->items[i + 1]
+		            : ns);
 	}
 	*root = r;
 	return 0;
@@ -1055,6 +1089,9 @@ static int merge_roots(struct mf_conv *c, const struct ynode **roots, size_t n,
 		if (rc)
 			return rc;
 		merged = merged ? merge(c, merged, r, MC_ROOT) : r;
+		rc = too_big(c, r);
+		if (rc)
+			return rc;
 	}
 	rc = resolve_extends(c, &merged);
 	*out = merged;
@@ -1108,6 +1145,12 @@ int mf_project_load(struct mf_conv *c, const size_t *file_ix, size_t n,
 	}
 	if (!rc)
 		rc = merge_roots(c, roots, n, &stack, root);
+	/* extends share nodes: a large service extended by many grows */
+	if (!rc && (*root)->weight > MAX_EXPANDED)
+		rc = orch_error_at(mf_origin(c, *root), 1, 1,
+		                   "more than %d nodes once extends and "
+		                   "includes are resolved",
+		                   MAX_EXPANDED);
 	strvec_clear(&stack);
 	free(roots);
 	return rc;

@@ -109,7 +109,8 @@ static int by_place(const void *a, const void *b)
 
 void mf_flush_warnings(struct mf_conv *c)
 {
-	qsort(c->wl, c->nwl, sizeof(*c->wl), by_place);
+	if (c->nwl)
+		qsort(c->wl, c->nwl, sizeof(*c->wl), by_place);
 	for (size_t i = 0; i < c->nwl; i++) {
 		/* a flood of warnings hides the one that matters */
 		if (c->warnings && i < MAX_WARNINGS)

@@ -123,7 +123,10 @@ static void node_push(struct ynode *parent, struct ynode *child)
 void ynode_push(struct ynode *parent, struct ynode *child)
 {
 	node_push(parent, child);
-	parent->weight += child->weight;
+	/* saturating: merged trees share nodes, as aliases do */
+	parent->weight = parent->weight > UINT32_MAX - child->weight
+	                         ? UINT32_MAX
+	                         : parent->weight + child->weight;
 }
 
 static int add_child(struct loader *L, struct ynode *child, yaml_mark_t mark)
