@@ -89,7 +89,11 @@ def t_same_output():
 
 def t_invalid_fixtures():
     d = os.path.join(FIXTURES, "invalid")
-    names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".yaml"))
+    # not those run with other files (NAME.args), nor an include that
+    # comes back to its includer: standard input has no path to return to
+    names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".yaml") and
+                   not os.path.exists(os.path.join(d, f[:-5] + ".args")) and
+                   f != "include-cycle.yaml")
     bad = []
     for name in names:
         with open(os.path.join(d, name + ".err")) as f:
