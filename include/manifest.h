@@ -86,13 +86,16 @@ struct mf_mount {
 };
 
 /*
- * build: additional_contexts: a local directory (absolute) or an image
- * (docker-image://REF, kept as REF).
+ * build: additional_contexts: a local directory (absolute), an image
+ * (docker-image://REF, kept as REF), or another service's image
+ * (service:NAME: its build, or the image it names, as image).
  */
 struct mf_context {
 	char *name;
-	char *dir;   /* a directory, or NULL */
-	char *image; /* an image reference, or NULL */
+	char *dir;                            /* a directory, or NULL */
+	char *image;                          /* an image reference, or NULL */
+	char *service;                        /* service:NAME, or NULL */
+	const struct mf_build *service_build; /* that service's build */
 };
 
 struct mf_build {
@@ -335,6 +338,10 @@ struct manifest {
 	char *strategy;            /* `strategy:`, or NULL */
 	struct mf_service *services;
 	size_t nservices;
+	/* the services profiles left out: not part of the run, kept for the
+	   builds of active ones that name them (service: contexts) */
+	struct mf_service *inactive;
+	size_t ninactive;
 	struct mf_suite *suites;
 	size_t nsuites;
 	struct mf_volume *volumes;

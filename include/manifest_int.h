@@ -86,6 +86,13 @@ struct mf_conv {
 	const struct strvec *inactive; /* services left out by profiles */
 	struct mf_ref *refs;
 	size_t nrefs, arefs;
+	/* build contexts naming services, resolved after them */
+	struct mf_ctx_ref {
+		const struct ynode *at;
+		struct mf_context *ctx;
+		char *unit; /* whose build: "service 'app'" */
+	} * ctx_refs;
+	size_t nctx_refs, actx_refs;
 	/* warnings, sorted into file order at the end of the load */
 	struct mf_warning *wl;
 	size_t nwl, awl;
@@ -283,6 +290,10 @@ void mf_add_implicit_dep(struct mf_conv *c, struct mf_service *s,
                          int names_container);
 /* Top-level secrets (is_secret) or configs, into the manifest. */
 int mf_load_secrets(struct mf_conv *c, const struct ynode *map, int is_secret);
+/* A build context naming a service: resolved by mf_resolve_context_refs(). */
+void mf_add_context_ref(struct mf_conv *c, const struct ynode *at,
+                        struct mf_context *x);
+int mf_resolve_context_refs(struct mf_conv *c);
 /* After every service: links and the like as dependencies and aliases. */
 int mf_resolve_refs(struct mf_conv *c);
 /* The rules of a service's deploy: against the keys it duplicates. */

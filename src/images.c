@@ -231,12 +231,49 @@ static struct engine_label *build_labels(const struct image_req *r, size_t *n)
 	return l;
 }
 
+/* The request building b, if there is one. */
+static struct image_req *find_build(struct images *im, const struct mf_build *b)
+{
+	for (struct image_req *q = im->reqs; q; q = q->next)
+		if (q->build == b)
+			return q;
+	return NULL;
+}
+
 static void submit_context(struct image_req *r)
 {
 	const struct mf_build *b = r->build;
 
-	while (r->ctx_i < b->ncontexts && b->contexts[r->ctx_i].image)
-		strvec_push(&r->ctx_refs, b->contexts[r->ctx_i++].image);
+	while (r->ctx_i < b->ncontexts) {
+		const struct mf_context *x = &b->contexts[r->ctx_i];
+		struct image_req *dep;
+
+		if (x->image) {
+			strvec_push(&r->ctx_refs, x->image);
+			r->ctx_i++;
+			continue;
+		}
+		if (!x->service_build)
+			break;
+		/* service:NAME: that service's image, built first */
+		dep = find_build(r->im, x->service_build);
+		if (!dep) {
+			char *tag = context_tag(r, x->name);
+
+			dep = images_want(r->im, tag, x->service_build);
+			free(tag);
+		}
+		if (dep->state == IMAGE_PENDING)
+			return; /* on_done() submits r again */
+		if (dep->state == IMAGE_FAILED) {
+			fail(r, dep->code,
+			     "building image '%s': context '%s': %s", r->tag,
+			     x->name, dep->msg ? dep->msg : "");
+			return;
+		}
+		strvec_push(&r->ctx_refs, dep->tag);
+		r->ctx_i++;
+	}
 	if (r->ctx_i < b->ncontexts) {
 		char *tag = context_tag(r, b->contexts[r->ctx_i].name);
 		struct engine_build_opts o = {
@@ -332,6 +369,27 @@ static void submit(struct image_req *r)
 	}
 }
 
+/*
+ * Builds waiting for another's image (service: contexts) look again,
+ * until none moves: one that fails fails those waiting for it.
+ */
+static void wake_waiters(struct images *im)
+{
+	int moved;
+
+	do {
+		moved = 0;
+		for (struct image_req *q = im->reqs; q; q = q->next) {
+			if (q->step != S_CONTEXT || q->call ||
+			    q->state != IMAGE_PENDING)
+				continue;
+			submit(q);
+			moved |= q->call || q->state != IMAGE_PENDING ||
+			         q->step != S_CONTEXT;
+		}
+	} while (moved);
+}
+
 static void on_done(struct engine_call *c, void *ud)
 {
 	struct image_req *r = ud;
@@ -404,6 +462,8 @@ static void on_done(struct engine_call *c, void *ud)
 	engine_call_free(c);
 	if (r->state == IMAGE_PENDING)
 		submit(r);
+	if (r->state != IMAGE_PENDING)
+		wake_waiters(r->im);
 }
 
 struct image_req *images_want(struct images *im, const char *tag,

@@ -419,6 +419,7 @@ static void build_release(struct mf_build *b)
 		free(b->contexts[i].name);
 		free(b->contexts[i].dir);
 		free(b->contexts[i].image);
+		free(b->contexts[i].service);
 	}
 	free(b->contexts);
 	strvec_clear(&b->secrets);
@@ -533,12 +534,10 @@ static void secrets_release(struct mf_secret *s, size_t n)
 	free(s);
 }
 
-void manifest_free(struct manifest *m)
+static void services_release(struct mf_service *ss, size_t n)
 {
-	if (!m)
-		return;
-	for (size_t i = 0; i < m->nservices; i++) {
-		struct mf_service *s = &m->services[i];
+	for (size_t i = 0; i < n; i++) {
+		struct mf_service *s = &ss[i];
 
 		free(s->name);
 		container_release(&s->real);
@@ -551,7 +550,15 @@ void manifest_free(struct manifest *m)
 		free(s->deps);
 		strvec_clear(&s->profiles);
 	}
-	free(m->services);
+	free(ss);
+}
+
+void manifest_free(struct manifest *m)
+{
+	if (!m)
+		return;
+	services_release(m->services, m->nservices);
+	services_release(m->inactive, m->ninactive);
 	for (size_t i = 0; i < m->nsuites; i++) {
 		struct mf_suite *su = &m->suites[i];
 

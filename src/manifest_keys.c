@@ -1445,12 +1445,10 @@ int conv_build_additional_contexts(struct mf_conv *c, void *obj,
 			continue;
 		}
 		if (!strncmp(val, "service:", 8)) {
-			rc = mf_err(c, v,
-			            "context '%s': 'service:' contexts need "
-			            "BuildKit (give the service's image as "
-			            "docker-image://REF)",
-			            name);
-			break;
+			/* resolved once every service is read */
+			x->service = xstrdup(val + 8);
+			mf_add_context_ref(c, v, x);
+			continue;
 		}
 		if (strstr(val, "://") || !strncmp(val, "git@", 4)) {
 			rc = mf_err(c, v,
@@ -1755,5 +1753,98 @@ int mf_resolve_refs(struct mf_conv *c)
 	free(c->refs);
 	c->refs = NULL;
 	c->nrefs = c->arefs = 0;
+	return rc;
+}
+
+/* ---- build contexts naming services --------------------------------------- */
+
+void mf_add_context_ref(struct mf_conv *c, const struct ynode *at,
+                        struct mf_context *x)
+{
+	ALLOC_GROW(c->ctx_refs, c->nctx_refs + 1, c->actx_refs);
+	c->ctx_refs[c->nctx_refs].at = at;
+	c->ctx_refs[c->nctx_refs].ctx = x;
+	c->ctx_refs[c->nctx_refs].unit = c->unit ? xstrdup(c->unit) : NULL;
+	c->nctx_refs++;
+}
+
+/* Does the build b reach target through service: contexts? */
+static int build_reaches(const struct mf_build *b,
+                         const struct mf_build *target, size_t depth)
+{
+	if (!b || depth > 64)
+		return depth > 64;
+	if (b == target)
+		return 1;
+	for (size_t i = 0; i < b->ncontexts; i++)
+		if (build_reaches(b->contexts[i].service_build, target,
+		                  depth + 1))
+			return 1;
+	return 0;
+}
+
+/* service:NAME: that service's build, or the image it names. */
+static int resolve_context(struct mf_conv *c, const struct mf_ctx_ref *ref)
+{
+	struct mf_context *x = ref->ctx;
+	int t = manifest_service_index(c->m, x->service);
+	const struct mf_service *ts = t < 0 ? NULL : &c->m->services[t];
+
+	if (!ts)
+		return mf_err(c, ref->at,
+		              "context '%s': service '%.80s' is not defined",
+		              x->name, x->service);
+	if (ts->has_real && ts->real.build)
+		x->service_build = ts->real.build;
+	else if (ts->has_real && ts->real.image)
+		x->image = xstrdup(ts->real.image);
+	else
+		return mf_err(
+		        c, ref->at,
+		        "context '%s': service '%s' has no image or build "
+		        "of its own",
+		        x->name, x->service);
+	return 0;
+}
+
+/* A build made, through service: contexts, from itself never ends. */
+static int context_cycle(struct mf_conv *c, const struct mf_ctx_ref *ref)
+{
+	const struct mf_context *x = ref->ctx;
+
+	for (size_t s = 0; x->service_build && s < c->m->nservices; s++) {
+		const struct mf_build *b = c->m->services[s].real.build;
+		int own = 0;
+
+		for (size_t k = 0; b && k < b->ncontexts; k++)
+			own |= &b->contexts[k] == x;
+		if (own && build_reaches(x->service_build, b, 0))
+			return mf_err(
+			        c, ref->at,
+			        "context '%s': service '%s' is built from "
+			        "this build itself",
+			        x->name, x->service);
+	}
+	return 0;
+}
+
+/*
+ * service:NAME contexts, once every service is read: NAME's build (built
+ * first, by images.c) or its image; a service without either, or a
+ * cycle, is an error naming the service whose build it is.
+ */
+int mf_resolve_context_refs(struct mf_conv *c)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nctx_refs && !rc; i++) {
+		c->unit = c->ctx_refs[i].unit;
+		rc = resolve_context(c, &c->ctx_refs[i]);
+	}
+	for (size_t i = 0; i < c->nctx_refs && !rc; i++) {
+		c->unit = c->ctx_refs[i].unit;
+		rc = context_cycle(c, &c->ctx_refs[i]);
+	}
+	c->unit = NULL;
 	return rc;
 }

@@ -128,6 +128,9 @@ void mf_conv_release(struct mf_conv *c)
 		free(c->refs[i].alias);
 	}
 	free(c->refs);
+	for (size_t i = 0; i < c->nctx_refs; i++)
+		free(c->ctx_refs[i].unit);
+	free(c->ctx_refs);
 	for (size_t i = 0; i < c->nwl; i++)
 		free(c->wl[i].text);
 	free(c->wl);

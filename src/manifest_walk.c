@@ -1628,18 +1628,6 @@ static void profiles_text(const struct mf_service *s, struct buf *b)
 		buf_addf(b, "%s%s", i ? ", " : "", s->profiles.v[i]);
 }
 
-/* One service freed, through manifest_free() (which owns the knowledge). */
-static void service_release(struct mf_service *s)
-{
-	struct manifest *tmp = xcalloc(1, sizeof(*tmp));
-
-	tmp->services = xcalloc(1, sizeof(*tmp->services));
-	tmp->services[0] = *s;
-	tmp->nservices = 1;
-	manifest_free(tmp);
-	memset(s, 0, sizeof(*s));
-}
-
 /*
  * Profiles, as Compose: the services whose profiles are not active are
  * left out; a dependency on one is an error naming both, unless it says
@@ -1699,13 +1687,14 @@ static int apply_profiles(struct mf_conv *c, struct strvec *inactive)
 		free(on);
 		return rc;
 	}
+	m->inactive = xcalloc(m->nservices + 1, sizeof(*m->inactive));
 	for (size_t i = 0; i < m->nservices; i++) {
 		if (on[i]) {
 			m->services[out++] = m->services[i];
 			continue;
 		}
 		strvec_push(inactive, m->services[i].name);
-		service_release(&m->services[i]);
+		m->inactive[m->ninactive++] = m->services[i];
 	}
 	m->nservices = out;
 	free(on);
@@ -1735,6 +1724,8 @@ static int load_services(struct mf_conv *c, const struct ynode *map,
 	if (!m->nservices)
 		return mf_err(c, map, "'services' is empty");
 	rc = mf_resolve_refs(c);
+	if (!rc)
+		rc = mf_resolve_context_refs(c);
 	if (!rc)
 		rc = apply_profiles(c, inactive);
 	if (rc)
@@ -1786,8 +1777,10 @@ int mf_walk(struct mf_conv *c, const struct ynode *root)
 	rc = load_xorch(c, root);
 	if (!rc)
 		rc = mf_walk_map(c, root, SEC_TOP, "the manifest", &t);
+	/* Compose accepts a file of volumes or networks alone */
 	if (!rc && !t.services)
-		rc = mf_err(c, root, "the manifest has no 'services'");
+		mf_warn(c, root,
+		        "the manifest has no 'services': nothing to run");
 	if (!rc && t.volumes)
 		rc = load_volumes(c, t.volumes);
 	if (!rc && t.networks)
@@ -1796,8 +1789,10 @@ int mf_walk(struct mf_conv *c, const struct ynode *root)
 		rc = mf_load_secrets(c, t.secrets, 1);
 	if (!rc && t.configs)
 		rc = mf_load_secrets(c, t.configs, 0);
-	if (!rc)
+	if (!rc && t.services)
 		rc = load_services(c, t.services, &inactive);
+	else if (!rc)
+		strindex_init(&c->service_ix, 1);
 	if (rc || !t.suites)
 		goto out;
 	m->suites = xcalloc(t.suites->n / 2 + 1, sizeof(*m->suites));
