@@ -188,6 +188,8 @@ struct engine_call *engine_network_remove_start(struct engine *e,
                                                 const char *id,
                                                 engine_done_fn done, void *ud);
 int engine_network_remove_result(const struct engine_call *c);
+/* 0 when a network of that name or id exists, else ORCH_ENOTFOUND. */
+int engine_network_exists(struct engine *e, const char *name);
 /*
  * Attach a container (created or running) to a network under DNS
  * aliases (NULL-terminated, may be NULL); detach it. Attaching a running

@@ -6,7 +6,10 @@
  *                   (environment:, content:) copied into a created
  *                   container, before it starts, read-only at their
  *                   target with their uid, gid and mode (those from a
- *                   file are bind mounts: spec.c);
+ *                   file are bind mounts: spec.c); then the container
+ *                   attached to the external networks it names, under
+ *                   the service's name and aliases (the run's own
+ *                   network is in the create);
  *   hooks_run()     post_start and pre_stop hooks: each command run in
  *                   the running container through exec, in order, with
  *                   its user, working_dir and environment; the first that
@@ -17,13 +20,14 @@
  * post_start list once the container runs (its start returned, or its
  * gate released), before its readiness is looked for -- a failure fails
  * the service --; and with the pre_stop list before teardown stops and
- * removes a running container -- a failure is worth a warning, never a
- * reason to keep the container. Synchronous: they run the engine loop
- * until done, like every synchronous engine call.
+ * removes a running container -- a failure does not keep the container
+ * (env ignores it). Synchronous: they run the engine loop until done,
+ * like every synchronous engine call.
  *
- * Returns 0, or the engine's code with "service 'NAME': ..." recorded;
- * a hook that exits non-zero is ORCH_EENGINE with its status and the
- * last line of its output.
+ * Returns 0, or the engine's code with the reason recorded, without the
+ * service's name (the caller's message has it); a hook that exits
+ * non-zero is ORCH_EENGINE with its status and the last line of its
+ * output.
  */
 #ifndef ORCH_HOOKS_H
 #define ORCH_HOOKS_H
@@ -40,8 +44,7 @@ struct mf_hook;
 int hooks_inject(struct engine *e, const char *id, const char *service,
                  const struct mf_container *c);
 /* when: "post_start" or "pre_stop", for messages. */
-int hooks_run(struct engine *e, const char *id, const char *service,
-              const char *when, const struct mf_hook *hooks, size_t n,
-              long timeout_ms);
+int hooks_run(struct engine *e, const char *id, const char *when,
+              const struct mf_hook *hooks, size_t n, long timeout_ms);
 
 #endif

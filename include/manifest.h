@@ -231,8 +231,9 @@ struct mf_container {
 	int init;
 	/* the Compose keys that go to the engine as they are (spec.c) */
 	char *hostname, *domainname;
-	struct strvec aliases;     /* DNS names besides the service's own */
-	struct strvec extra_hosts; /* "HOST:IP" */
+	struct strvec aliases;      /* DNS names besides the service's own */
+	struct strvec ext_networks; /* external networks it joins too */
+	struct strvec extra_hosts;  /* "HOST:IP" */
 	struct strvec dns, dns_search, dns_opt;
 	struct strvec expose; /* "PORT/PROTO" */
 	struct strvec cap_add, cap_drop, security_opt, group_add;

@@ -83,6 +83,10 @@ struct mf_conv {
 	/* the mapping being read: "service 'api'", ... prefixes messages */
 	const char *unit;
 	struct strindex network_ix;
+	/* per declared network (network_ix): its engine name when it is
+	   external, else NULL */
+	char **net_ext;
+	size_t nnet_ext;
 	const struct strvec *inactive; /* services left out by profiles */
 	struct mf_ref *refs;
 	size_t nrefs, arefs;
@@ -171,6 +175,13 @@ struct mf_unit {
 	char *deploy_restart;
 };
 
+/* A top-level network being read: external ones are joined by name. */
+struct mf_netdecl {
+	int external;
+	char *name; /* name: as written, or NULL */
+	const struct ynode *name_at;
+};
+
 /*
  * A reference from one service to another that Compose turns into a
  * dependency (links, volumes_from, network_mode/ipc/pid service:NAME),
@@ -201,7 +212,8 @@ int mf_walk_map(struct mf_conv *c, const struct ynode *map,
  * service, a stub or a suite alike.
  */
 schema_convert_fn conv_top_name, conv_top_strategy, conv_top_services,
-        conv_top_volumes, conv_top_suites, conv_top_networks, conv_top_secrets,
+        conv_top_volumes, conv_top_suites, conv_top_networks,
+        conv_network_external, conv_network_name, conv_top_secrets,
         conv_top_configs, conv_xorch_allow_host;
 schema_convert_fn conv_container_image, conv_container_build,
         conv_container_command, conv_container_entrypoint,
@@ -366,6 +378,7 @@ char *mf_resolve_path(struct mf_conv *c, const struct ynode *at, const char *p);
 
 /* Service, suite and volume names: letters, digits, '_', '.', '-'. */
 int mf_valid_name(const char *s);
+const char *mf_network_external(const struct mf_conv *c, const char *name);
 int mf_check_name(struct mf_conv *c, const struct ynode *n, const char *kind);
 /* Project names as Compose takes them: [a-z0-9_-], no leading '_'/'-'. */
 /* The candidate closest to word, if a plausible typo of it; or NULL. */

@@ -269,8 +269,8 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 {
 	/* Compose's post_start hooks: the service is started once they ran */
 	if (c->spec->npost_start &&
-	    hooks_run(env->e, c->id, c->svc->ms->name, "post_start",
-	              c->spec->post_start, c->spec->npost_start, 0)) {
+	    hooks_run(env->e, c->id, "post_start", c->spec->post_start,
+	              c->spec->npost_start, 0)) {
 		ctr_fail(c, "%s", orch_error_last());
 		return;
 	}

@@ -384,8 +384,7 @@ static void run_pre_stop(struct env *env)
 			if (!c || !c->id || !c->spec->npre_stop || c->died ||
 			    (c->state != ENV_STARTED && c->state != ENV_READY))
 				continue;
-			hooks_run(env->e, c->id, env->svcs[i].ms->name,
-			          "pre_stop", c->spec->pre_stop,
+			hooks_run(env->e, c->id, "pre_stop", c->spec->pre_stop,
 			          c->spec->npre_stop, 0);
 		}
 	}

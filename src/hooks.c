@@ -14,6 +14,43 @@
 #include "tar.h"
 #include "util.h"
 
+/* The external networks: joined under the service's names. */
+static int join_external(struct engine *e, const char *id, const char *service,
+                         const struct mf_container *c)
+{
+	struct strvec names = STRVEC_INIT;
+	int rc = 0;
+
+	if (!c->ext_networks.n)
+		return 0;
+	strvec_push(&names, service);
+	for (size_t i = 0; i < c->aliases.n; i++)
+		strvec_push(&names, c->aliases.v[i]);
+	for (size_t i = 0; i < c->ext_networks.n && !rc; i++) {
+		/* a created container is attached to any name: the
+		   engine looks for the network at the start */
+		rc = engine_network_exists(e, c->ext_networks.v[i]);
+		if (!rc)
+			rc = engine_network_connect(e, c->ext_networks.v[i], id,
+			                            names.v);
+		if (rc == ORCH_ENOTFOUND)
+			rc = orch_error_code(
+			        rc,
+			        "the external network '%s' does not exist (it "
+			        "is made outside the run: docker network "
+			        "create %s)",
+			        c->ext_networks.v[i], c->ext_networks.v[i]);
+		else if (rc)
+			rc = orch_error_code(
+			        rc,
+			        "joining the external network '%s': "
+			        "%s",
+			        c->ext_networks.v[i], orch_error_last());
+	}
+	strvec_clear(&names);
+	return rc;
+}
+
 int hooks_inject(struct engine *e, const char *id, const char *service,
                  const struct mf_container *c)
 {
@@ -32,8 +69,7 @@ int hooks_inject(struct engine *e, const char *id, const char *service,
 		                        wall_ms() / 1000, f->content,
 		                        strlen(f->content));
 		if (rc)
-			rc = orch_error_code(rc, "service '%s': %s '%s': %s",
-			                     service,
+			rc = orch_error_code(rc, "%s '%s': %s",
 			                     f->is_secret ? "secret" : "config",
 			                     f->name, orch_error_last());
 		n++;
@@ -44,12 +80,12 @@ int hooks_inject(struct engine *e, const char *id, const char *service,
 		rc = engine_copy_in(e, id, "/", tar.data, tar.len);
 		if (rc)
 			rc = orch_error_code(
-			        rc,
-			        "service '%s': copying its secrets "
-			        "and configs in: %s",
-			        service, orch_error_last());
+			        rc, "copying its secrets and configs in: %s",
+			        orch_error_last());
 	}
 	buf_release(&tar);
+	if (!rc)
+		rc = join_external(e, id, service, c);
 	return rc;
 }
 
@@ -82,9 +118,8 @@ static void hook_env(const struct mf_hook *h, struct strvec *env)
 	}
 }
 
-int hooks_run(struct engine *e, const char *id, const char *service,
-              const char *when, const struct mf_hook *hooks, size_t n,
-              long timeout_ms)
+int hooks_run(struct engine *e, const char *id, const char *when,
+              const struct mf_hook *hooks, size_t n, long timeout_ms)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct mf_hook *h = &hooks[i];
@@ -102,18 +137,16 @@ int hooks_run(struct engine *e, const char *id, const char *service,
 		                                     : HOOKS_TIMEOUT_MS,
 		                      &code, &out);
 		if (rc) {
-			rc = orch_error_code(
-			        rc, "service '%s': %s hook '%s': %s", service,
-			        when, h->command.v[0], orch_error_last());
+			rc = orch_error_code(rc, "%s hook '%s': %s", when,
+			                     h->command.v[0],
+			                     orch_error_last());
 		} else if (code) {
 			char *last = last_line(&out);
 
-			rc = orch_error_code(
-			        ORCH_EENGINE,
-			        "service '%s': %s hook '%s' exited "
-			        "%d%s%s",
-			        service, when, h->command.v[0], code,
-			        *last ? ": " : "", last);
+			rc = orch_error_code(ORCH_EENGINE,
+			                     "%s hook '%s' exited %d%s%s", when,
+			                     h->command.v[0], code,
+			                     *last ? ": " : "", last);
 			free(last);
 		}
 		strvec_clear(&env);

@@ -477,6 +477,7 @@ static void container_release(struct mf_container *ct)
 	free(ct->hostname);
 	free(ct->domainname);
 	strvec_clear(&ct->aliases);
+	strvec_clear(&ct->ext_networks);
 	strvec_clear(&ct->extra_hosts);
 	strvec_clear(&ct->dns);
 	strvec_clear(&ct->dns_search);

@@ -247,6 +247,13 @@ int mf_check_service(struct mf_conv *c, struct mf_unit *u,
 
 	if (rc)
 		return rc;
+	/* Compose: a service naming no network is on 'default' */
+	if (!u->networks && !u->ct->network_mode && !u->ct->network_service &&
+	    mf_network_external(c, "default") &&
+	    strvec_find(&u->ct->ext_networks,
+	                mf_network_external(c, "default")) < 0)
+		strvec_push(&u->ct->ext_networks,
+		            mf_network_external(c, "default"));
 	/* the stub answers on the service's names too */
 	for (size_t i = 0; s->stub && i < s->real.aliases.n; i++)
 		if (strvec_find(&s->stub->aliases, s->real.aliases.v[i]) < 0)

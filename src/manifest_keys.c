@@ -224,6 +224,7 @@ int conv_container_networks(struct mf_conv *c, void *obj, const struct ynode *k,
 {
 	struct mf_unit *u = obj;
 	int seq = v->kind == Y_SEQ;
+	const char *ext;
 
 	u->networks = v;
 	for (size_t i = 0; i < v->n; i += seq ? 1 : 2) {
@@ -243,6 +244,9 @@ int conv_container_networks(struct mf_conv *c, void *obj, const struct ynode *k,
 			              "network '%.80s' is not declared in the "
 			              "top-level 'networks'",
 			              name->str);
+		ext = mf_network_external(c, name->str);
+		if (ext && strvec_find(&CT(obj)->ext_networks, ext) < 0)
+			strvec_push(&CT(obj)->ext_networks, ext);
 		if (!opts || ynode_is_null(opts) || opts->tag == YTAG_RESET)
 			continue;
 		rc = mf_walk_map(c, opts, SEC_SVC_NETWORK, "a network", u);

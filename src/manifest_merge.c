@@ -123,6 +123,9 @@ void mf_conv_release(struct mf_conv *c)
 	strindex_release(&c->secret_ix);
 	strindex_release(&c->config_ix);
 	strindex_release(&c->network_ix);
+	for (size_t i = 0; i < c->nnet_ext; i++)
+		free(c->net_ext[i]);
+	free(c->net_ext);
 	for (size_t i = 0; i < c->nrefs; i++) {
 		free(c->refs[i].target);
 		free(c->refs[i].alias);

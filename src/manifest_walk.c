@@ -260,6 +260,40 @@ int conv_top_configs(struct mf_conv *c, void *obj, const struct ynode *k,
 	return 0;
 }
 
+/* external: true, or the old form {name: NAME} */
+int conv_network_external(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	struct mf_netdecl *d = obj;
+
+	if (v->kind != Y_MAP)
+		return mf_get_bool(c, v, "external", &d->external);
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		int rc;
+
+		if (strcmp(v->items[i]->str, "name"))
+			return mf_err(c, v->items[i],
+			              "unknown key '%.80s' in 'external' "
+			              "(true, false or {name: NAME})",
+			              v->items[i]->str);
+		rc = mf_get_string(c, v->items[i + 1], "name", &d->name);
+		if (rc)
+			return rc;
+		d->name_at = v->items[i + 1];
+	}
+	d->external = 1;
+	return 0;
+}
+
+int conv_network_name(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	struct mf_netdecl *d = obj;
+
+	d->name_at = v;
+	return mf_get_string(c, v, "name", &d->name);
+}
+
 int conv_xorch_allow_host(struct mf_conv *c, void *obj, const struct ynode *k,
                           const struct ynode *v)
 {
@@ -1583,29 +1617,59 @@ static int load_volumes(struct mf_conv *c, const struct ynode *map)
 /*
  * Top-level networks: declared, so that services may name them; the run
  * has one network of its own, which every service joins (once warned).
+ * An external one is joined too, by its name, and never made or removed
+ * by the run.
  */
 static int load_networks(struct mf_conv *c, const struct ynode *map)
 {
 	int warned = 0, rc;
 
 	strindex_init(&c->network_ix, map->n / 2 + 1);
+	c->nnet_ext = map->n / 2 + 1;
+	c->net_ext = xcalloc(c->nnet_ext, sizeof(*c->net_ext));
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
 		const struct ynode *k = map->items[i], *v = map->items[i + 1];
+		struct mf_netdecl d = { 0 };
 
 		if (!strncmp(k->str, "x-", 2) || v->tag == YTAG_RESET)
 			continue;
 		rc = mf_check_name(c, k, "network");
 		if (!rc && !ynode_is_null(v))
-			rc = mf_walk_map(c, v, SEC_NETWORK, "a network", NULL);
+			rc = mf_walk_map(c, v, SEC_NETWORK, "a network", &d);
+		if (!rc && d.external) {
+			c->net_ext[i / 2] = d.name ? d.name : xstrdup(k->str);
+			d.name = NULL;
+			if (!mf_valid_name(c->net_ext[i / 2]))
+				rc = mf_err(
+				        c, d.name_at ? d.name_at : k,
+				        "invalid network name '%.80s' "
+				        "(letters, digits, '_', '.' and '-')",
+				        c->net_ext[i / 2]);
+		} else if (!rc && d.name &&
+		           strvec_find(&c->warned, "network name") < 0) {
+			strvec_push(&c->warned, "network name");
+			mf_warn(c, d.name_at,
+			        "'name' is ignored (every run has one network "
+			        "of its own)");
+		}
+		free(d.name);
 		if (rc)
 			return rc;
 		strindex_put(&c->network_ix, k->str, i / 2);
-		if (!warned++ && strcmp(k->str, "default"))
+		if (!d.external && !warned++ && strcmp(k->str, "default"))
 			mf_warn(c, k,
 			        "networks are joined into one: every run has "
 			        "its own network, which all services join");
 	}
 	return 0;
+}
+
+/* The engine name of network NAME when it is external, else NULL. */
+const char *mf_network_external(const struct mf_conv *c, const char *name)
+{
+	long i = c->net_ext ? strindex_get(&c->network_ix, name) : -1;
+
+	return i >= 0 && (size_t)i < c->nnet_ext ? c->net_ext[i] : NULL;
 }
 
 /* A service is active when it has no profiles or one is active. */

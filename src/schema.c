@@ -492,11 +492,14 @@ static const struct schema_key table[] = {
 	K(SEC_VOLUME, "name", ST_ANY, 0, SU_WARN, NULL,
 	  "volume names are unique per run", NULL),
 
-	K(SEC_NETWORK, "external", ST_ANY, 0, SU_REJECT, NULL,
-	  "a run's services are on its own network, not on one of the host",
-	  NULL),
-	K(SEC_NETWORK, "name", ST_ANY, 0, SU_WARN, NULL,
-	  "every run has one network of its own", NULL),
+	K(SEC_NETWORK, "external", ST_ANY, 0, SU_ACCEPT, NULL,
+	  "a network made outside the run, which its services join besides "
+	  "the run's own",
+	  conv_network_external),
+	K(SEC_NETWORK, "name", ST_STRING, 0, SU_ACCEPT, NULL,
+	  "an external network's name; else ignored, every run has one "
+	  "network of its own",
+	  conv_network_name),
 	K(SEC_NETWORK, "driver", ST_ANY, 0, SU_WARN, NULL,
 	  "every run has one network of its own", NULL),
 	K(SEC_NETWORK, "driver_opts", ST_ANY, 0, SU_WARN, NULL,

@@ -4,10 +4,14 @@
 # profile, secrets (a file, bind-mounted; a variable, copied in with its
 # owner and mode), a network alias and a link alias the other service
 # resolves, port ranges (one to one and a host range), a post_start hook
-# (its user, working_dir and environment) and volumes_from. The secret's
-# value is masked in `logs`. Nothing is left behind.
+# (its user, working_dir and environment), volumes_from and an external
+# network, joined and left as it was. The secret's value is masked in
+# `logs`. Nothing is left behind.
 . "$(dirname "$0")/life-lib.sh"
-trap safety_net EXIT
+# the external network is made here, as a user would, and removed here
+EXTNET=$PROJECT-outside
+trap 'docker network rm "$EXTNET" >/dev/null 2>&1; safety_net' EXIT
+docker network create "$EXTNET" >/dev/null || { fail "docker network create"; finish; }
 
 PW=file-Secret-4711
 TOKEN=env-Secret-0815
@@ -24,6 +28,7 @@ services:
     networks:
       default:
         aliases: [database]
+      outside: {}
     secrets:
       - pw
       - source: token
@@ -50,6 +55,10 @@ services:
     image: local/busybox
     command: ["sleep", "3600"]
     profiles: [debug]
+networks:
+  outside:
+    external: true
+    name: ${EXTNET}
 secrets:
   pw:
     file: ./pw.txt
@@ -64,6 +73,7 @@ services:
       - "18600-18609:8080"
 YAML
 
+export EXTNET
 API_TOKEN=$TOKEN "$ORCH" -p "$PROJECT" validate >validate.out 2>&1 &&
 	ok "validate: compose.yaml and its override file" ||
 	{ fail "validate"; show validate.out; }
@@ -95,6 +105,12 @@ docker exec "$db" sh -c 'echo x >/run/secrets/pw' 2>/dev/null &&
 [ "$(docker exec "$web" wget -q -O- http://dbalias:8080/hello)" = from-db ] &&
 	ok "the link alias resolves" || fail "dbalias"
 
+# the external network: db is on it under its names, for a container
+# outside the run
+[ "$(docker run --rm --network "$EXTNET" local/busybox wget -q -O- http://database:8080/hello)" = from-db ] &&
+	ok "the external network: db answers under its alias there" ||
+	fail "db on the external network"
+
 # volumes_from, read-only
 [ "$(docker exec "$web" cat /data/hello)" = from-db ] &&
 	ok "volumes_from: db's volume in web" || fail "volumes_from"
@@ -124,4 +140,7 @@ grep -qF "$PW" logs.out up.out up.err && fail "a secret is printed" ||
 	ok "no secret printed"
 
 down_and_check
+[ "$(docker network inspect -f '{{len .Containers}}' "$EXTNET" 2>&1)" = 0 ] &&
+	ok "the external network is left, empty" ||
+	fail "external network: $(docker network inspect -f '{{len .Containers}}' "$EXTNET" 2>&1)"
 finish

@@ -291,6 +291,40 @@ TEST(links_aliases_refs)
 	manifest_free(m);
 }
 
+TEST(external_networks)
+{
+	struct manifest *m = load("services:\n"
+	                          "  web:\n"
+	                          "    image: x\n"
+	                          "    networks: [proxy, back]\n"
+	                          "  db:\n"
+	                          "    image: x\n"
+	                          "    stub: {image: y}\n"
+	                          "  none:\n"
+	                          "    image: x\n"
+	                          "    network_mode: none\n"
+	                          "networks:\n"
+	                          "  proxy: {external: true}\n"
+	                          "  back: {}\n"
+	                          "  default: {external: {name: ci-net}}\n",
+	                          NULL);
+	const struct mf_service *web, *db, *none;
+
+	ASSERT(m);
+	web = svc(m, "web");
+	db = svc(m, "db");
+	none = svc(m, "none");
+	/* named: the external ones only, by their engine names */
+	ASSERT_EQ_INT(web->real.ext_networks.n, 1);
+	ASSERT_EQ_STR(web->real.ext_networks.v[0], "proxy");
+	/* no networks: 'default', external here; a stub joins none */
+	ASSERT_EQ_INT(db->real.ext_networks.n, 1);
+	ASSERT_EQ_STR(db->real.ext_networks.v[0], "ci-net");
+	ASSERT_EQ_INT(db->stub->ext_networks.n, 0);
+	ASSERT_EQ_INT(none->real.ext_networks.n, 0);
+	manifest_free(m);
+}
+
 TEST(profiles)
 {
 	const char *text = "services:\n"
@@ -581,6 +615,7 @@ int main(void)
 	RUN(port_ranges);
 	RUN(secrets_configs_hooks);
 	RUN(links_aliases_refs);
+	RUN(external_networks);
 	RUN(profiles);
 	RUN(merge_files);
 	RUN(include_and_extends);
