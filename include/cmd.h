@@ -14,10 +14,12 @@
 #ifndef ORCH_CMD_H
 #define ORCH_CMD_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "util.h"
 
+struct buf;
 struct engine;
 struct manifest;
 struct mask;
@@ -67,6 +69,9 @@ void cmd_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cmd_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* MSG and a newline on stdout, escaped in the same way */
 void cmd_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* MSG masked and escaped as cmd_line() prints it, appended to out */
+void cmd_vformat(struct buf *out, const char *fmt, va_list ap)
+        __attribute__((format(printf, 2, 0)));
 /* Map a library error code to an exit status (manifest: 2, engine: 3). */
 int cmd_exit_for(int rc);
 /*
@@ -77,6 +82,12 @@ int cmd_exit_for(int rc);
 int cmd_open_engine(struct cmd_ctx *ctx);
 /* Connect ctx->engine if not done yet; prints and returns an exit code. */
 int cmd_connect_engine(struct cmd_ctx *ctx);
+/*
+ * For commands that bring an environment up (up, test): warn about what
+ * the connected engine does differently -- Podman's health checks, which
+ * never run without systemd.
+ */
+void cmd_engine_caveats(struct cmd_ctx *ctx);
 
 /*
  * Shared by plan and validate: parse --middle N (prints a usage error and
@@ -93,8 +104,10 @@ int cmd_validate(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_graph(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_up(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_test(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_logs(struct cmd_ctx *ctx, int argc, char **argv);
+int cmd_report(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_down(struct cmd_ctx *ctx, int argc, char **argv);
 int cmd_gc(struct cmd_ctx *ctx, int argc, char **argv);
 

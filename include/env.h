@@ -86,11 +86,15 @@ struct env_service {
 	const char *container_name; /* NULL when absent */
 	const char *image;          /* the tag it runs */
 	const char *image_id;       /* "sha256:..." once known */
+	const char *image_digest;   /* its registry digest, or NULL (a
+	                               built or imported image has none) */
 	const struct env_endpoint *endpoints;
 	size_t nendpoints;
 	/* the run's clock (ms since env_opts.t0); -1: not (yet) */
 	int64_t started_ms;
 	int64_t ready_ms;
+	int64_t checked_ms;  /* when its readiness was last established
+	                        (ready_ms, or a re-check after a swap) */
 	int64_t swapped_ms;  /* when it replaced its stub under the name */
 	int64_t swap_gap_ms; /* how long the name answered nothing then */
 	const char *failure; /* why it failed, or NULL */
@@ -168,6 +172,14 @@ const char *env_failure_logs(const struct env *env);
 void env_spec_opts(const struct env *env, struct spec_opts *o);
 
 /*
+ * Every container's log into DIR/<service>.log (a stub's
+ * <service>-stub.log, a swapped-out stub's as read before it went), the
+ * values of mask masked; each at most 8 MiB. Before env_teardown().
+ */
+struct mask;
+int env_write_logs(struct env *env, const char *dir, const struct mask *mask);
+
+/*
  * The run outlives us (a successful `up`): create the ROLE_KEEP marker
  * volume `<project>-<runid>-keep` and release the watchdog.
  */
@@ -179,8 +191,11 @@ int env_keep(struct env *env);
  * finish, and whatever such a create makes is removed as its answer
  * arrives (bounded: a create the engine has not answered within a few
  * seconds fails this with ORCH_ETIMEOUT naming it, and the watchdog stays
- * armed to look once more after we exit). force_kill ignores stop grace
- * periods.
+ * armed to look once more after we exit). force_kill, for a run that
+ * was interrupted, ignores stop grace periods and bounds the whole
+ * teardown to 6 s: what is still being removed then is left to the
+ * watchdog (ORCH_ETIMEOUT saying so), so that we are gone before a CI
+ * runner's SIGTERM, 7.5 s after its SIGINT.
  */
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st);
 

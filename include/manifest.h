@@ -337,6 +337,7 @@ struct manifest {
 	int allow_host_privileges; /* x-orchestrate: allow-host-privileges */
 	char *name;                /* `name:`, or NULL */
 	char *strategy;            /* `strategy:`, or NULL */
+	struct strvec mask; /* `mask:`: more variables to mask (mask.h) */
 	struct mf_service *services;
 	size_t nservices;
 	/* the services profiles left out: not part of the run, kept for the

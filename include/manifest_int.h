@@ -214,7 +214,7 @@ int mf_walk_map(struct mf_conv *c, const struct ynode *map,
 schema_convert_fn conv_top_name, conv_top_strategy, conv_top_services,
         conv_top_volumes, conv_top_suites, conv_top_networks,
         conv_network_external, conv_network_name, conv_top_secrets,
-        conv_top_configs, conv_xorch_allow_host;
+        conv_top_configs, conv_xorch_allow_host, conv_top_mask;
 schema_convert_fn conv_container_image, conv_container_build,
         conv_container_command, conv_container_entrypoint,
         conv_container_environment, conv_container_env_file,

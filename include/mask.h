@@ -15,13 +15,16 @@
  * Which values:
  *   mask_add_env()   the value of a variable whose name looks secret
  *                    (mask_is_secret_name());
- *   mask_add()       any value, whatever its name (a manifest key listing
- *                    more names will use it);
+ *   mask_add()       any value, whatever its name;
  *   mask_add_manifest()  every environment and build argument of the
  *                    manifest's services, stubs and suites, through
- *                    mask_add_env(); and the value of every top-level
- *                    secret, whatever its name (from an environment
- *                    variable, or its file's content up to 64 KiB).
+ *                    mask_add_env(); those named in the manifest's
+ *                    `mask:` list whatever their names, and the process
+ *                    environment's values of those names (a value the
+ *                    manifest only interpolates, `${DSN}`); and the value
+ *                    of every top-level secret, whatever its name (from
+ *                    an environment variable, or its file's content up
+ *                    to 64 KiB).
  * Values shorter than MASK_MIN_LEN bytes are not recorded: masking "1",
  * "no" or "dev" would turn every such piece of every line into "***" and
  * leave the output unreadable, and a secret that short is guessed anyway.

@@ -89,6 +89,9 @@ struct plan_edges {
 	size_t alloc;
 };
 
+void plan_edges_push(struct plan_edges *l, size_t caller, size_t dep);
+int plan_edges_has(const struct plan_edges *l, size_t caller, size_t dep);
+
 /* A list of indices (services or suites), ascending unless noted. */
 struct plan_indices {
 	size_t *v;

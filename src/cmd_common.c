@@ -87,6 +87,11 @@ void cmd_warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void cmd_vformat(struct buf *out, const char *fmt, va_list ap)
+{
+	add_message(out, fmt, ap);
+}
+
 void cmd_line(const char *fmt, ...)
 {
 	struct buf out = BUF_INIT;
@@ -152,6 +157,18 @@ int cmd_connect_engine(struct cmd_ctx *ctx)
 		                                     : ORCH_EXIT_ENV,
 		                 "%s", orch_error_last());
 	return 0;
+}
+
+void cmd_engine_caveats(struct cmd_ctx *ctx)
+{
+	if (!engine_is_podman(ctx->engine))
+		return;
+	cmd_warning("the engine at %s is Podman: it runs health checks from "
+	            "systemd timers, so without systemd they never run and "
+	            "its health status stays 'starting' (orchestrate runs "
+	            "each healthcheck's test itself: services still become "
+	            "ready, but 'status' shows the engine's HEALTH)",
+	            engine_address(ctx->engine));
 }
 
 int cmd_parse_middle(const char *cmd_usage, const char *arg, int *middle)

@@ -49,6 +49,8 @@ void ctr_free(struct ctr *c)
 	ctr_quiesce(c);
 	engine_call_drop(&c->create_call);
 	engine_call_drop(&c->remove_call);
+	engine_call_drop(&c->logs_call);
+	buf_release(&c->log);
 	ready_release(&c->ready);
 	strvec_clear(&c->nets);
 	strvec_clear(&c->real_argv);
@@ -71,7 +73,7 @@ struct ctr *ctr_new(struct env *env, struct svc *s, enum plan_mode mode,
 	c->staged = staged;
 	c->spec = mode == PLAN_STUB ? s->ms->stub : &s->ms->real;
 	c->state = ENV_PENDING;
-	c->started_ms = c->ready_ms = -1;
+	c->started_ms = c->ready_ms = c->checked_ms = -1;
 	c->name = xasprintf("%s-%s-%s%s", env->project, env->run_id,
 	                    s->ms->name, mode == PLAN_STUB ? "-stub" : "");
 	ready_init(&c->ready, env->e, env->loop);
@@ -181,7 +183,7 @@ void ctr_submit_create(struct env *env, struct ctr *c)
 	o.service = c->svc->ms->name;
 	/* a staged service's dependencies answer on the stage network, and
 	   its own name there serves other staged services */
-	o.network = c->staged ? env->stage_net : env->network;
+	o.network = env_net_ref(env, c->staged);
 	o.alias = c->svc->ms->name;
 	if (c->gated) {
 		o.gate_dir = env->gate_dir;
@@ -241,6 +243,17 @@ static void pending_step(struct env *env, struct ctr *c)
 		return;
 	rc = engine_container_create_result(call, &c->id);
 	engine_call_drop(&c->create_call);
+	if (rc == ORCH_ECONFLICT && !c->name_freed) {
+		/* a leftover holds the name: once, if it is ours and dead */
+		c->name_freed = 1;
+		rc = env_name_taken(env, c);
+		if (rc == 0)
+			ctr_submit_create(env, c);
+		else
+			ctr_fail_code(c, rc == ORCH_EINTR ? rc : ORCH_EENGINE,
+			              "create: %s", orch_error_last());
+		return;
+	}
 	if (rc && c->gated) {
 		gate_ungate(env, c);
 		return;
@@ -249,7 +262,8 @@ static void pending_step(struct env *env, struct ctr *c)
 		ctr_fail(c, "create: %s", orch_error_last());
 		return;
 	}
-	/* secrets and configs with a value: in before the start (hooks.h) */
+	/* secrets and configs with a value, external networks: before the
+	   start (hooks.h) */
 	if (hooks_inject(env->e, c->id, c->svc->ms->name, c->spec)) {
 		ctr_fail(c, "%s", orch_error_last());
 		return;
@@ -257,7 +271,7 @@ static void pending_step(struct env *env, struct ctr *c)
 	c->state = ENV_CREATED;
 }
 
-static void submit_start(struct env *env, struct ctr *c)
+void ctr_submit_start(struct env *env, struct ctr *c)
 {
 	c->start_call =
 	        engine_container_start_start(env->e, c->id, env_wake_done, env);
@@ -295,16 +309,17 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 		        env->e, c->id, env_wake_done, env);
 }
 
+/* CREATED: the scheduler (env.c) starts it; a dependency may doom it. */
 static void created_step(struct env *env, struct ctr *c)
 {
-	if (ctr_fail_dep_never(env, c))
-		return;
-	if (c->gated) {
-		if (!gate_ungated_starts_pending(env))
-			submit_start(env, c);
-	} else if (ctr_deps_hold(env, c)) {
-		submit_start(env, c);
-	}
+	ctr_fail_dep_never(env, c);
+}
+
+int ctr_startable(const struct env *env, const struct ctr *c)
+{
+	/* behind the gate it may start now; its process waits */
+	return c->state == ENV_CREATED && !c->start_call &&
+	       (c->gated || ctr_deps_hold(env, c));
 }
 
 static void fail_start(struct ctr *c, int rc)
@@ -420,6 +435,7 @@ static void ports_known(struct env *env, struct ctr *c)
 		c->exit_code = info.exit_code;
 		c->oom = info.oom_killed;
 	}
+	c->ports_stale = 0;
 	c->tcp_hp = host_port_of(c, ready_tcp_port(&c->ready));
 	c->http_hp = host_port_of(c, ready_http_port(&c->ready));
 	ready_ports(&c->ready, c->tcp_hp, c->http_hp);
@@ -485,6 +501,9 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 {
 	if (died_step(env, c))
 		return;
+	if (c->ports_stale && !c->inspect_call)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
 	if (c->inspect_call) {
 		if (engine_call_done(c->inspect_call))
 			ports_known(env, c);
@@ -509,11 +528,20 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 		}
 		return;
 	}
+	/* nothing to check: ready once it has run a moment -- one that
+	   exits at once must not count as ready */
+	if (!ready_has_checks(&c->ready) &&
+	    env_clock(env) < c->started_ms + UNCHECKED_GRACE_MS) {
+		evloop_wake_at(env->loop,
+		               env->t0 + c->started_ms + UNCHECKED_GRACE_MS);
+		return;
+	}
 	switch (ready_step(&c->ready, t)) {
 	case READY_OK:
 		c->state = ENV_READY;
+		c->checked_ms = env_clock(env);
 		if (c->ready_ms < 0)
-			c->ready_ms = env_clock(env);
+			c->ready_ms = c->checked_ms;
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_READY);
 		break;
@@ -533,14 +561,25 @@ static void ready_watch(struct env *env, struct ctr *c)
 		ctr_fail(c, "turned unhealthy after it was ready");
 		return;
 	}
-	if (c->recheck) {
+	/* attached to another network: the engine maps its ephemeral host
+	   ports anew, so look at them again */
+	if (c->ports_stale && !c->inspect_call && !c->recheck)
+		c->inspect_call = engine_container_inspect_start(
+		        env->e, c->id, env_wake_done, env);
+	if (c->inspect_call && engine_call_done(c->inspect_call))
+		ports_known(env, c);
+	if (c->recheck && !c->inspect_call) {
 		/* a dependency was swapped: is it still ready against it? */
 		c->recheck = 0;
 		if (!ready_has_checks(&c->ready))
 			return;
 		c->state = ENV_STARTED;
 		ready_begin(&c->ready, c->id, now_ms());
-		ready_ports(&c->ready, c->tcp_hp, c->http_hp);
+		if (c->ports_stale)
+			c->inspect_call = engine_container_inspect_start(
+			        env->e, c->id, env_wake_done, env);
+		else
+			ready_ports(&c->ready, c->tcp_hp, c->http_hp);
 		svc_publish(c->svc);
 		env_note(env, c->svc, ENV_NOTE_RECHECK);
 	}
@@ -557,8 +596,8 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		return;
 	if (!c->stage_call) {
 		c->stage_call = engine_network_connect_start(
-		        env->e, env->stage_net, c->id, aliases, env_wake_done,
-		        env);
+		        env->e, env_net_ref(env, 1), c->id, aliases,
+		        env_wake_done, env);
 		return;
 	}
 	if (!engine_call_done(c->stage_call))
@@ -570,8 +609,9 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		         env->stage_net, orch_error_last());
 		return;
 	}
-	strvec_push(&c->nets, env->stage_net);
+	strvec_push(&c->nets, env_net_ref(env, 1));
 	c->stage_ok = 1;
+	c->ports_stale = 1;
 }
 
 void ctr_advance(struct env *env, struct ctr *c, int64_t t)

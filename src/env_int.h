@@ -28,6 +28,17 @@
  * a CI runner sends SIGTERM 7.5 s after SIGINT, and kills 2.5 s later.
  */
 #define LATE_CREATES_MS 3000
+/* a service without readiness checks is ready once it ran this long */
+#define UNCHECKED_GRACE_MS 250
+/*
+ * How long an interrupted run's teardown (force_kill) may take before it
+ * leaves what is still being removed to the watchdog: done, or handed
+ * over, before the runner's SIGTERM.
+ */
+#define INTERRUPTED_TEARDOWN_MS 6000
+/* a container's log kept for the report, at most */
+#define LOG_CAP         ((size_t)8 << 20)
+#define RETIRED_LOG_CAP ((size_t)8 << 20)
 /* a job's default time to exit, as ready.timeout's */
 #define JOB_TIMEOUT_MS 60000
 
@@ -53,16 +64,20 @@ struct ctr {
 	int gated;
 	struct strvec real_argv; /* what Docker would run: the gate's job */
 	int died, exit_code, oom, death_checked;
+	int name_freed;      /* a stale leftover held its name: removed once */
 	int unhealthy_later; /* READY, then the engine said unhealthy */
 	int engine_healthy;  /* the engine called it healthy at least once */
 	int recheck;         /* check readiness again: a dependency swapped */
 	int tcp_hp, http_hp; /* host ports of its tcp/http probes */
+	int ports_stale;     /* attached to a network since: ports remapped */
 	struct env_endpoint *eps;
 	size_t neps;
-	int64_t started_ms, ready_ms;
+	int64_t started_ms, ready_ms, checked_ms;
 	int64_t job_deadline; /* a job: by when it must have exited */
 	char *failure;
 	struct ctr *retired_next;
+	struct engine_call *logs_call; /* retired: its logs, then removal */
+	struct buf log;
 };
 
 struct svc {
@@ -89,6 +104,7 @@ struct env {
 	char *project;
 	char run_id[RUN_ID_LEN + 1];
 	char *network;
+	char *network_id; /* once created: containers are attached by id */
 	int64_t t0;
 	env_progress_fn progress;
 	void *ud;
@@ -107,13 +123,23 @@ struct env {
 	int vols_ready;
 	/* the stage network of the move under way (swaps only) */
 	char *stage_net;
+	char *stage_net_id;
 	struct engine_call *stage_call;
 	int stage_ready;
 	unsigned nstages;
 
 	struct svc *svcs;
 	size_t n;
-	struct ctr *retired; /* swapped-out stubs being removed */
+	/*
+	 * The start scheduler: the engine serialises much of a container
+	 * start, so only start_limit starts are in flight, the longest
+	 * remaining path first (prio[i] for service i).
+	 */
+	int *prio;
+	int start_limit;
+	struct engine_call *info_call; /* the engine's CPUs, once */
+	struct ctr *retired;           /* swapped-out stubs being removed */
+	struct strvec old_log_names, old_logs; /* theirs, for the report */
 
 	struct engine_call *events;
 	int events_broken;
@@ -166,6 +192,10 @@ int ctr_deps_hold(const struct env *env, const struct ctr *c);
 /* A dependency can no longer meet its condition: c failed. 1 then. */
 int ctr_fail_dep_never(struct env *env, struct ctr *c);
 void ctr_submit_create(struct env *env, struct ctr *c);
+/* May it be started now (created, and its conditions hold or it is
+   gated)? The scheduler decides when. */
+int ctr_startable(const struct env *env, const struct ctr *c);
+void ctr_submit_start(struct env *env, struct ctr *c);
 /* The real process runs: readiness is looked for from now on. */
 void ctr_mark_started(struct env *env, struct ctr *c);
 /* Behind the gate and started, its real process not yet released. */
@@ -179,8 +209,6 @@ void ctr_advance(struct env *env, struct ctr *c, int64_t t);
 
 /* Should c start behind the gate? Its real argv is set when so. */
 int gate_want(struct env *env, struct ctr *c);
-/* Ungated starts still to come: gated ones wait for them. */
-int gate_ungated_starts_pending(struct env *env);
 /* The engine refused the gated container: back to a plain one. */
 void gate_ungate(struct env *env, struct ctr *c);
 /* STARTING behind the gate: release it when its dependencies hold. */
@@ -192,10 +220,24 @@ void gate_held_step(struct env *env, struct ctr *c);
 int env_prepare(struct env *env);
 /* The network and volume creates: 0 while waiting or done, <0 failed. */
 int env_objects_step(struct env *env);
+/*
+ * The run's network (stage 0) or the move's stage network (1) as
+ * requests name it: by the id its create returned -- a name may be
+ * shared by another network (an engine before API 1.44 allows that) --
+ * else by its name.
+ */
+const char *env_net_ref(const struct env *env, int stage);
 /* on_done of a network or volume create: wakes the loop. */
 void env_create_done(struct engine_call *c, void *ud);
 /* on_done of a container create: removes what it made once tearing. */
 void env_ctr_create_done(struct engine_call *c, void *ud);
+/*
+ * c's create was refused: its name is taken (409). 0 when the holder was
+ * a leftover of this project's stale run (owner gone, not kept) and is
+ * now removed: create again. Otherwise ORCH_ECONFLICT naming the holder
+ * and whose it is; it is never touched.
+ */
+int env_name_taken(struct env *env, struct ctr *c);
 void env_events_start(struct env *env);
 /* The stream, or polling once it broke twice. */
 void env_events_step(struct env *env, int64_t t);

@@ -584,6 +584,7 @@ void manifest_free(struct manifest *m)
 	free(m->dir);
 	free(m->name);
 	free(m->strategy);
+	strvec_clear(&m->mask);
 	free(m);
 }
 

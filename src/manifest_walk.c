@@ -217,6 +217,21 @@ int conv_top_strategy(struct mf_conv *c, void *obj, const struct ynode *k,
 	              c->m->strategy);
 }
 
+/* Variable names, as environment: would take them. */
+int conv_top_mask(struct mf_conv *c, void *obj, const struct ynode *k,
+                  const struct ynode *v)
+{
+	int rc = mf_get_strings(c, v, "mask", &c->m->mask);
+
+	for (size_t i = 0; !rc && i < c->m->mask.n; i++)
+		if (!*c->m->mask.v[i] || strchr(c->m->mask.v[i], '='))
+			rc = mf_err(c, v,
+			            "'mask' entries are variable names, not "
+			            "'%.80s'",
+			            c->m->mask.v[i]);
+	return rc;
+}
+
 /* Sections are read after the document's keys: volumes, services, suites. */
 int conv_top_services(struct mf_conv *c, void *obj, const struct ynode *k,
                       const struct ynode *v)

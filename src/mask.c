@@ -166,7 +166,9 @@ int mask_add_env(struct mask *m, const char *name, const char *value)
 	return mask_add(m, value);
 }
 
-static void add_kvs(struct mask *m, const struct mf_kvs *kvs, int from_env)
+/* listed: the manifest's `mask:` names, secret whatever they look like */
+static void add_kvs(struct mask *m, const struct mf_kvs *kvs, int from_env,
+                    const struct strvec *listed)
 {
 	for (size_t i = 0; i < kvs->n; i++) {
 		const struct mf_kv *kv = &kvs->items[i];
@@ -174,15 +176,19 @@ static void add_kvs(struct mask *m, const struct mf_kvs *kvs, int from_env)
 
 		if (!v && from_env)
 			v = getenv(kv->key);
-		mask_add_env(m, kv->key, v);
+		if (strvec_find(listed, kv->key) >= 0)
+			mask_add(m, v);
+		else
+			mask_add_env(m, kv->key, v);
 	}
 }
 
-static void add_container(struct mask *m, const struct mf_container *c)
+static void add_container(struct mask *m, const struct mf_container *c,
+                          const struct strvec *listed)
 {
-	add_kvs(m, &c->environment, 1);
+	add_kvs(m, &c->environment, 1, listed);
 	if (c->build)
-		add_kvs(m, &c->build->args, 0);
+		add_kvs(m, &c->build->args, 0, listed);
 }
 
 /* A secret's file is read to mask its value up to this size. */
@@ -196,13 +202,13 @@ void mask_add_manifest(struct mask *m, const struct manifest *mf)
 		const struct mf_service *s = &mf->services[i];
 
 		if (s->has_real)
-			add_container(m, &s->real);
+			add_container(m, &s->real, &mf->mask);
 		if (s->stub)
-			add_container(m, s->stub);
+			add_container(m, s->stub, &mf->mask);
 	}
 	for (size_t i = 0; i < mf->nsuites; i++) {
-		add_container(m, &mf->suites[i].container);
-		add_kvs(m, &mf->suites[i].environment, 1);
+		add_container(m, &mf->suites[i].container, &mf->mask);
+		add_kvs(m, &mf->suites[i].environment, 1, &mf->mask);
 	}
 	/* secrets, whatever their name: their value, or their file's */
 	for (size_t i = 0; i < mf->nsecrets; i++) {
@@ -221,6 +227,10 @@ void mask_add_manifest(struct mask *m, const struct manifest *mf)
 		}
 		buf_release(&b);
 	}
+	/* a listed variable the manifest only interpolates: its value as
+	   the process has it */
+	for (size_t i = 0; i < mf->mask.n; i++)
+		mask_add(m, getenv(mf->mask.v[i]));
 }
 
 /* ---- masking ------------------------------------------------------------ */

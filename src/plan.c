@@ -85,7 +85,7 @@ static void idx_push(struct plan_indices *l, size_t i)
 	l->v[l->n++] = i;
 }
 
-static void edge_push(struct plan_edges *l, size_t caller, size_t dep)
+void plan_edges_push(struct plan_edges *l, size_t caller, size_t dep)
 {
 	ALLOC_GROW(l->v, l->n + 1, l->alloc);
 	l->v[l->n].caller = caller;
@@ -93,7 +93,7 @@ static void edge_push(struct plan_edges *l, size_t caller, size_t dep)
 	l->n++;
 }
 
-static int edges_has(const struct plan_edges *l, size_t caller, size_t dep)
+int plan_edges_has(const struct plan_edges *l, size_t caller, size_t dep)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->v[i].caller == caller && l->v[i].dep == dep)
@@ -105,7 +105,7 @@ static void edges_copy(struct plan_edges *dst, const struct plan_edges *src)
 {
 	dst->n = 0;
 	for (size_t i = 0; i < src->n; i++)
-		edge_push(dst, src->v[i].caller, src->v[i].dep);
+		plan_edges_push(dst, src->v[i].caller, src->v[i].dep);
 }
 
 static void run_release(struct plan_run *r)
@@ -313,9 +313,9 @@ static void add_runs(struct builder *b, struct plan_stage *st)
 
 				if (config[j] != PLAN_REAL)
 					continue;
-				edge_push(&r->edges, i, j);
-				if (!edges_has(&b->last_edges[k], i, j))
-					edge_push(&r->new_edges, i, j);
+				plan_edges_push(&r->edges, i, j);
+				if (!plan_edges_has(&b->last_edges[k], i, j))
+					plan_edges_push(&r->new_edges, i, j);
 			}
 		}
 		if (!b->last_config[k])
@@ -372,7 +372,7 @@ static void add_stage(struct builder *b, const char *want, char *label)
 				if (modes[j] == PLAN_REAL &&
 				    (was != PLAN_REAL ||
 				     b->prev[j] != PLAN_REAL))
-					edge_push(&st->new_edges, i, j);
+					plan_edges_push(&st->new_edges, i, j);
 			}
 			break;
 		case PLAN_STUB:

@@ -44,6 +44,10 @@ static const struct schema_key table[] = {
 	  "named volumes, created per run", conv_top_volumes),
 	K(SEC_TOP, "suites", ST_MAP, 0, SU_ACCEPT, NULL, "test suites, by name",
 	  conv_top_suites),
+	K(SEC_TOP, "mask", ST_STRINGS, 0, SU_ACCEPT, NULL,
+	  "variables whose values are masked in every output, whatever "
+	  "their names",
+	  conv_top_mask),
 	K(SEC_TOP, "networks", ST_MAP, 0, SU_ACCEPT, NULL,
 	  "declared networks: every service joins the run's one network",
 	  conv_top_networks),

@@ -308,6 +308,50 @@ TEST(manifest_values)
 	buf_release(&out);
 }
 
+/* The manifest's `mask:` names: masked whatever they look like. */
+TEST(manifest_mask_list)
+{
+	char dir[] = "/tmp/orch-mask-XXXXXX";
+	struct buf path = BUF_INIT, text = BUF_INIT, out = BUF_INIT;
+	struct manifest *mf = NULL;
+	struct mask *m = mask_new();
+	const char *yaml = "mask: [LICENSE_SERIAL, DSN, ONLY_INTERPOLATED]\n"
+	                   "services:\n"
+	                   "  db:\n"
+	                   "    image: local/busybox\n"
+	                   "    environment:\n"
+	                   "      LICENSE_SERIAL: lic-1234-5678\n"
+	                   "      PLAIN: plain-value\n"
+	                   "      URL: \"x${ONLY_INTERPOLATED}y\"\n"
+	                   "suites:\n"
+	                   "  s:\n"
+	                   "    targets: [db]\n"
+	                   "    image: local/busybox\n"
+	                   "    environment: [DSN]\n";
+
+	ASSERT(mkdtemp(dir));
+	buf_addf(&path, "%s/orchestrate.yaml", dir);
+	ASSERT_EQ_INT(write_file_atomic(path.data, yaml, strlen(yaml)), 0);
+	setenv("DSN", "postgres://u:p@db/x", 1);
+	setenv("ONLY_INTERPOLATED", "interp-secret", 1);
+	ASSERT_EQ_INT(manifest_load(path.data, NULL, &mf), 0);
+	ASSERT_EQ_INT(mf->mask.n, 3);
+	mask_add_manifest(m, mf);
+	buf_addstr(&text, "lic-1234-5678 plain-value postgres://u:p@db/x "
+	                  "interp-secret");
+	mask_apply(m, &out, text.data, text.len);
+	ASSERT_EQ_STR(buf_cstr(&out), "*** plain-value *** ***");
+	unsetenv("DSN");
+	unsetenv("ONLY_INTERPOLATED");
+	manifest_free(mf);
+	mask_free(m);
+	unlink(path.data);
+	rmdir(dir);
+	buf_release(&path);
+	buf_release(&text);
+	buf_release(&out);
+}
+
 int main(void)
 {
 	RUN(secret_names);
@@ -319,5 +363,6 @@ int main(void)
 	RUN(stream_chunks);
 	RUN(capped_output);
 	RUN(manifest_values);
+	RUN(manifest_mask_list);
 	return harness_done();
 }
