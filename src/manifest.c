@@ -661,15 +661,57 @@ static void add_override(const char *base, struct strvec *files)
 	}
 }
 
+static int discover_files(const char *const *explicit_paths, size_t n,
+                          const char *env, const char *cf, const char *sep,
+                          const char *from, struct strvec *files,
+                          struct strvec *notes);
+
 int manifest_discover_files(const char *const *explicit_paths, size_t n,
                             struct strvec *files, struct strvec *notes)
+{
+	const char *env = getenv("ORCHESTRATE_FILE");
+	char *cf =
+	        xstrdup(getenv("COMPOSE_FILE") ? getenv("COMPOSE_FILE") : "");
+	char *sep = xstrdup(getenv("COMPOSE_PATH_SEPARATOR")
+	                            ? getenv("COMPOSE_PATH_SEPARATOR")
+	                            : "");
+	const char *from = "COMPOSE_FILE";
+	int rc;
+
+	/* Compose reads them from the directory's .env too */
+	if (!n && !(env && *env) && !*cf) {
+		struct dotenv d = DOTENV_INIT;
+
+		if (!mf_read_dotenv(".env", NULL, NULL, &d) &&
+		    dotenv_get(&d, "COMPOSE_FILE", NULL)) {
+			free(cf);
+			cf = xstrdup(dotenv_get(&d, "COMPOSE_FILE", NULL));
+			from = "COMPOSE_FILE in .env";
+			if (!*sep &&
+			    dotenv_get(&d, "COMPOSE_PATH_SEPARATOR", NULL)) {
+				free(sep);
+				sep = xstrdup(dotenv_get(
+				        &d, "COMPOSE_PATH_SEPARATOR", NULL));
+			}
+		}
+		dotenv_release(&d);
+	}
+	rc = discover_files(explicit_paths, n, env, cf, sep, from, files,
+	                    notes);
+	free(cf);
+	free(sep);
+	return rc;
+}
+
+static int discover_files(const char *const *explicit_paths, size_t n,
+                          const char *env, const char *cf, const char *sep,
+                          const char *from, struct strvec *files,
+                          struct strvec *notes)
 {
 	static const char *const names[] = {
 		"orchestrate.yaml", "orchestrate.yml",     "compose.yaml",
 		"compose.yml",      "docker-compose.yaml", "docker-compose.yml",
 	};
-	const char *env = getenv("ORCHESTRATE_FILE");
-	const char *cf = getenv("COMPOSE_FILE");
 
 	strvec_clear(files);
 	if (n) {
@@ -692,9 +734,8 @@ int manifest_discover_files(const char *const *explicit_paths, size_t n,
 			strvec_push_nodup(files, p);
 		return rc;
 	}
-	if (cf && *cf) {
-		const char *sep = getenv("COMPOSE_PATH_SEPARATOR");
-		char sepc = sep && *sep ? sep[0] : ':';
+	if (*cf) {
+		char sepc = *sep ? sep[0] : ':';
 		const char *p = cf;
 
 		while (*p) {
@@ -707,9 +748,9 @@ int manifest_discover_files(const char *const *explicit_paths, size_t n,
 			if (*f && !exists(f)) {
 				int rc = orch_error_code(
 				        ORCH_ENOTFOUND,
-				        "manifest '%s' (from COMPOSE_FILE) "
-				        "not found: %s",
-				        f, strerror(errno));
+				        "manifest '%s' (from %s) not found: "
+				        "%s",
+				        f, from, strerror(errno));
 
 				free(f);
 				return rc;

@@ -568,6 +568,25 @@ TEST(discovery)
 	              ORCH_ENOTFOUND);
 	ASSERT_CONTAINS(orch_error_last(), "'nope.yaml' (from COMPOSE_FILE)");
 	unsetenv("COMPOSE_FILE");
+	/* from the directory's .env, with its separator; the environment
+	   first */
+	write_in_tmp("d/.env",
+	             "COMPOSE_PATH_SEPARATOR=;\n"
+	             "COMPOSE_FILE=docker-compose.yml;compose.yaml\n");
+	ASSERT_EQ_INT(manifest_discover_files(NULL, 0, &files, &notes), 0);
+	ASSERT_EQ_INT(files.n, 2);
+	ASSERT_EQ_STR(files.v[0], "docker-compose.yml");
+	ASSERT_EQ_STR(files.v[1], "compose.yaml");
+	setenv("COMPOSE_FILE", "compose.yaml", 1);
+	ASSERT_EQ_INT(manifest_discover_files(NULL, 0, &files, &notes), 0);
+	ASSERT_EQ_INT(files.n, 1);
+	unsetenv("COMPOSE_FILE");
+	write_in_tmp("d/.env", "COMPOSE_FILE=gone.yaml\n");
+	ASSERT_EQ_INT(manifest_discover_files(NULL, 0, &files, &notes),
+	              ORCH_ENOTFOUND);
+	ASSERT_CONTAINS(orch_error_last(),
+	                "'gone.yaml' (from COMPOSE_FILE in .env)");
+	ASSERT_EQ_INT(unlink(".env"), 0);
 	ASSERT_EQ_INT(chdir(cwd), 0);
 	strvec_clear(&files);
 	strvec_clear(&notes);
