@@ -17,6 +17,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "util.h"
+
 struct buf;
 struct engine;
 struct manifest;
@@ -30,7 +32,7 @@ enum cmd_flags {
 };
 
 struct cmd_ctx {
-	const char *file;          /* -f, or NULL */
+	const char *file;          /* the first -f, or NULL */
 	const char *project_opt;   /* -p, or NULL */
 	char *manifest_path;       /* discovered path, or NULL */
 	struct manifest *manifest; /* CMD_NEEDS_MANIFEST */
@@ -41,6 +43,10 @@ struct cmd_ctx {
 	   one; a command may add more (logs: the containers' environments).
 	   Every message printed through the functions below is masked. */
 	struct mask *mask;
+	/* every -f, in merge order, and every --profile (main.c) */
+	struct strvec file_opts;
+	struct strvec profile_opts;
+	int profiles_given;
 };
 
 /*

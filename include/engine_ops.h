@@ -120,6 +120,11 @@ struct engine_build_opts {
 	const char *target;
 	size_t context_cap; /* 0: 512 MiB */
 	size_t output_cap;  /* the build's output kept (its end); 0: none */
+	/* the Dockerfile itself, sent in the context instead of
+	   dockerfile (Compose's dockerfile_inline); NULL: none */
+	const char *dockerfile_inline;
+	const char *network_mode; /* RUN steps' network; NULL: default */
+	char *const *extra_hosts; /* "HOST:IP" in RUN steps' /etc/hosts */
 };
 /*
  * The context is tarred when the build starts (a failure there, or a
@@ -183,6 +188,8 @@ struct engine_call *engine_network_remove_start(struct engine *e,
                                                 const char *id,
                                                 engine_done_fn done, void *ud);
 int engine_network_remove_result(const struct engine_call *c);
+/* 0 when a network of that name or id exists, else ORCH_ENOTFOUND. */
+int engine_network_exists(struct engine *e, const char *name);
 /*
  * Attach a container (created or running) to a network under DNS
  * aliases (NULL-terminated, may be NULL); detach it. Attaching a running
@@ -238,13 +245,73 @@ struct engine_port {
 	const char *protocol; /* "tcp" (default) or "udp" */
 	const char *host_ip;  /* NULL: 127.0.0.1 */
 	int host_port;        /* 0: ephemeral */
+	int host_port_end;    /* >0: a free one of host_port..host_port_end */
 };
 
+/*
+ * A mount. With selinux or create_host_path, a bind (or a volume with
+ * selinux) goes in HostConfig.Binds as "SOURCE:TARGET:OPTIONS", where
+ * the engine relabels and creates a missing source, which the Mounts
+ * API does not do; everything else is a Mounts entry.
+ */
 struct engine_mount {
-	const char *type;   /* "volume", "bind", "tmpfs" */
-	const char *source; /* volume name or host path; NULL for tmpfs */
+	const char *type;   /* "volume", "bind", "tmpfs", "image" */
+	const char *source; /* volume name, host path, image; NULL for tmpfs */
 	const char *target;
 	int read_only;
+	const char *propagation; /* binds; NULL: the engine's */
+	const char *selinux;     /* "z", "Z" or NULL */
+	int create_host_path;
+	int nocopy;          /* volumes */
+	const char *subpath; /* volumes, images */
+	int64_t tmpfs_size;  /* 0: the engine's */
+	int tmpfs_mode;      /* 0: the engine's */
+};
+
+/* "not set": the engine's default, for the numbers of the spec */
+#define ENGINE_UNSET INT64_MIN
+
+struct engine_ulimit {
+	const char *name;
+	int64_t soft, hard;
+};
+
+struct engine_blkio {
+	const char *path;
+	int64_t value;
+};
+
+struct engine_device_request {
+	const char *driver;        /* NULL: any */
+	long count;                /* -1: all */
+	char *const *device_ids;   /* NULL: none */
+	char *const *capabilities; /* one set, AND-ed */
+	const struct engine_label *options;
+	size_t noptions;
+};
+
+/*
+ * HostConfig's resource and process settings, as Compose passes them:
+ * ENGINE_UNSET, NULL or 0 entries leave the engine's default.
+ */
+struct engine_resources {
+	int64_t nano_cpus, cpu_shares, cpu_period, cpu_quota, cpu_rt_period,
+	        cpu_rt_runtime, cpu_count, cpu_percent;
+	const char *cpuset;
+	int64_t memory, memory_swap, memory_reservation, memory_swappiness,
+	        shm_size, pids_limit, oom_score_adj, blkio_weight;
+	int oom_kill_disable;                /* -1: not set */
+	const struct engine_blkio *blkio[5]; /* weight, read/write bps,
+	                                        read/write iops per device */
+	size_t nblkio[5];
+	const struct engine_ulimit *ulimits;
+	size_t nulimits;
+	const struct engine_label *sysctls;
+	size_t nsysctls;
+	const struct engine_label *storage_opt;
+	size_t nstorage_opt;
+	const char *cgroup_parent;
+	const char *isolation;
 };
 
 struct engine_health {
@@ -281,6 +348,36 @@ struct engine_container_spec {
 	char *const *aliases; /* DNS aliases on that network */
 	int stop_timeout_s;   /* <0: the engine's default */
 	int auto_remove;
+	/* the Compose keys passed as they are (spec.c); NULL/0: unset */
+	const char *domainname;
+	char *const *extra_hosts; /* "HOST:IP" */
+	char *const *dns;
+	char *const *dns_search;
+	char *const *dns_opt;
+	char *const *exposed; /* "PORT/PROTO", not published */
+	char *const *cap_add;
+	char *const *cap_drop;
+	char *const *security_opt;
+	char *const *group_add;
+	char *const *devices; /* "HOST:CONTAINER:PERMISSIONS" */
+	char *const *device_cgroup_rules;
+	const struct engine_device_request *device_requests;
+	size_t ndevice_requests;
+	const struct engine_label *annotations;
+	size_t nannotations;
+	const struct engine_resources *resources; /* NULL: none */
+	const char *stop_signal;
+	int read_only;
+	int open_stdin;
+	int privileged;
+	const char *restart;  /* "no", "always", "on-failure[:N]", ... */
+	const char *platform; /* a query parameter of the create */
+	const char *runtime;
+	const char *network_mode; /* instead of network: "none", "host",
+	                             "container:NAME" */
+	const char *ipc_mode, *pid_mode, *uts_mode, *userns_mode,
+	        *cgroupns_mode;
+	char *const *volumes_from; /* "CONTAINER[:ro]" */
 };
 
 /*
@@ -430,6 +527,16 @@ int engine_copy_out_result(const struct engine_call *c, struct buf *tar);
 int engine_exec(struct engine *e, const char *id, char *const *argv,
                 const char *user, long timeout_ms, int *exit_code,
                 struct buf *output);
+/* The same with the process's user, directory, variables, privileges. */
+struct engine_exec_opts {
+	const char *user;        /* NULL: the container's */
+	const char *working_dir; /* NULL: the container's */
+	char *const *env;        /* "K=V", added to the container's */
+	int privileged;
+};
+int engine_exec_opts(struct engine *e, const char *id, char *const *argv,
+                     const struct engine_exec_opts *o, long timeout_ms,
+                     int *exit_code, struct buf *output);
 
 /*
  * Asynchronous exec for probes: create+start, then inspect when done.

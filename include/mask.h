@@ -21,7 +21,10 @@
  *                    mask_add_env(); those named in the manifest's
  *                    `mask:` list whatever their names, and the process
  *                    environment's values of those names (a value the
- *                    manifest only interpolates, `${DSN}`).
+ *                    manifest only interpolates, `${DSN}`); and the value
+ *                    of every top-level secret, whatever its name (from
+ *                    an environment variable, or its file's content up
+ *                    to 64 KiB).
  * Values shorter than MASK_MIN_LEN bytes are not recorded: masking "1",
  * "no" or "dev" would turn every such piece of every line into "***" and
  * leave the output unreadable, and a secret that short is guessed anyway.

@@ -39,6 +39,26 @@ enum schema_section {
 	SEC_HTTP,        /* ready: {http: {...}}: struct mf_ready */
 	SEC_SUITE,       /* suites.NAME: struct mf_unit */
 	SEC_VOLUME,      /* volumes.NAME at the top level: none */
+	SEC_XORCH,       /* x-orchestrate: the manifest */
+	SEC_NETWORK,     /* networks.NAME at the top level: none */
+	SEC_SECRET,      /* secrets.NAME at the top level: mf_secret */
+	SEC_CONFIG,      /* configs.NAME at the top level: mf_secret */
+	SEC_SVC_NETWORK, /* networks: {NAME: {...}} in a service: mf_unit */
+	SEC_FILE_REF,  /* secrets: and configs: [{source: ...}]: mf_file_ref */
+	SEC_HOOK,      /* post_start:, pre_stop: [{command: ...}]: mf_hook */
+	SEC_ULIMIT,    /* ulimits: {NAME: {soft, hard}}: mf_ulimit */
+	SEC_BLKIO,     /* blkio_config: mf_resources */
+	SEC_BLKIO_DEV, /* blkio_config: device lists: mf_blkio_device */
+	SEC_DEPLOY,    /* deploy: mf_unit */
+	SEC_RESOURCES, /* deploy: resources: mf_unit */
+	SEC_LIMITS,    /* deploy: resources: limits: mf_unit */
+	SEC_RESERVE,   /* deploy: resources: reservations: mf_unit */
+	SEC_RESTART,   /* deploy: restart_policy: struct restart_policy */
+	SEC_BIND,      /* volumes: [{bind: ...}]: mf_mount */
+	SEC_VOLOPT,    /* volumes: [{volume: ...}]: mf_mount */
+	SEC_TMPFSOPT,  /* volumes: [{tmpfs: ...}]: mf_mount */
+	SEC_IMAGEOPT,  /* volumes: [{image: ...}]: mf_mount */
+	SEC_GPU,       /* gpus: [{...}], reservations devices: mf_unit */
 	SEC__COUNT
 };
 
@@ -69,6 +89,13 @@ enum schema_use {
 };
 
 #define SCHEMA_REQUIRED 0x1
+/*
+ * The key gives the container a piece of the host (privileged, cap_add,
+ * devices, ...): refused unless x-orchestrate: {allow-host-privileges:
+ * true}, and then a warning on every load (docs/manifest.md, "Host
+ * privileges").
+ */
+#define SCHEMA_HOST 0x2
 
 struct mf_conv;
 struct ynode;

@@ -14,7 +14,15 @@
  *     says otherwise, plus the ports of tcp/http probes the manifest does
  *     not publish (probes reach services through 127.0.0.1);
  *   - volumes: a declared volume NAME is the run's `<project>-<run
- *     id>-NAME`; binds and tmpfs as written;
+ *     id>-NAME`; binds and tmpfs as written; secrets and configs from a
+ *     file are bind-mounted read-only at their target (those from a
+ *     value are copied in before the start: hooks_inject(), hooks.h);
+ *   - DNS names: the service's own (alias), then its network aliases
+ *     and the aliases other services' links give it;
+ *   - service:NAME (network_mode, ipc, pid, volumes_from) is the run's
+ *     container of NAME, `<project>-<run id>-NAME`;
+ *   - the Compose keys the engine takes as they are (resources, process
+ *     settings, DNS, hosts, capabilities, ...) copied over;
  *   - the gate: entrypoint orchestrate-gate, command "go file -- the real
  *     argv", the run's gate directory bind-mounted read-only.
  *
@@ -59,11 +67,22 @@ struct spec {
 	/* storage s points into */
 	struct strvec cmd, entrypoint, env, aliases, tmpfs, hc_test;
 	struct strvec strs; /* label values, volume names */
+	struct strvec volumes_from;
 	struct engine_label *labels;
 	struct engine_port *ports;
 	struct engine_mount *mounts;
 	struct engine_health health;
+	struct engine_resources res;
+	struct engine_label *kvs; /* annotations, sysctls, storage_opt */
+	struct engine_ulimit *ulimits;
+	struct engine_blkio *blkio;
+	struct engine_device_request *devreqs;
+	struct strvec *devreq_caps; /* per request */
 };
+
+/* The run's container of a service: `<project>-<run id>-<service>`. */
+char *spec_container_name(const char *project, const char *run_id,
+                          const char *service);
 
 void spec_build(struct spec *out, const struct mf_container *c,
                 const struct spec_opts *o);

@@ -27,6 +27,10 @@
 
 int tar_add_file(struct buf *out, const char *name, mode_t mode, int64_t mtime,
                  const void *data, size_t len);
+/* The same with an owner (secrets copied into a container: hooks.c). */
+int tar_add_file_owned(struct buf *out, const char *name, mode_t mode,
+                       unsigned uid, unsigned gid, int64_t mtime,
+                       const void *data, size_t len);
 int tar_add_dir(struct buf *out, const char *name, mode_t mode, int64_t mtime);
 int tar_add_symlink(struct buf *out, const char *name, const char *target,
                     int64_t mtime);

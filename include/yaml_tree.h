@@ -9,9 +9,12 @@
  * than YTREE_MAX_ANCHORS anchors or YTREE_MAX_ALIASES aliases; more than
  * YTREE_MAX_NODES nodes once aliases are expanded; a scalar longer than
  * YTREE_MAX_SCALAR; a mapping key that is not a scalar or appears twice;
- * a tag outside the YAML core schema. Aliases and '<<' merge keys are
- * resolved by sharing nodes, never by copying them: a node may hang
- * under several parents, so the tree is read-only once built.
+ * a tag outside the YAML core schema and Compose's two merge tags,
+ * `!reset` and `!override` (kept on the node for the merge,
+ * manifest_merge.c). Aliases and '<<' merge keys are resolved by sharing
+ * nodes, never by copying them: a node may hang under several parents,
+ * so the tree is read-only once built; what the merge of several files
+ * makes is new nodes (ytree_node()), never a change to a parsed one.
  *
  * It knows nothing of the manifest's keys: what they mean is the schema
  * walk's (manifest_walk.c).
@@ -32,6 +35,9 @@
 
 enum ykind { Y_SCALAR, Y_SEQ, Y_MAP };
 
+/* Compose's merge tags (13-merge.md): drop the value, or replace it. */
+enum ytag { YTAG_NONE, YTAG_RESET, YTAG_OVERRIDE };
+
 /*
  * Small on purpose: a manifest has tens of thousands of nodes, and on a
  * virtual machine every fresh page costs a fault. The limits above keep
@@ -47,17 +53,23 @@ struct ynode {
 	unsigned char kind;   /* enum ykind */
 	unsigned char plain;  /* an untagged plain scalar: null, bool, '<<' */
 	unsigned char open;   /* while parsing: its end is still to come */
+	unsigned char tag;    /* enum ytag */
+	uint16_t file;        /* which file it was written in (the loader's) */
 };
 
-/* Every node of one document, owned here and freed together. */
+/*
+ * Every node of one document, owned here and freed together; file is
+ * what the nodes' file field gets.
+ */
 struct ytree {
 	struct ynode *root; /* NULL: no document */
 	struct ynode **blocks;
 	size_t nblocks, ablocks, nnodes;
+	unsigned file;
 };
 #define YTREE_INIT                                                             \
 	{                                                                      \
-		NULL, NULL, 0, 0, 0                                            \
+		NULL, NULL, 0, 0, 0, 0                                         \
 	}
 
 /*
@@ -68,6 +80,15 @@ struct ytree {
 int ytree_parse(struct ytree *t, const char *origin, const char *data,
                 size_t len);
 void ytree_release(struct ytree *t);
+
+/*
+ * A new node owned by t, at the place (line, column, file) of like; a
+ * scalar gets a copy of str. For trees put together from parsed ones
+ * (the merge of several files): children are added with ynode_push().
+ */
+struct ynode *ytree_node(struct ytree *t, enum ykind kind,
+                         const struct ynode *like, const char *str);
+void ynode_push(struct ynode *parent, struct ynode *child);
 
 /* A plain null: nothing, '~' or null in any of YAML's spellings. */
 int ynode_is_null(const struct ynode *n);

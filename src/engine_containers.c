@@ -21,6 +21,233 @@ static void container_path(struct buf *p, const char *id, const char *suffix)
 
 /* ---- the create body ------------------------------------------------------ */
 
+static void add_strv(cJSON *o, const char *key, char *const *v)
+{
+	if (v && v[0])
+		cJSON_AddItemToObject(o, key, ej_strv(v));
+}
+
+static void add_num(cJSON *o, const char *key, int64_t v)
+{
+	if (v != ENGINE_UNSET)
+		cJSON_AddNumberToObject(o, key, (double)v);
+}
+
+static void add_str(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, key, v);
+}
+
+static cJSON *blkio_json(const struct engine_blkio *d, size_t n, int weight)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(e, "Path", d[i].path);
+		cJSON_AddNumberToObject(e, weight ? "Weight" : "Rate",
+		                        (double)d[i].value);
+		cJSON_AddItemToArray(a, e);
+	}
+	return a;
+}
+
+/* HostConfig's resources (engine_resources) */
+static void resources_json(cJSON *hc, const struct engine_resources *r)
+{
+	static const char *const blkio[] = { "BlkioWeightDevice",
+		                             "BlkioDeviceReadBps",
+		                             "BlkioDeviceWriteBps",
+		                             "BlkioDeviceReadIOps",
+		                             "BlkioDeviceWriteIOps" };
+
+	if (!r)
+		return;
+	add_num(hc, "NanoCpus", r->nano_cpus);
+	add_num(hc, "CpuShares", r->cpu_shares);
+	add_num(hc, "CpuPeriod", r->cpu_period);
+	add_num(hc, "CpuQuota", r->cpu_quota);
+	add_num(hc, "CpuRealtimePeriod", r->cpu_rt_period);
+	add_num(hc, "CpuRealtimeRuntime", r->cpu_rt_runtime);
+	add_num(hc, "CpuCount", r->cpu_count);
+	add_num(hc, "CpuPercent", r->cpu_percent);
+	add_str(hc, "CpusetCpus", r->cpuset);
+	add_num(hc, "Memory", r->memory);
+	add_num(hc, "MemorySwap", r->memory_swap);
+	add_num(hc, "MemoryReservation", r->memory_reservation);
+	add_num(hc, "MemorySwappiness", r->memory_swappiness);
+	add_num(hc, "ShmSize", r->shm_size);
+	add_num(hc, "PidsLimit", r->pids_limit);
+	add_num(hc, "OomScoreAdj", r->oom_score_adj);
+	add_num(hc, "BlkioWeight", r->blkio_weight);
+	if (r->oom_kill_disable >= 0)
+		cJSON_AddBoolToObject(hc, "OomKillDisable",
+		                      r->oom_kill_disable);
+	for (size_t k = 0; k < 5; k++)
+		if (r->nblkio[k])
+			cJSON_AddItemToObject(
+			        hc, blkio[k],
+			        blkio_json(r->blkio[k], r->nblkio[k], k == 0));
+	if (r->nulimits) {
+		cJSON *a = cJSON_AddArrayToObject(hc, "Ulimits");
+
+		for (size_t i = 0; i < r->nulimits; i++) {
+			cJSON *u = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(u, "Name", r->ulimits[i].name);
+			cJSON_AddNumberToObject(u, "Soft",
+			                        (double)r->ulimits[i].soft);
+			cJSON_AddNumberToObject(u, "Hard",
+			                        (double)r->ulimits[i].hard);
+			cJSON_AddItemToArray(a, u);
+		}
+	}
+	if (r->nsysctls)
+		cJSON_AddItemToObject(hc, "Sysctls",
+		                      ej_labels(r->sysctls, r->nsysctls));
+	if (r->nstorage_opt)
+		cJSON_AddItemToObject(
+		        hc, "StorageOpt",
+		        ej_labels(r->storage_opt, r->nstorage_opt));
+	add_str(hc, "CgroupParent", r->cgroup_parent);
+	add_str(hc, "Isolation", r->isolation);
+}
+
+/* "HOST:CONTAINER:PERMISSIONS" (or fewer parts) as a Devices entry */
+static cJSON *device_json(const char *d)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *a = strchr(d, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+	char *host = a ? xstrndup(d, (size_t)(a - d)) : xstrdup(d);
+	char *in =
+	        a ? (b ? xstrndup(a + 1, (size_t)(b - a - 1)) : xstrdup(a + 1))
+	          : xstrdup(host);
+
+	cJSON_AddStringToObject(o, "PathOnHost", host);
+	cJSON_AddStringToObject(o, "PathInContainer", in);
+	cJSON_AddStringToObject(o, "CgroupPermissions", b ? b + 1 : "rwm");
+	free(host);
+	free(in);
+	return o;
+}
+
+static cJSON *device_requests_json(const struct engine_device_request *r,
+                                   size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject(), *caps;
+
+		cJSON_AddStringToObject(e, "Driver",
+		                        r[i].driver ? r[i].driver : "");
+		cJSON_AddNumberToObject(e, "Count", (double)r[i].count);
+		if (r[i].device_ids)
+			cJSON_AddItemToObject(e, "DeviceIDs",
+			                      ej_strv(r[i].device_ids));
+		caps = cJSON_AddArrayToObject(e, "Capabilities");
+		cJSON_AddItemToArray(caps, ej_strv(r[i].capabilities));
+		cJSON_AddItemToObject(e, "Options",
+		                      ej_labels(r[i].options, r[i].noptions));
+		cJSON_AddItemToArray(a, e);
+	}
+	return a;
+}
+
+/* "no", "always", "unless-stopped", "on-failure[:N]" */
+static void restart_json(cJSON *hc, const char *p)
+{
+	cJSON *r;
+	const char *colon;
+
+	if (!p)
+		return;
+	r = cJSON_AddObjectToObject(hc, "RestartPolicy");
+	colon = strchr(p, ':');
+	if (colon) {
+		char *name = xstrndup(p, (size_t)(colon - p));
+
+		cJSON_AddStringToObject(r, "Name", name);
+		cJSON_AddNumberToObject(r, "MaximumRetryCount",
+		                        strtol(colon + 1, NULL, 10));
+		free(name);
+	} else {
+		cJSON_AddStringToObject(r, "Name", strcmp(p, "no") ? p : "");
+	}
+}
+
+/* A mount the Mounts API cannot express: "SOURCE:TARGET:OPTIONS" */
+static int mount_as_bind(const struct engine_mount *m)
+{
+	return (m->selinux && (!m->type || !strcmp(m->type, "bind") ||
+	                       !strcmp(m->type, "volume"))) ||
+	       (m->create_host_path && m->type && !strcmp(m->type, "bind"));
+}
+
+static char *bind_string(const struct engine_mount *m)
+{
+	struct buf b = BUF_INIT;
+	int sep = 0;
+
+	buf_addf(&b, "%s:%s", m->source ? m->source : "", m->target);
+	if (m->read_only) {
+		buf_addstr(&b, ":ro");
+		sep = 1;
+	}
+	if (m->selinux) {
+		buf_addf(&b, "%s%s", sep ? "," : ":", m->selinux);
+		sep = 1;
+	}
+	if (m->propagation)
+		buf_addf(&b, "%s%s", sep ? "," : ":", m->propagation);
+	if (m->nocopy)
+		buf_addf(&b, "%s%s", sep || m->propagation ? "," : ":",
+		         "nocopy");
+	return buf_detach(&b, NULL);
+}
+
+static cJSON *mount_json(const struct engine_mount *m)
+{
+	cJSON *mj = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(mj, "Type", m->type ? m->type : "volume");
+	if (m->source)
+		cJSON_AddStringToObject(mj, "Source", m->source);
+	cJSON_AddStringToObject(mj, "Target", m->target);
+	cJSON_AddBoolToObject(mj, "ReadOnly", m->read_only);
+	if (m->propagation) {
+		cJSON *o = cJSON_AddObjectToObject(mj, "BindOptions");
+
+		cJSON_AddStringToObject(o, "Propagation", m->propagation);
+	}
+	if (m->nocopy ||
+	    (m->subpath && m->type && !strcmp(m->type, "volume"))) {
+		cJSON *o = cJSON_AddObjectToObject(mj, "VolumeOptions");
+
+		if (m->nocopy)
+			cJSON_AddTrueToObject(o, "NoCopy");
+		if (m->subpath)
+			cJSON_AddStringToObject(o, "Subpath", m->subpath);
+	}
+	if (m->subpath && m->type && !strcmp(m->type, "image")) {
+		cJSON *o = cJSON_AddObjectToObject(mj, "ImageOptions");
+
+		cJSON_AddStringToObject(o, "Subpath", m->subpath);
+	}
+	if (m->tmpfs_size || m->tmpfs_mode) {
+		cJSON *o = cJSON_AddObjectToObject(mj, "TmpfsOptions");
+
+		if (m->tmpfs_size)
+			cJSON_AddNumberToObject(o, "SizeBytes",
+			                        (double)m->tmpfs_size);
+		if (m->tmpfs_mode)
+			cJSON_AddNumberToObject(o, "Mode", m->tmpfs_mode);
+	}
+	return mj;
+}
+
 static cJSON *container_json(const struct engine_container_spec *s)
 {
 	cJSON *o = cJSON_CreateObject(), *hc, *exposed, *bindings;
@@ -44,7 +271,11 @@ static cJSON *container_json(const struct engine_container_spec *s)
 		cJSON_AddStringToObject(o, "WorkingDir", s->working_dir);
 	if (s->hostname)
 		cJSON_AddStringToObject(o, "Hostname", s->hostname);
+	add_str(o, "Domainname", s->domainname);
 	cJSON_AddBoolToObject(o, "Tty", s->tty);
+	if (s->open_stdin)
+		cJSON_AddTrueToObject(o, "OpenStdin");
+	add_str(o, "StopSignal", s->stop_signal);
 	cJSON_AddItemToObject(o, "Labels", ej_labels(s->labels, s->nlabels));
 	if (s->stop_timeout_s >= 0)
 		cJSON_AddNumberToObject(o, "StopTimeout", s->stop_timeout_s);
@@ -75,7 +306,10 @@ static cJSON *container_json(const struct engine_container_spec *s)
 
 		snprintf(key, sizeof(key), "%d/%s", p->container_port,
 		         p->protocol ? p->protocol : "tcp");
-		if (p->host_port > 0)
+		if (p->host_port > 0 && p->host_port_end > p->host_port)
+			snprintf(hp, sizeof(hp), "%d-%d", p->host_port,
+			         p->host_port_end);
+		else if (p->host_port > 0)
 			snprintf(hp, sizeof(hp), "%d", p->host_port);
 		if (!cJSON_GetObjectItemCaseSensitive(exposed, key))
 			cJSON_AddObjectToObject(exposed, key);
@@ -89,21 +323,28 @@ static cJSON *container_json(const struct engine_container_spec *s)
 		cJSON_AddStringToObject(b, "HostPort", hp);
 		cJSON_AddItemToArray(arr, b);
 	}
+	for (size_t i = 0; s->exposed && s->exposed[i]; i++)
+		if (!cJSON_GetObjectItemCaseSensitive(exposed, s->exposed[i]))
+			cJSON_AddObjectToObject(exposed, s->exposed[i]);
 	if (s->nmounts) {
-		cJSON *ms = cJSON_AddArrayToObject(hc, "Mounts");
+		cJSON *ms = NULL, *bs = NULL;
 
 		for (size_t i = 0; i < s->nmounts; i++) {
 			const struct engine_mount *m = &s->mounts[i];
-			cJSON *mj = cJSON_CreateObject();
 
-			cJSON_AddStringToObject(mj, "Type",
-			                        m->type ? m->type : "volume");
-			if (m->source)
-				cJSON_AddStringToObject(mj, "Source",
-				                        m->source);
-			cJSON_AddStringToObject(mj, "Target", m->target);
-			cJSON_AddBoolToObject(mj, "ReadOnly", m->read_only);
-			cJSON_AddItemToArray(ms, mj);
+			if (mount_as_bind(m)) {
+				char *b = bind_string(m);
+
+				if (!bs)
+					bs = cJSON_AddArrayToObject(hc,
+					                            "Binds");
+				cJSON_AddItemToArray(bs, cJSON_CreateString(b));
+				free(b);
+				continue;
+			}
+			if (!ms)
+				ms = cJSON_AddArrayToObject(hc, "Mounts");
+			cJSON_AddItemToArray(ms, mount_json(m));
 		}
 	}
 	if (s->tmpfs && s->tmpfs[0]) {
@@ -122,7 +363,47 @@ static cJSON *container_json(const struct engine_container_spec *s)
 		cJSON_AddTrueToObject(hc, "Init");
 	if (s->auto_remove)
 		cJSON_AddTrueToObject(hc, "AutoRemove");
-	if (s->network) {
+	add_strv(hc, "ExtraHosts", s->extra_hosts);
+	add_strv(hc, "Dns", s->dns);
+	add_strv(hc, "DnsSearch", s->dns_search);
+	add_strv(hc, "DnsOptions", s->dns_opt);
+	add_strv(hc, "CapAdd", s->cap_add);
+	add_strv(hc, "CapDrop", s->cap_drop);
+	add_strv(hc, "SecurityOpt", s->security_opt);
+	add_strv(hc, "GroupAdd", s->group_add);
+	add_strv(hc, "DeviceCgroupRules", s->device_cgroup_rules);
+	add_strv(hc, "VolumesFrom", s->volumes_from);
+	if (s->devices && s->devices[0]) {
+		cJSON *a = cJSON_AddArrayToObject(hc, "Devices");
+
+		for (size_t i = 0; s->devices[i]; i++)
+			cJSON_AddItemToArray(a, device_json(s->devices[i]));
+	}
+	if (s->ndevice_requests)
+		cJSON_AddItemToObject(
+		        hc, "DeviceRequests",
+		        device_requests_json(s->device_requests,
+		                             s->ndevice_requests));
+	if (s->nannotations)
+		cJSON_AddItemToObject(
+		        hc, "Annotations",
+		        ej_labels(s->annotations, s->nannotations));
+	resources_json(hc, s->resources);
+	if (s->read_only)
+		cJSON_AddTrueToObject(hc, "ReadonlyRootfs");
+	if (s->privileged)
+		cJSON_AddTrueToObject(hc, "Privileged");
+	restart_json(hc, s->restart);
+	add_str(hc, "Runtime", s->runtime);
+	add_str(hc, "IpcMode", s->ipc_mode);
+	add_str(hc, "PidMode", s->pid_mode);
+	add_str(hc, "UTSMode", s->uts_mode);
+	add_str(hc, "UsernsMode", s->userns_mode);
+	add_str(hc, "CgroupnsMode", s->cgroupns_mode);
+	if (s->network_mode) {
+		/* another's namespace, none or the host's: no endpoint */
+		cJSON_AddStringToObject(hc, "NetworkMode", s->network_mode);
+	} else if (s->network) {
 		cJSON *nc = cJSON_AddObjectToObject(o, "NetworkingConfig");
 		cJSON *ec = cJSON_AddObjectToObject(nc, "EndpointsConfig");
 		cJSON *ep = cJSON_AddObjectToObject(ec, s->network);
@@ -160,6 +441,10 @@ engine_container_create_start(struct engine *e,
 	if (s->name) {
 		buf_addstr(&p, "?name=");
 		engine_url_escape(&p, s->name);
+	}
+	if (s->platform) {
+		buf_addstr(&p, s->name ? "&platform=" : "?platform=");
+		engine_url_escape(&p, s->platform);
 	}
 	c = engine_call_simple(e, "POST", p.data, json, 0, 1, done, ud);
 	free(json);

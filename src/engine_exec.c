@@ -226,10 +226,12 @@ static void exec_step(struct engine_call *c, void *ud)
 }
 
 static struct engine_exec *exec_new(struct engine *e, const char *id,
-                                    char *const *argv, const char *user,
+                                    char *const *argv,
+                                    const struct engine_exec_opts *eo,
                                     long timeout_ms, size_t cap,
                                     engine_exec_done_fn done, void *ud)
 {
+	const char *user = eo ? eo->user : NULL;
 	struct engine_exec *x = xcalloc(1, sizeof(*x));
 	cJSON *o = cJSON_CreateObject();
 	struct buf p = BUF_INIT;
@@ -251,6 +253,12 @@ static struct engine_exec *exec_new(struct engine *e, const char *id,
 	cJSON_AddItemToObject(o, "Cmd", ej_strv(x->argv.v));
 	if (user)
 		cJSON_AddStringToObject(o, "User", user);
+	if (eo && eo->working_dir)
+		cJSON_AddStringToObject(o, "WorkingDir", eo->working_dir);
+	if (eo && eo->env && eo->env[0])
+		cJSON_AddItemToObject(o, "Env", ej_strv(eo->env));
+	if (eo && eo->privileged)
+		cJSON_AddTrueToObject(o, "Privileged");
 	json = ej_print(o);
 	buf_addstr(&p, "/containers/");
 	engine_url_escape(&p, id);
@@ -288,8 +296,17 @@ int engine_exec(struct engine *e, const char *id, char *const *argv,
                 const char *user, long timeout_ms, int *exit_code,
                 struct buf *output)
 {
+	struct engine_exec_opts o = { user, NULL, NULL, 0 };
+
+	return engine_exec_opts(e, id, argv, &o, timeout_ms, exit_code, output);
+}
+
+int engine_exec_opts(struct engine *e, const char *id, char *const *argv,
+                     const struct engine_exec_opts *o, long timeout_ms,
+                     int *exit_code, struct buf *output)
+{
 	struct engine_exec *x = exec_new(
-	        e, id, argv, user, timeout_ms,
+	        e, id, argv, o, timeout_ms,
 	        output && output->cap ? output->cap : ENGINE_DEFAULT_BODY_CAP,
 	        NULL, NULL);
 	int rc = 0;

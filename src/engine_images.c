@@ -206,6 +206,9 @@ static void build_free(void *op)
 	free(b);
 }
 
+/* dockerfile_inline's name in the context: one no project uses */
+#define INLINE_DOCKERFILE ".orchestrate-dockerfile-inline"
+
 struct engine_call *engine_image_build_start(struct engine *e,
                                              const struct engine_build_opts *o,
                                              engine_done_fn done, void *ud)
@@ -217,13 +220,29 @@ struct engine_call *engine_image_build_start(struct engine *e,
 	int rc;
 
 	buf_addstr(&p, "/build?rm=1&forcerm=1");
-	/* a Dockerfile outside the context, also through a symlink, is
-	   refused; a symlink inside it is sent as its target's path */
-	rc = tar_dockerfile(o->context_dir,
-	                    o->dockerfile ? o->dockerfile : "Dockerfile", &df);
 	buf_init(&b->tar, o->context_cap ? o->context_cap : (size_t)512 << 20);
-	if (rc == 0)
-		rc = tar_context(o->context_dir, df, &b->tar);
+	if (o->dockerfile_inline) {
+		/* the context, then the Dockerfile under a name of ours */
+		df = xstrdup(INLINE_DOCKERFILE);
+		rc = tar_context(o->context_dir, NULL, &b->tar);
+		if (rc == 0) {
+			b->tar.len -= 1024; /* the end marker, written again */
+			rc = tar_add_file(&b->tar, df, 0644, 0,
+			                  o->dockerfile_inline,
+			                  strlen(o->dockerfile_inline));
+		}
+		if (rc == 0)
+			rc = tar_finish(&b->tar);
+	} else {
+		/* a Dockerfile outside the context, also through a symlink,
+		   is refused; a symlink inside it is sent as its target's
+		   path */
+		rc = tar_dockerfile(
+		        o->context_dir,
+		        o->dockerfile ? o->dockerfile : "Dockerfile", &df);
+		if (rc == 0)
+			rc = tar_context(o->context_dir, df, &b->tar);
+	}
 	if (rc) {
 		struct engine_request r = { .method = "POST",
 			                    .path = "/build",
@@ -251,6 +270,14 @@ struct engine_call *engine_image_build_start(struct engine *e,
 		add_json_param(&p, "buildargs", o->buildargs, o->nbuildargs);
 	if (o->nlabels)
 		add_json_param(&p, "labels", o->labels, o->nlabels);
+	if (o->network_mode) {
+		buf_addstr(&p, "&networkmode=");
+		engine_url_escape(&p, o->network_mode);
+	}
+	for (size_t i = 0; o->extra_hosts && o->extra_hosts[i]; i++) {
+		buf_addstr(&p, "&extrahosts=");
+		engine_url_escape(&p, o->extra_hosts[i]);
+	}
 	c = engine_progress_start(e, p.data, b->tar.data, b->tar.len, 1,
 	                          "application/x-tar", engine_stall_ms(e, 1),
 	                          o->output_cap, done, ud);

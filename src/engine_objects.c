@@ -96,6 +96,18 @@ int engine_network_remove(struct engine *e, const char *id)
 	        engine_network_remove_result);
 }
 
+int engine_network_exists(struct engine *e, const char *name)
+{
+	struct buf p = BUF_INIT;
+	struct engine_call *c;
+
+	buf_addstr(&p, "/networks/");
+	engine_url_escape(&p, name);
+	c = engine_call_simple(e, "GET", p.data, NULL, 0, 0, NULL, NULL);
+	buf_release(&p);
+	return engine_call_run_result(e, c, engine_network_connect_result);
+}
+
 static struct engine_call *network_post(struct engine *e, const char *network,
                                         const char *verb, cJSON *body,
                                         engine_done_fn done, void *ud)

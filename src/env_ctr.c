@@ -17,6 +17,7 @@
 #include "error.h"
 #include "evloop.h"
 #include "gate.h"
+#include "hooks.h"
 #include "spec.h"
 
 static void eps_release(struct ctr *c)
@@ -196,6 +197,24 @@ void ctr_submit_create(struct env *env, struct ctr *c)
 	strvec_push(&c->nets, o.network);
 }
 
+/*
+ * volumes_from and service: namespaces name the other container
+ * (mf_dep.names_container): it must exist before this one is created.
+ */
+static int refs_created(struct env *env, const struct ctr *c)
+{
+	for (size_t i = 0; i < c->svc->ms->ndeps; i++) {
+		const struct mf_dep *d = &c->svc->ms->deps[i];
+		const struct svc *ds = &env->svcs[d->index];
+		const struct ctr *t = svc_target(ds);
+
+		if (d->names_container && ds->mode != PLAN_ABSENT &&
+		    (!t || !t->id))
+			return 0;
+	}
+	return 1;
+}
+
 static void pending_step(struct env *env, struct ctr *c)
 {
 	struct engine_call *call = c->create_call;
@@ -212,7 +231,7 @@ static void pending_step(struct env *env, struct ctr *c)
 			return;
 		}
 		if (st != IMAGE_READY || !env->net_ready || !env->vols_ready ||
-		    (c->staged && !env->stage_ready))
+		    (c->staged && !env->stage_ready) || !refs_created(env, c))
 			return;
 		ready_configure(&c->ready, c->spec, image_info(c->img), 0);
 		c->gated = gate_want(env, c);
@@ -243,6 +262,12 @@ static void pending_step(struct env *env, struct ctr *c)
 		ctr_fail(c, "create: %s", orch_error_last());
 		return;
 	}
+	/* secrets and configs with a value, external networks: before the
+	   start (hooks.h) */
+	if (hooks_inject(env->e, c->id, c->svc->ms->name, c->spec)) {
+		ctr_fail(c, "%s", orch_error_last());
+		return;
+	}
 	c->state = ENV_CREATED;
 }
 
@@ -256,6 +281,13 @@ void ctr_submit_start(struct env *env, struct ctr *c)
 /* The real process runs: readiness is looked for from now on. */
 void ctr_mark_started(struct env *env, struct ctr *c)
 {
+	/* Compose's post_start hooks: the service is started once they ran */
+	if (c->spec->npost_start &&
+	    hooks_run(env->e, c->id, "post_start", c->spec->post_start,
+	              c->spec->npost_start, 0)) {
+		ctr_fail(c, "%s", orch_error_last());
+		return;
+	}
 	c->state = ENV_STARTED;
 	c->started_ms = env_clock(env);
 	svc_publish(c->svc);

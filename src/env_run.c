@@ -14,6 +14,7 @@
 #include "env_int.h"
 #include "error.h"
 #include "evloop.h"
+#include "hooks.h"
 #include "runs.h"
 #include "teardown.h"
 #include "watchdog.h"
@@ -506,6 +507,28 @@ static const struct engine_call *creates_in_flight(const struct env *env)
 	return NULL;
 }
 
+/*
+ * Compose's pre_stop hooks, in each running container, before the
+ * teardown stops it. A failing one does not keep the container: the
+ * environment goes either way.
+ */
+static void run_pre_stop(struct env *env)
+{
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++) {
+			struct ctr *c = cs[k];
+
+			if (!c || !c->id || !c->spec->npre_stop || c->died ||
+			    (c->state != ENV_STARTED && c->state != ENV_READY))
+				continue;
+			hooks_run(env->e, c->id, "pre_stop", c->spec->pre_stop,
+			          c->spec->npre_stop, 0);
+		}
+	}
+}
+
 /* A create in flight when the teardown began, as the watchdog knows it. */
 struct pending_create {
 	const struct engine_call *call;
@@ -632,6 +655,9 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 	env->tearing = 1;
 	env_quiesce(env);
 	pending_collect(env, &p);
+	/* an interrupted run has seconds to go: no hooks then */
+	if (!force_kill)
+		run_pre_stop(env);
 	o.project = env->project;
 	o.run_id = env->run_id;
 	o.force_kill = force_kill;

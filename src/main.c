@@ -51,15 +51,20 @@ static const struct cmd_entry commands[] = {
 };
 
 static const char usage[] =
-        "usage: orchestrate [-f FILE] [-p PROJECT] COMMAND [options]\n";
+        "usage: orchestrate [-f FILE]... [-p PROJECT] [--profile NAME]... "
+        "COMMAND [options]\n";
 
 static void print_help(FILE *out)
 {
 	fputs(usage, out);
 	fputs("\noptions:\n"
 	      "  -f, --file FILE        the manifest ('-': read it from "
-	      "standard input)\n"
+	      "standard input);\n"
+	      "                         several are merged in order, as "
+	      "Compose does\n"
 	      "  -p, --project PROJECT  the project name\n"
+	      "      --profile NAME     activate a profile (repeatable; "
+	      "'*': all)\n"
 	      "  -h, --help             this help (also 'orchestrate help')\n"
 	      "  -V, --version          the client's version\n",
 	      out);
@@ -87,15 +92,39 @@ static int setup(struct cmd_ctx *ctx, unsigned flags)
 	struct strvec warnings = STRVEC_INIT;
 	int rc;
 
+	struct strvec files = STRVEC_INIT, notes = STRVEC_INIT;
+
 	if (flags & (CMD_NEEDS_MANIFEST | CMD_WANTS_MANIFEST)) {
-		rc = manifest_discover(ctx->file, &ctx->manifest_path);
-		if (rc && (flags & CMD_NEEDS_MANIFEST || ctx->file))
+		rc = manifest_discover_files(
+		        (const char *const *)ctx->file_opts.v, ctx->file_opts.n,
+		        &files, &notes);
+		for (size_t i = 0; i < notes.n; i++)
+			cmd_warning("%s", notes.v[i]);
+		strvec_clear(&notes);
+		if (rc && (flags & CMD_NEEDS_MANIFEST || ctx->file)) {
+			strvec_clear(&files);
 			return cmd_error(ORCH_EXIT_USAGE, "%s",
 			                 orch_error_last());
+		}
+		if (!rc && files.n)
+			ctx->manifest_path = xstrdup(files.v[0]);
 	}
 	if (ctx->manifest_path) {
-		rc = manifest_load(ctx->manifest_path, &warnings,
-		                   &ctx->manifest);
+		struct manifest_opts o = {
+			(const char *const *)files.v,
+			files.n,
+			ctx->profiles_given
+			        ? (const char *const *)ctx->profile_opts.v
+			        : NULL,
+			ctx->profile_opts.n,
+			NULL,
+		};
+		const char *none[] = { NULL };
+
+		if (ctx->profiles_given && !o.profiles)
+			o.profiles = none;
+		rc = manifest_load_opts(&o, &warnings, &ctx->manifest);
+		strvec_clear(&files);
 		/* before anything is printed that may carry a value */
 		mask_add_manifest(ctx->mask, ctx->manifest);
 		for (size_t i = 0; i < warnings.n; i++)
@@ -118,16 +147,16 @@ static int setup(struct cmd_ctx *ctx, unsigned flags)
 	return 0;
 }
 
-static int run(int argc, char **argv)
+static int run_ctx(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "project", required_argument, NULL, 'p' },
+		{ "profile", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_ctx ctx = { 0 };
 	const struct cmd_entry *cmd = NULL;
 	int c, rc;
 
@@ -138,10 +167,16 @@ static int run(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+f:hp:V", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			ctx.file = optarg;
+			if (!ctx->file)
+				ctx->file = optarg;
+			strvec_push(&ctx->file_opts, optarg);
+			break;
+		case 'P':
+			ctx->profiles_given = 1;
+			strvec_push(&ctx->profile_opts, optarg);
 			break;
 		case 'p':
-			ctx.project_opt = optarg;
+			ctx->project_opt = optarg;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -177,28 +212,38 @@ static int run(int argc, char **argv)
 		char *help_argv[] = { argv[optind], "--help", NULL };
 
 		optind = 0;
-		return cmd->fn(&ctx, 2, help_argv);
+		return cmd->fn(ctx, 2, help_argv);
 	}
-	ctx.mask = mask_new();
-	cmd_set_mask(ctx.mask);
-	rc = setup(&ctx, cmd->flags);
+	ctx->mask = mask_new();
+	cmd_set_mask(ctx->mask);
+	rc = setup(ctx, cmd->flags);
 	if (rc == 0) {
 		int cmd_argc = argc - optind;
 		char **cmd_argv = argv + optind;
 
 		/* commands parse their own options: reinitialise getopt */
 		optind = 0;
-		rc = cmd->fn(&ctx, cmd_argc, cmd_argv);
+		rc = cmd->fn(ctx, cmd_argc, cmd_argv);
 	}
 	if (fflush(stdout) && errno != EPIPE && rc == 0)
 		rc = cmd_error(ORCH_EXIT_ENV, "writing to stdout: %s",
 		               strerror(errno));
-	manifest_free(ctx.manifest);
-	engine_free(ctx.engine);
-	free(ctx.manifest_path);
-	free(ctx.project);
+	manifest_free(ctx->manifest);
+	engine_free(ctx->engine);
+	free(ctx->manifest_path);
+	free(ctx->project);
 	cmd_set_mask(NULL);
-	mask_free(ctx.mask);
+	mask_free(ctx->mask);
+	return rc;
+}
+
+static int run(int argc, char **argv)
+{
+	struct cmd_ctx ctx = { 0 };
+	int rc = run_ctx(&ctx, argc, argv);
+
+	strvec_clear(&ctx.file_opts);
+	strvec_clear(&ctx.profile_opts);
 	return rc;
 }
 

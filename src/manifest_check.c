@@ -19,6 +19,7 @@
 #include "error.h"
 #include "graph.h"
 #include "manifest_int.h"
+#include "reference.h"
 
 static int declared_volume(struct mf_conv *c, const char *name)
 {
@@ -26,10 +27,11 @@ static int declared_volume(struct mf_conv *c, const char *name)
 }
 
 /*
- * Binds that hand a container the host (reference §d.5): allowed, since
- * a test may need them, but never silently.
+ * Binds that hand a container the host (reference §d.5): the engine's
+ * socket is a host privilege (refused unless allowed); the others are
+ * allowed, since a test may need them, but never silently.
  */
-static void warn_dangerous_bind(struct mf_conv *c, const struct ynode *v,
+static int check_dangerous_bind(struct mf_conv *c, const struct ynode *v,
                                 const char *src)
 {
 	static const char *const paths[] = { "/",    "/etc",  "/var/run",
@@ -37,21 +39,19 @@ static void warn_dangerous_bind(struct mf_conv *c, const struct ynode *v,
 		                             "/dev" };
 	const char *home = getenv("HOME");
 
-	if (strstr(src, "docker.sock")) {
-		mf_warn(c, v,
-		        "bind mount of '%s' gives the container control of the "
-		        "engine",
-		        src);
-		return;
-	}
+	if (strstr(src, "docker.sock") || strstr(src, "containerd.sock") ||
+	    strstr(src, "podman.sock"))
+		return mf_host_privilege(c, v, src,
+		                         "control of the engine (its socket)");
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
 		if (!strcmp(src, paths[i])) {
 			mf_warn(c, v, "bind mount of the host's '%s'", src);
-			return;
+			return 0;
 		}
 	}
 	if (home && *home && !strcmp(src, home))
 		mf_warn(c, v, "bind mount of the home directory '%s'", src);
+	return 0;
 }
 
 int mf_check_mount(struct mf_conv *c, const struct ynode *v,
@@ -75,8 +75,21 @@ int mf_check_mount(struct mf_conv *c, const struct ynode *v,
 	if (!strcmp(mt->type, "bind")) {
 		if (!mt->source || !*mt->source)
 			return mf_err(c, v, "a bind mount needs a 'source'");
-		warn_dangerous_bind(c, v, mt->source);
+		return check_dangerous_bind(c, v, mt->source);
 	}
+	if (!strcmp(mt->type, "image")) {
+		if (!mt->source || !*mt->source)
+			return mf_err(c, v, "an image mount needs a 'source'");
+		if (reference_check_image(mt->source))
+			return mf_err(c, v, "%s", orch_error_last());
+	}
+	if (!strcmp(mt->type, "tmpfs") && mt->source && *mt->source)
+		return mf_err(c, v, "a tmpfs mount has no 'source'");
+	if (strcmp(mt->type, "bind") &&
+	    (mt->propagation || mt->create_host_path))
+		return mf_err(c, v, "bind options on a %s mount", mt->type);
+	if (strcmp(mt->type, "tmpfs") && (mt->tmpfs_size || mt->tmpfs_mode))
+		return mf_err(c, v, "tmpfs options on a %s mount", mt->type);
 	return 0;
 }
 
@@ -102,7 +115,7 @@ int mf_check_deps(struct mf_conv *c)
 
 			if (idx >= 0 && stamp[idx] == i + 1) {
 				rc = orch_error_at(
-				        c->origin, dep->line, dep->col,
+				        dep->file, dep->line, dep->col,
 				        "duplicate dependency '%s'", dep->name);
 				continue;
 			}
@@ -114,13 +127,13 @@ int mf_check_deps(struct mf_conv *c)
 			sug = mf_closest(dep->name, names, m->nservices);
 			if (sug)
 				rc = orch_error_at(
-				        c->origin, dep->line, dep->col,
+				        dep->file, dep->line, dep->col,
 				        "service '%s' depends on undefined "
 				        "service '%.80s' (did you mean '%s'?)",
 				        s->name, dep->name, sug);
 			else
 				rc = orch_error_at(
-				        c->origin, dep->line, dep->col,
+				        dep->file, dep->line, dep->col,
 				        "service '%s' depends on undefined "
 				        "service '%.80s'",
 				        s->name, dep->name);
@@ -133,7 +146,7 @@ int mf_check_deps(struct mf_conv *c)
 		int idx = manifest_service_index(m, first);
 		const struct mf_service *s = &m->services[idx < 0 ? 0 : idx];
 
-		rc = orch_error_at(c->origin, s->line, s->col,
+		rc = orch_error_at(s->file, s->line, s->col,
 		                   "dependency cycle: %s", cycle.data);
 		free(first);
 	}
@@ -151,11 +164,90 @@ int mf_check_healthcheck(struct mf_conv *c, struct mf_healthcheck *h)
 	return 0;
 }
 
+/*
+ * A container in another's network namespace has no network of its own:
+ * no ports, networks or DNS names to give (the engine refuses them).
+ */
+static int network_rules(struct mf_conv *c, struct mf_unit *u,
+                         const struct ynode *at)
+{
+	const struct mf_container *ct = u->ct;
+	const char *mode = ct->network_service ? "service:" : ct->network_mode;
+	const char *svc = ct->network_service ? ct->network_service : "";
+	const char *who = u->is_stub ? "the stub of service" : "service";
+
+	if (!mode)
+		return 0;
+	if (ct->nports && u->ports)
+		return mf_err(c, u->ports,
+		              "%s '%s': 'ports' cannot go with network_mode "
+		              "'%s%s'",
+		              who, u->service->name, mode, svc);
+	if (u->networks)
+		return mf_err(c, u->networks,
+		              "%s '%s': 'networks' cannot go with network_mode "
+		              "'%s%s'",
+		              who, u->service->name, mode, svc);
+	if (ct->ready.tcp_port || ct->ready.http_port)
+		return mf_err(c, at,
+		              "%s '%s': tcp and http probes need the service's "
+		              "own network (network_mode '%s%s')",
+		              who, u->service->name, mode, svc);
+	return 0;
+}
+
+int mf_check_deploy(struct mf_conv *c, struct mf_unit *u)
+{
+	struct mf_resources *r = &u->ct->res;
+	struct {
+		int64_t *have, deploy;
+		const char *key, *dkey;
+	} pairs[] = {
+		{ &r->nano_cpus, u->deploy_cpus, "cpus", "limits.cpus" },
+		{ &r->memory, u->deploy_memory, "mem_limit", "limits.memory" },
+		{ &r->pids_limit, u->deploy_pids, "pids_limit", "limits.pids" },
+		{ &r->memory_reservation, u->deploy_reservation,
+		  "mem_reservation", "reservations.memory" },
+	};
+
+	if (!u->deploy_at)
+		return 0;
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(*pairs); i++) {
+		if (pairs[i].deploy == MF_UNSET)
+			continue;
+		if (*pairs[i].have != MF_UNSET &&
+		    *pairs[i].have != pairs[i].deploy)
+			return mf_err(c, u->deploy_at,
+			              "'%s' and deploy.resources.%s differ",
+			              pairs[i].key, pairs[i].dkey);
+		*pairs[i].have = pairs[i].deploy;
+	}
+	if (u->deploy_restart && !u->ct->restart) {
+		u->ct->restart = u->deploy_restart;
+		u->deploy_restart = NULL;
+	}
+	return 0;
+}
+
 int mf_check_service(struct mf_conv *c, struct mf_unit *u,
                      const struct ynode *at)
 {
 	struct mf_service *s = u->service;
+	int rc = network_rules(c, u, at);
 
+	if (rc)
+		return rc;
+	/* Compose: a service naming no network is on 'default' */
+	if (!u->networks && !u->ct->network_mode && !u->ct->network_service &&
+	    mf_network_external(c, "default") &&
+	    strvec_find(&u->ct->ext_networks,
+	                mf_network_external(c, "default")) < 0)
+		strvec_push(&u->ct->ext_networks,
+		            mf_network_external(c, "default"));
+	/* the stub answers on the service's names too */
+	for (size_t i = 0; s->stub && i < s->real.aliases.n; i++)
+		if (strvec_find(&s->stub->aliases, s->real.aliases.v[i]) < 0)
+			strvec_push(&s->stub->aliases, s->real.aliases.v[i]);
 	s->has_real = s->real.image || s->real.build;
 	if (!s->has_real && !s->stub)
 		return mf_err(c, at,
@@ -166,6 +258,10 @@ int mf_check_service(struct mf_conv *c, struct mf_unit *u,
 
 int mf_check_stub(struct mf_conv *c, struct mf_unit *u, const struct ynode *at)
 {
+	int rc = network_rules(c, u, at);
+
+	if (rc)
+		return rc;
 	if (!u->ct->image && !u->ct->build)
 		return mf_err(c, at,
 		              "the stub of service '%s' needs 'image' or "
@@ -184,6 +280,13 @@ static int suite_targets(struct mf_conv *c, struct mf_suite *su,
 		const struct ynode *t = targets->items[i];
 		long idx = strindex_get(&c->service_ix, su->targets.v[i]);
 
+		if (idx < 0 && c->inactive &&
+		    strvec_find(c->inactive, su->targets.v[i]) >= 0)
+			return mf_err(
+			        c, t,
+			        "suite '%s' targets service '%s', which is "
+			        "not active (its profiles are not)",
+			        su->name, su->targets.v[i]);
 		if (idx < 0) {
 			const char **names =
 			        xcalloc(c->m->nservices + 1, sizeof(*names));
@@ -235,7 +338,7 @@ static int suite_artifacts(struct mf_conv *c, struct mf_suite *su,
 			return mf_err(c, at,
 			              "artifact '%s' must be an absolute path",
 			              p);
-		su->artifacts.v[i] = mf_resolve_path(c, p);
+		su->artifacts.v[i] = mf_resolve_path(c, at, p);
 		free(p);
 	}
 	return 0;

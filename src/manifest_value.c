@@ -23,43 +23,109 @@
 #define LIMIT_REGEX  1024
 #define MAX_WARNINGS 100
 
+const char *mf_origin(const struct mf_conv *c, const struct ynode *n)
+{
+	return n && n->file < c->nfiles ? c->files[n->file].name
+	                                : c->files[0].name;
+}
+
+const char *mf_model_file(const struct mf_conv *c, const struct ynode *n)
+{
+	size_t i = n && n->file < c->m->files.n ? n->file : 0;
+
+	return c->m->files.v[i];
+}
+
+const char *mf_dir(const struct mf_conv *c, const struct ynode *n)
+{
+	return n && n->file < c->nfiles ? c->files[n->file].dir
+	                                : c->files[0].dir;
+}
+
 int mf_err(struct mf_conv *c, const struct ynode *n, const char *fmt, ...)
 {
+	struct buf b = BUF_INIT;
 	va_list ap;
 	int rc;
 
+	/* "service 'api': ..." while its keys are read */
+	if (c->unit)
+		buf_addf(&b, "%s: ", c->unit);
 	va_start(ap, fmt);
-	rc = orch_error_vat(c->origin, n->line, n->col, fmt, ap);
+	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	rc = orch_error_at(mf_origin(c, n), n->line, n->col, "%s",
+	                   buf_cstr(&b));
+	buf_release(&b);
 	return rc;
 }
 
 void mf_warn(struct mf_conv *c, const struct ynode *n, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
+	struct mf_warning *w;
 	va_list ap;
 	char *msg;
 
 	if (!c->warnings || c->nwarnings > MAX_WARNINGS)
 		return;
-	/* a flood of warnings hides the one that matters, and costs n^2 */
-	if (c->nwarnings++ == MAX_WARNINGS) {
-		strvec_pushf(c->warnings,
-		             "%s: more than %d warnings, the rest "
-		             "are not shown",
-		             c->origin, MAX_WARNINGS);
-		return;
-	}
-	buf_addf(&b, "%s:%d:%d: ", c->origin, n->line, n->col);
+	buf_addf(&b, "%s:%d:%d: ", mf_origin(c, n), n->line, n->col);
+	if (c->unit)
+		buf_addf(&b, "%s: ", c->unit);
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	msg = buf_detach(&b, NULL);
 	/* an alias can bring one node in several times: warn once */
-	if (strvec_find(c->warnings, msg) >= 0)
-		free(msg);
-	else
-		strvec_push_nodup(c->warnings, msg);
+	for (size_t i = 0; i < c->nwl; i++) {
+		if (!strcmp(c->wl[i].text, msg)) {
+			free(msg);
+			return;
+		}
+	}
+	c->nwarnings++;
+	ALLOC_GROW(c->wl, c->nwl + 1, c->awl);
+	w = &c->wl[c->nwl];
+	w->file = n->file;
+	w->line = n->line;
+	w->col = n->col;
+	w->seq = c->nwl;
+	w->text = msg;
+	c->nwl++;
+}
+
+static int by_place(const void *a, const void *b)
+{
+	const struct mf_warning *x = a, *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void mf_flush_warnings(struct mf_conv *c)
+{
+	if (c->nwl)
+		qsort(c->wl, c->nwl, sizeof(*c->wl), by_place);
+	for (size_t i = 0; i < c->nwl; i++) {
+		/* a flood of warnings hides the one that matters */
+		if (c->warnings && i < MAX_WARNINGS)
+			strvec_push_nodup(c->warnings, c->wl[i].text);
+		else
+			free(c->wl[i].text);
+	}
+	if (c->warnings && c->nwl > MAX_WARNINGS)
+		strvec_pushf(c->warnings,
+		             "%s: more than %d warnings, the rest "
+		             "are not shown",
+		             mf_origin(c, NULL), MAX_WARNINGS);
+	free(c->wl);
+	c->wl = NULL;
+	c->nwl = c->awl = 0;
 }
 
 static const char *vars_lookup(void *ctx, const char *name)
@@ -92,7 +158,10 @@ int mf_scalar(struct mf_conv *c, const struct ynode *n, const char *what,
 		return 0;
 	}
 	buf_init(&b, YTREE_MAX_SCALAR);
-	rc = interp_expand(n->str, vars_lookup, c->vars, &b, &unset);
+	rc = interp_expand(
+	        n->str, vars_lookup,
+	        c->vars[n->file < c->nfiles ? c->files[n->file].vars : 0], &b,
+	        &unset);
 	if (rc == ORCH_ETOOBIG)
 		rc = mf_err(c, n, "'%s' longer than %d bytes once interpolated",
 		            what, YTREE_MAX_SCALAR);
@@ -192,6 +261,111 @@ int mf_get_duration(struct mf_conv *c, const struct ynode *n, const char *what,
 		return rc;
 	if (parse_duration(s, out))
 		rc = mf_err(c, n, "'%s': %s", what, orch_error_last());
+	free(s);
+	return rc;
+}
+
+/* 1024-based, as Compose's sizes (go-units RAMInBytes) */
+static int parse_bytes(const char *s, int64_t *out)
+{
+	static const char *const units[] = { "b", "k", "m", "g", "t", "p" };
+	char *end;
+	double v;
+	int64_t mult = 1;
+	size_t l;
+
+	while (*s == ' ')
+		s++;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	v = strtod(s, &end);
+	if (end == s || v != v)
+		return -1;
+	while (*end == ' ')
+		end++;
+	l = strlen(end);
+	if (l) {
+		size_t u;
+		char c0 = (char)(end[0] | 0x20);
+
+		for (u = 0; u < 6 && c0 != units[u][0]; u++)
+			mult *= 1024;
+		if (u == 6)
+			return -1;
+		/* k, kb, kib (and B) */
+		if (!(l == 1 || (l == 2 && (end[1] | 0x20) == 'b' && u) ||
+		      (l == 3 && (end[1] | 0x20) == 'i' &&
+		       (end[2] | 0x20) == 'b' && u)))
+			return -1;
+	}
+	if (v * (double)mult > 9.2e18)
+		return -1;
+	*out = (int64_t)(v * (double)mult);
+	return 0;
+}
+
+int mf_get_bytes(struct mf_conv *c, const struct ynode *n, const char *what,
+                 int64_t *out)
+{
+	char *s;
+	int rc;
+
+	if (n->kind != Y_SCALAR)
+		return mf_err(c, n, "'%s' must be a size", what);
+	rc = mf_scalar(c, n, what, &s);
+	if (rc)
+		return rc;
+	if (parse_bytes(s, out))
+		rc = mf_err(c, n,
+		            "'%s' must be a size (bytes, or a number and b, "
+		            "k, m, g or t), not '%.80s'",
+		            what, s);
+	free(s);
+	return rc;
+}
+
+int mf_get_number(struct mf_conv *c, const struct ynode *n, const char *what,
+                  double *out)
+{
+	char *s, *end;
+	int rc;
+
+	if (n->kind != Y_SCALAR)
+		return mf_err(c, n, "'%s' must be a number", what);
+	rc = mf_scalar(c, n, what, &s);
+	if (rc)
+		return rc;
+	*out = strtod(s, &end);
+	if (!*s || *end || *out != *out || *out < 0 || *out > 1e6)
+		rc = mf_err(c, n, "'%s' must be a number, not '%.80s'", what,
+		            s);
+	free(s);
+	return rc;
+}
+
+int mf_get_micros(struct mf_conv *c, const struct ynode *n, const char *what,
+                  int64_t *out)
+{
+	char *s;
+	long l;
+	int rc;
+
+	if (n->kind != Y_SCALAR)
+		return mf_err(c, n, "'%s' must be microseconds or a duration",
+		              what);
+	rc = mf_scalar(c, n, what, &s);
+	if (rc)
+		return rc;
+	if (!parse_int(s, 0, LONG_MAX, &l)) {
+		*out = l;
+	} else if (!parse_duration(s, out)) {
+		*out /= 1000;
+	} else {
+		rc = mf_err(c, n,
+		            "'%s' must be microseconds or a duration, not "
+		            "'%.80s'",
+		            what, s);
+	}
 	free(s);
 	return rc;
 }
@@ -460,8 +634,8 @@ char *mf_path_normalize(const char *path)
 	return buf_detach(&out, NULL);
 }
 
-/* An absolute path for p, relative paths against the manifest's dir. */
-char *mf_resolve_path(struct mf_conv *c, const char *p)
+/* An absolute path for p, relative paths against its file's directory. */
+char *mf_resolve_path(struct mf_conv *c, const struct ynode *at, const char *p)
 {
 	char *joined, *r;
 
@@ -472,7 +646,7 @@ char *mf_resolve_path(struct mf_conv *c, const char *p)
 
 		joined = xasprintf("%s/%s", home ? home : "/", p + 1);
 	} else {
-		joined = xasprintf("%s/%s", c->dir, p);
+		joined = xasprintf("%s/%s", mf_dir(c, at), p);
 	}
 	r = mf_path_normalize(joined);
 	free(joined);

@@ -27,7 +27,8 @@
 
 /* The document's sections, read once every top-level key is. */
 struct top {
-	const struct ynode *services, *suites, *volumes;
+	const struct ynode *services, *suites, *volumes, *networks, *secrets,
+	        *configs;
 };
 
 /* One env_file entry: a path, or {path, required}. */
@@ -82,7 +83,7 @@ static int check_shape(struct mf_conv *c, const struct schema_key *e,
  * the order written, then the required keys. owner names the mapping in
  * messages.
  */
-static int walk(struct mf_conv *c, const struct ynode *map,
+int mf_walk_map(struct mf_conv *c, const struct ynode *map,
                 enum schema_section sec, const char *owner, void *obj)
 {
 	size_t ntable;
@@ -97,6 +98,9 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 
 		if (!strncmp(k->str, "x-", 2))
 			continue;
+		/* !reset: as if the key were not there (manifest_merge.c) */
+		if (v->tag == YTAG_RESET)
+			continue;
 		e = schema_find(sec, k->str);
 		if (!e) {
 			const char *s = schema_suggest(sec, k->str);
@@ -107,6 +111,9 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 				        "unknown key '%.80s' (did you mean "
 				        "'%s'?)",
 				        k->str, s);
+			if (c->unit)
+				return mf_err(c, k, "unknown key '%.80s'",
+				              k->str);
 			return mf_err(c, k, "unknown key '%.80s' in %s", k->str,
 			              owner);
 		}
@@ -133,13 +140,18 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 			              e->key, e->help);
 		if (ynode_is_null(v))
 			continue;
+		if (e->flags & SCHEMA_HOST) {
+			rc = mf_host_privilege(c, k, e->key, e->help);
+			if (rc)
+				return rc;
+		}
 		/* never dropped in silence (test-manifest.c checks the table) */
 		if (!e->convert)
 			return orch_error_code(
 			        ORCH_ERROR,
 			        "%s:%d:%d: '%s' has no converter in "
 			        "the schema table",
-			        c->origin, k->line, k->col, e->key);
+			        mf_origin(c, k), k->line, k->col, e->key);
 		rc = check_shape(c, e, v);
 		if (!rc)
 			rc = e->convert(c, obj, k, v);
@@ -154,7 +166,8 @@ static int walk(struct mf_conv *c, const struct ynode *map,
 			continue;
 		for (size_t i = 0; i + 1 < map->n && !found; i += 2)
 			found = !strcmp(map->items[i]->str, table[t].key) &&
-			        !ynode_is_null(map->items[i + 1]);
+			        !ynode_is_null(map->items[i + 1]) &&
+			        map->items[i + 1]->tag != YTAG_RESET;
 		if (!found)
 			return mf_err(c, map, "%s has no '%s'", owner,
 			              table[t].key);
@@ -241,6 +254,68 @@ int conv_top_suites(struct mf_conv *c, void *obj, const struct ynode *k,
 	return 0;
 }
 
+int conv_top_networks(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	((struct top *)obj)->networks = v;
+	return 0;
+}
+
+int conv_top_secrets(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	((struct top *)obj)->secrets = v;
+	return 0;
+}
+
+int conv_top_configs(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	((struct top *)obj)->configs = v;
+	return 0;
+}
+
+/* external: true, or the old form {name: NAME} */
+int conv_network_external(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	struct mf_netdecl *d = obj;
+
+	if (v->kind != Y_MAP)
+		return mf_get_bool(c, v, "external", &d->external);
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		int rc;
+
+		if (strcmp(v->items[i]->str, "name"))
+			return mf_err(c, v->items[i],
+			              "unknown key '%.80s' in 'external' "
+			              "(true, false or {name: NAME})",
+			              v->items[i]->str);
+		rc = mf_get_string(c, v->items[i + 1], "name", &d->name);
+		if (rc)
+			return rc;
+		d->name_at = v->items[i + 1];
+	}
+	d->external = 1;
+	return 0;
+}
+
+int conv_network_name(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	struct mf_netdecl *d = obj;
+
+	d->name_at = v;
+	return mf_get_string(c, v, "name", &d->name);
+}
+
+int conv_xorch_allow_host(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	return mf_get_bool(c, v, "allow-host-privileges",
+	                   &((struct manifest *)obj)->allow_host_privileges);
+}
+
 /* ---- build: ----------------------------------------------------------- */
 
 int conv_build_context(struct mf_conv *c, void *obj, const struct ynode *k,
@@ -282,9 +357,13 @@ static int get_build(struct mf_conv *c, const struct ynode *v,
 	if (v->kind == Y_SCALAR)
 		rc = mf_get_string(c, v, "build", &b->context);
 	else
-		rc = walk(c, v, SEC_BUILD, "'build'", b);
+		rc = mf_walk_map(c, v, SEC_BUILD, "'build'", b);
 	if (rc)
 		return rc;
+	if (b->dockerfile && b->dockerfile_inline)
+		return mf_err(c, v,
+		              "'dockerfile' and 'dockerfile_inline' cannot go "
+		              "together");
 	if (!b->context || !*b->context) {
 		free(b->context);
 		b->context = xstrdup(".");
@@ -294,7 +373,7 @@ static int get_build(struct mf_conv *c, const struct ynode *v,
 		              "remote build context '%s' is not supported",
 		              b->context);
 	given = b->context;
-	b->context = mf_resolve_path(c, given);
+	b->context = mf_resolve_path(c, v, given);
 	if (stat(b->context, &st))
 		rc = mf_err(c, v, "build context '%s' does not exist", given);
 	else if (!S_ISDIR(st.st_mode))
@@ -441,7 +520,7 @@ int conv_ready_http(struct mf_conv *c, void *obj, const struct ynode *k,
 	if (v->kind == Y_SCALAR)
 		rc = mf_get_port(c, v, "http", &r->http_port);
 	else
-		rc = walk(c, v, SEC_HTTP, "'http'", r);
+		rc = mf_walk_map(c, v, SEC_HTTP, "'http'", r);
 	if (!rc && !r->http_path)
 		r->http_path = xstrdup("/");
 	return rc;
@@ -480,12 +559,91 @@ int conv_ready_timeout(struct mf_conv *c, void *obj, const struct ynode *k,
 
 /* ---- ports: ----------------------------------------------------------- */
 
-/* "[ip:][host:]container[/proto]", host and container without ranges. */
+/*
+ * One port entry being read: the text of its parts, then expanded into
+ * mf_port entries (ranges) by add_ports().
+ */
+struct port_opt {
+	char *ip, *host, *target, *protocol;
+};
+
+/* "A" or "A-B", 1-65535, B >= A; *b = *a for one port. */
+static int port_range(const char *s, long *a, long *b)
+{
+	const char *dash = strchr(s, '-');
+	char *first;
+	int rc;
+
+	if (!dash)
+		return (rc = parse_int(s, 1, 65535, a)) ? rc : (*b = *a, 0);
+	first = xstrndup(s, (size_t)(dash - s));
+	rc = parse_int(first, 1, 65535, a) ||
+	     parse_int(dash + 1, 1, 65535, b) || *b < *a;
+	free(first);
+	return rc;
+}
+
+static void push_port(struct mf_container *ct, const struct port_opt *o,
+                      int host, int host_end, int target)
+{
+	struct mf_port *p;
+
+	ct->ports = xrealloc(ct->ports, (ct->nports + 1) * sizeof(*ct->ports));
+	p = &ct->ports[ct->nports++];
+	memset(p, 0, sizeof(*p));
+	p->host_ip = o->ip && *o->ip ? xstrdup(o->ip) : NULL;
+	p->host_port = host;
+	p->host_port_end = host_end;
+	p->container_port = target;
+	p->protocol =
+	        xstrdup(o->protocol && *o->protocol ? o->protocol : "tcp");
+}
+
+/*
+ * Ranges as Docker reads them: 8000-8002:8000-8002 is three ports, one
+ * to one; 9090-9091 two ports, each published on an ephemeral one;
+ * 6005-6015:80 one port published on a free one of the range.
+ */
+static int add_ports(struct mf_conv *c, const struct ynode *v, const char *spec,
+                     const struct port_opt *o, struct mf_container *ct)
+{
+	long ta, tb, ha = 0, hb = 0;
+
+	if (!o->target || port_range(o->target, &ta, &tb))
+		return mf_err(c, v,
+		              "invalid port '%s' (container port 1-65535, or "
+		              "a range A-B)",
+		              spec);
+	if (o->host && *o->host && port_range(o->host, &ha, &hb))
+		return mf_err(c, v,
+		              "invalid port '%s' (host port 1-65535, or a "
+		              "range A-B)",
+		              spec);
+	if (o->protocol && strcmp(o->protocol, "tcp") &&
+	    strcmp(o->protocol, "udp") && strcmp(o->protocol, "sctp"))
+		return mf_err(c, v, "unknown protocol '%s' (tcp, udp or sctp)",
+		              o->protocol);
+	if (ha && tb > ta && hb - ha != tb - ta)
+		return mf_err(c, v,
+		              "port '%s': the host range and the container "
+		              "range differ in length",
+		              spec);
+	if (tb - ta >= 1024)
+		return mf_err(c, v, "port '%s': more than 1024 ports", spec);
+	if (tb == ta) {
+		push_port(ct, o, (int)ha, hb > ha ? (int)hb : 0, (int)ta);
+		return 0;
+	}
+	for (long t = ta; t <= tb; t++)
+		push_port(ct, o, ha ? (int)(ha + (t - ta)) : 0, 0, (int)t);
+	return 0;
+}
+
+/* "[ip:][host[-end]:]container[-end][/proto]" */
 static int parse_port_short(struct mf_conv *c, const struct ynode *v,
-                            const char *spec, struct mf_port *p)
+                            const char *spec, struct port_opt *o)
 {
 	char *s = xstrdup(spec), *proto, *last, *ip = NULL, *host = NULL;
-	long l;
 	int rc = 0;
 
 	proto = strrchr(s, '/');
@@ -515,28 +673,10 @@ static int parse_port_short(struct mf_conv *c, const struct ynode *v,
 	} else {
 		last = s;
 	}
-	if (strchr(last, '-') || (host && strchr(host, '-'))) {
-		rc = mf_err(c, v, "port ranges are not supported ('%s')", spec);
-		goto out;
-	}
-	if (parse_int(last, 1, 65535, &l)) {
-		rc = mf_err(c, v, "invalid port '%s' (container port 1-65535)",
-		            spec);
-		goto out;
-	}
-	p->container_port = (int)l;
-	if (host && *host) {
-		if (parse_int(host, 1, 65535, &l)) {
-			rc = mf_err(c, v,
-			            "invalid port '%s' (host port 1-65535)",
-			            spec);
-			goto out;
-		}
-		p->host_port = (int)l;
-	}
-	if (ip && *ip)
-		p->host_ip = xstrdup(ip);
-	p->protocol = xstrdup(proto ? proto : "tcp");
+	o->target = xstrdup(last);
+	o->host = host ? xstrdup(host) : NULL;
+	o->ip = ip ? xstrdup(ip) : NULL;
+	o->protocol = proto ? xstrdup(proto) : NULL;
 out:
 	free(s);
 	return rc;
@@ -545,78 +685,69 @@ out:
 int conv_port_target(struct mf_conv *c, void *obj, const struct ynode *k,
                      const struct ynode *v)
 {
-	return mf_get_port(c, v, "target",
-	                   &((struct mf_port *)obj)->container_port);
+	return mf_get_string(c, v, "target", &((struct port_opt *)obj)->target);
 }
 
 int conv_port_published(struct mf_conv *c, void *obj, const struct ynode *k,
                         const struct ynode *v)
 {
-	struct mf_port *p = obj;
-	char *s = NULL;
-	long l;
-	int rc;
-
-	rc = mf_get_string(c, v, "published", &s);
-	if (!rc && *s && strchr(s, '-'))
-		rc = mf_err(c, v, "port ranges are not supported ('%s')", s);
-	else if (!rc && *s && parse_int(s, 1, 65535, &l))
-		rc = mf_err(c, v, "'published' must be a port (1-65535)");
-	else if (!rc && *s)
-		p->host_port = (int)l;
-	free(s);
-	return rc;
+	return mf_get_string(c, v, "published",
+	                     &((struct port_opt *)obj)->host);
 }
 
 int conv_port_host_ip(struct mf_conv *c, void *obj, const struct ynode *k,
                       const struct ynode *v)
 {
-	return mf_get_string(c, v, "host_ip",
-	                     &((struct mf_port *)obj)->host_ip);
+	return mf_get_string(c, v, "host_ip", &((struct port_opt *)obj)->ip);
 }
 
 int conv_port_protocol(struct mf_conv *c, void *obj, const struct ynode *k,
                        const struct ynode *v)
 {
 	return mf_get_string(c, v, "protocol",
-	                     &((struct mf_port *)obj)->protocol);
+	                     &((struct port_opt *)obj)->protocol);
 }
 
-/* One entry of ports: the short syntax or the mapping. */
+/* One entry of ports: the short syntax or the mapping, into ct. */
 static int get_port_entry(struct mf_conv *c, const struct ynode *v,
-                          struct mf_port *p)
+                          struct mf_container *ct)
 {
+	struct port_opt o = { 0 };
+	size_t first = ct->nports;
+	char *spec = NULL;
 	int rc;
 
 	if (v->kind == Y_SEQ)
 		return mf_err(c, v, "a port must be a string or a mapping");
 	if (v->kind == Y_SCALAR) {
-		char *s;
-
-		rc = mf_scalar(c, v, "ports", &s);
-		if (rc)
-			return rc;
-		rc = parse_port_short(c, v, s, p);
-		free(s);
+		rc = mf_scalar(c, v, "ports", &spec);
+		if (!rc)
+			rc = parse_port_short(c, v, spec, &o);
 	} else {
-		rc = walk(c, v, SEC_PORT, "a port", p);
+		rc = mf_walk_map(c, v, SEC_PORT, "a port", &o);
+		spec = xasprintf("%s%s%s:%s", o.ip ? o.ip : "", o.ip ? ":" : "",
+		                 o.host ? o.host : "",
+		                 o.target ? o.target : "");
 	}
-	if (rc)
-		return rc;
-	if (!p->protocol)
-		p->protocol = xstrdup("tcp");
-	if (strcmp(p->protocol, "tcp") && strcmp(p->protocol, "udp"))
-		return mf_err(c, v, "unknown protocol '%s' (tcp or udp)",
-		              p->protocol);
-	if (p->host_ip && !*p->host_ip) {
-		free(p->host_ip);
-		p->host_ip = NULL;
+	if (!rc)
+		rc = add_ports(c, v, spec, &o, ct);
+	for (size_t i = first; !rc && i < ct->nports; i++) {
+		struct mf_port *p = &ct->ports[i];
+
+		if (p->host_ip && (!strcmp(p->host_ip, "0.0.0.0") ||
+		                   !strcmp(p->host_ip, "::"))) {
+			mf_warn(c, v,
+			        "port %d is published on all interfaces ('%s')",
+			        p->container_port, p->host_ip);
+			break;
+		}
 	}
-	if (p->host_ip &&
-	    (!strcmp(p->host_ip, "0.0.0.0") || !strcmp(p->host_ip, "::")))
-		mf_warn(c, v, "port %d is published on all interfaces ('%s')",
-		        p->container_port, p->host_ip);
-	return 0;
+	free(spec);
+	free(o.ip);
+	free(o.host);
+	free(o.target);
+	free(o.protocol);
+	return rc;
 }
 
 /* ---- volumes: in a service -------------------------------------------- */
@@ -627,10 +758,18 @@ int conv_mount_type(struct mf_conv *c, void *obj, const struct ynode *k,
 	struct mf_mount *mt = obj;
 	int rc = mf_get_string(c, v, "type", &mt->type);
 
-	if (!rc && strcmp(mt->type, "volume") && strcmp(mt->type, "bind") &&
-	    strcmp(mt->type, "tmpfs"))
+	if (!rc && !strcmp(mt->type, "npipe"))
+		rc = mf_err(c, v, "mount type 'npipe' is for Windows engines");
+	else if (!rc && !strcmp(mt->type, "cluster"))
 		rc = mf_err(c, v,
-		            "unknown mount type '%s' (volume, bind or tmpfs)",
+		            "mount type 'cluster' is for Swarm cluster "
+		            "volumes");
+	else if (!rc && strcmp(mt->type, "volume") &&
+	         strcmp(mt->type, "bind") && strcmp(mt->type, "tmpfs") &&
+	         strcmp(mt->type, "image"))
+		rc = mf_err(c, v,
+		            "unknown mount type '%s' (volume, bind, tmpfs or "
+		            "image)",
 		            mt->type);
 	return rc;
 }
@@ -654,6 +793,152 @@ int conv_mount_read_only(struct mf_conv *c, void *obj, const struct ynode *k,
 	                   &((struct mf_mount *)obj)->read_only);
 }
 
+int conv_mount_bind(struct mf_conv *c, void *obj, const struct ynode *k,
+                    const struct ynode *v)
+{
+	return mf_walk_map(c, v, SEC_BIND, "'bind'", obj);
+}
+
+int conv_mount_volume(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	return mf_walk_map(c, v, SEC_VOLOPT, "'volume'", obj);
+}
+
+int conv_mount_tmpfs(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	return mf_walk_map(c, v, SEC_TMPFSOPT, "'tmpfs'", obj);
+}
+
+int conv_mount_image(struct mf_conv *c, void *obj, const struct ynode *k,
+                     const struct ynode *v)
+{
+	return mf_walk_map(c, v, SEC_IMAGEOPT, "'image'", obj);
+}
+
+static const char *const propagations[] = { "shared",  "slave",  "private",
+	                                    "rshared", "rslave", "rprivate" };
+
+int conv_bind_propagation(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
+{
+	struct mf_mount *mt = obj;
+	int rc = mf_get_string(c, v, "propagation", &mt->propagation);
+
+	for (size_t i = 0; !rc && i < 6; i++)
+		if (!strcmp(mt->propagation, propagations[i]))
+			return 0;
+	return rc ? rc
+	          : mf_err(c, v,
+	                   "unknown propagation '%.80s' (shared, slave, "
+	                   "private, rshared, rslave or rprivate)",
+	                   mt->propagation);
+}
+
+int conv_bind_create_host_path(struct mf_conv *c, void *obj,
+                               const struct ynode *k, const struct ynode *v)
+{
+	return mf_get_bool(c, v, "create_host_path",
+	                   &((struct mf_mount *)obj)->create_host_path);
+}
+
+int conv_bind_selinux(struct mf_conv *c, void *obj, const struct ynode *k,
+                      const struct ynode *v)
+{
+	struct mf_mount *mt = obj;
+	int rc = mf_get_string(c, v, "selinux", &mt->selinux);
+
+	if (!rc && strcmp(mt->selinux, "z") && strcmp(mt->selinux, "Z"))
+		rc = mf_err(c, v, "'selinux' must be z or Z");
+	return rc;
+}
+
+int conv_volopt_nocopy(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	return mf_get_bool(c, v, "nocopy", &((struct mf_mount *)obj)->nocopy);
+}
+
+int conv_volopt_subpath(struct mf_conv *c, void *obj, const struct ynode *k,
+                        const struct ynode *v)
+{
+	struct mf_mount *mt = obj;
+	int rc = mf_get_string(c, v, "subpath", &mt->subpath);
+
+	if (!rc && (mt->subpath[0] == '/' || strstr(mt->subpath, "..")))
+		rc = mf_err(c, v,
+		            "'subpath' must be a relative path inside it");
+	return rc;
+}
+
+int conv_tmpfsopt_size(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	return mf_get_bytes(c, v, "size",
+	                    &((struct mf_mount *)obj)->tmpfs_size);
+}
+
+int conv_tmpfsopt_mode(struct mf_conv *c, void *obj, const struct ynode *k,
+                       const struct ynode *v)
+{
+	char *s = NULL, *end;
+	long m;
+	int rc = mf_get_string(c, v, "mode", &s);
+
+	if (rc)
+		return rc;
+	m = strtol(s, &end, 8);
+	if (!*s || *end || m < 0 || m > 07777)
+		rc = mf_err(c, v, "'mode' must be an octal file mode");
+	else
+		((struct mf_mount *)obj)->tmpfs_mode = (int)m;
+	free(s);
+	return rc;
+}
+
+/* The modes after the second colon: ro,z,nocopy,rshared... */
+static int mount_modes(struct mf_conv *c, const struct ynode *v,
+                       const char *spec, const char *m, struct mf_mount *mt)
+{
+	while (*m) {
+		size_t l = strcspn(m, ",");
+		char *w = xstrndup(m, l);
+		int known = 1;
+
+		if (!strcmp(w, "ro"))
+			mt->read_only = 1;
+		else if (!strcmp(w, "rw"))
+			mt->read_only = 0;
+		else if (!strcmp(w, "z") || !strcmp(w, "Z"))
+			mt->selinux = xstrdup(w);
+		else if (!strcmp(w, "nocopy"))
+			mt->nocopy = 1;
+		else if (!strcmp(w, "cached") || !strcmp(w, "delegated") ||
+		         !strcmp(w, "consistent"))
+			; /* Docker Desktop on macOS */
+		else {
+			known = 0;
+			for (size_t i = 0; i < 6; i++)
+				if (!strcmp(w, propagations[i])) {
+					free(mt->propagation);
+					mt->propagation = xstrdup(w);
+					known = 1;
+				}
+		}
+		free(w);
+		if (!known)
+			return mf_err(c, v,
+			              "invalid mount mode '%s' in '%s' (ro, "
+			              "rw, z, Z, nocopy or a propagation)",
+			              m, spec);
+		m += l;
+		if (*m == ',')
+			m++;
+	}
+	return 0;
+}
+
 static int mount_short(struct mf_conv *c, const struct ynode *v,
                        const char *spec, struct mf_mount *mt)
 {
@@ -670,7 +955,7 @@ static int mount_short(struct mf_conv *c, const struct ynode *v,
 		p += l + 1;
 	}
 	if (parts.n > 3 || !*parts.v[0]) {
-		rc = mf_err(c, v, "invalid volume '%s' (SOURCE:TARGET[:ro])",
+		rc = mf_err(c, v, "invalid volume '%s' (SOURCE:TARGET[:MODE])",
 		            spec);
 		goto out;
 	}
@@ -680,35 +965,15 @@ static int mount_short(struct mf_conv *c, const struct ynode *v,
 		goto out;
 	}
 	if (parts.n == 3) {
-		const char *m = parts.v[2];
-
-		while (*m) {
-			size_t l = strcspn(m, ",");
-
-			if (l == 2 && !strncmp(m, "ro", 2))
-				mt->read_only = 1;
-			else if (!((l == 2 && !strncmp(m, "rw", 2)) ||
-			           (l == 1 && (*m == 'z' || *m == 'Z')) ||
-			           (l == 6 && !strncmp(m, "nocopy", 6)) ||
-			           (l == 6 && !strncmp(m, "cached", 6)) ||
-			           (l == 9 && !strncmp(m, "delegated", 9)) ||
-			           (l == 10 &&
-			            !strncmp(m, "consistent", 10)))) {
-				rc = mf_err(
-				        c, v,
-				        "invalid mount mode '%s' in '%s' (ro or "
-				        "rw)",
-				        parts.v[2], spec);
-				goto out;
-			}
-			m += l;
-			if (*m == ',')
-				m++;
-		}
+		rc = mount_modes(c, v, spec, parts.v[2], mt);
+		if (rc)
+			goto out;
 	}
 	p = parts.v[0];
 	mt->type = xstrdup(*p == '/' || *p == '.' || *p == '~' ? "bind"
 	                                                       : "volume");
+	/* Compose creates a missing source of the short syntax */
+	mt->create_host_path = !strcmp(mt->type, "bind");
 	mt->source = xstrdup(p);
 	mt->target = xstrdup(parts.v[1]);
 out:
@@ -733,12 +998,12 @@ static int get_mount(struct mf_conv *c, const struct ynode *v,
 		rc = mount_short(c, v, s, mt);
 		free(s);
 	} else {
-		rc = walk(c, v, SEC_MOUNT, "a volume", mt);
+		rc = mf_walk_map(c, v, SEC_MOUNT, "a volume", mt);
 	}
 	if (rc)
 		return rc;
 	if (!strcmp(mt->type, "bind") && mt->source && *mt->source) {
-		char *abs = mf_resolve_path(c, mt->source);
+		char *abs = mf_resolve_path(c, v, mt->source);
 
 		free(mt->source);
 		mt->source = abs;
@@ -767,7 +1032,7 @@ static int read_env_file(struct mf_conv *c, const struct ynode *v,
 {
 	struct dotenv d = DOTENV_INIT;
 	struct buf b = BUF_INIT;
-	char *path = mf_resolve_path(c, given);
+	char *path = mf_resolve_path(c, v, given);
 	struct stat st;
 	int rc = 0, line = 0;
 
@@ -814,7 +1079,7 @@ static int apply_env_files(struct mf_conv *c, const struct ynode *v,
 		struct env_file_opt o = { NULL, 1 };
 
 		if (e->kind == Y_MAP)
-			rc = walk(c, e, SEC_ENV_FILE, "'env_file'", &o);
+			rc = mf_walk_map(c, e, SEC_ENV_FILE, "'env_file'", &o);
 		else
 			rc = mf_get_string(c, e, "env_file", &o.path);
 		if (!rc)
@@ -826,12 +1091,28 @@ static int apply_env_files(struct mf_conv *c, const struct ynode *v,
 	return 0;
 }
 
+/* label_file: KEY=VALUE files, as env_file; labels: win over them. */
+static int apply_label_files(struct mf_conv *c, const struct ynode *v,
+                             struct mf_kvs *kv)
+{
+	struct strvec files = STRVEC_INIT;
+	int rc = mf_get_strings(c, v, "label_file", &files);
+
+	for (size_t i = 0; !rc && i < files.n; i++)
+		rc = read_env_file(c, v, files.v[i], 1, kv);
+	for (size_t i = 0; i < kv->n; i++)
+		if (!kv->items[i].value)
+			kv->items[i].value = xstrdup("");
+	strvec_clear(&files);
+	return rc;
+}
+
 /* ---- depends_on: ------------------------------------------------------ */
 
 int conv_depends_condition(struct mf_conv *c, void *obj, const struct ynode *k,
                            const struct ynode *v)
 {
-	enum mf_condition *cond = obj;
+	struct mf_dep *d = obj;
 	char *s = NULL;
 	int rc;
 
@@ -839,11 +1120,11 @@ int conv_depends_condition(struct mf_conv *c, void *obj, const struct ynode *k,
 	if (rc)
 		return rc;
 	if (!strcmp(s, "service_started"))
-		*cond = MF_SERVICE_STARTED;
+		d->condition = MF_SERVICE_STARTED;
 	else if (!strcmp(s, "service_healthy"))
-		*cond = MF_SERVICE_HEALTHY;
+		d->condition = MF_SERVICE_HEALTHY;
 	else if (!strcmp(s, "service_completed_successfully"))
-		*cond = MF_SERVICE_COMPLETED_SUCCESSFULLY;
+		d->condition = MF_SERVICE_COMPLETED_SUCCESSFULLY;
 	else
 		rc = mf_err(
 		        c, v,
@@ -854,16 +1135,28 @@ int conv_depends_condition(struct mf_conv *c, void *obj, const struct ynode *k,
 	return rc;
 }
 
-/* Duplicates and undefined names are found once all services are read. */
-static void add_dep(struct mf_service *s, const struct ynode *k,
-                    enum mf_condition cond)
+int conv_depends_required(struct mf_conv *c, void *obj, const struct ynode *k,
+                          const struct ynode *v)
 {
-	struct mf_dep *d = &s->deps[s->ndeps++];
+	return mf_get_bool(c, v, "required", &((struct mf_dep *)obj)->required);
+}
 
+/* Duplicates and undefined names are found once all services are read. */
+static struct mf_dep *add_dep(struct mf_conv *c, struct mf_service *s,
+                              const struct ynode *k, enum mf_condition cond)
+{
+	struct mf_dep *d;
+
+	s->deps = xrealloc(s->deps, (s->ndeps + 1) * sizeof(*s->deps));
+	d = &s->deps[s->ndeps++];
+	memset(d, 0, sizeof(*d));
 	d->name = xstrdup(k->str);
 	d->condition = cond;
+	d->required = 1;
+	d->file = mf_model_file(c, k);
 	d->line = k->line;
 	d->col = k->col;
+	return d;
 }
 
 /* A list (service_started), or a mapping of names to {condition}. */
@@ -876,7 +1169,6 @@ int conv_service_depends_on(struct mf_conv *c, void *obj, const struct ynode *k,
 
 	if (u->is_stub)
 		return mf_err(c, k, "a stub cannot have 'depends_on'");
-	s->deps = xcalloc(v->n, sizeof(*s->deps));
 	if (v->kind == Y_SEQ) {
 		for (size_t i = 0; i < v->n; i++) {
 			if (v->items[i]->kind != Y_SCALAR)
@@ -884,31 +1176,66 @@ int conv_service_depends_on(struct mf_conv *c, void *obj, const struct ynode *k,
 				        c, v->items[i],
 				        "'depends_on' entries must be service "
 				        "names");
-			add_dep(s, v->items[i], MF_SERVICE_STARTED);
+			add_dep(c, s, v->items[i], MF_SERVICE_STARTED);
 		}
 		return 0;
 	}
 	for (size_t i = 0; i + 1 < v->n; i += 2) {
-		enum mf_condition cond = MF_SERVICE_STARTED;
 		const struct ynode *dv = v->items[i + 1];
+		struct mf_dep d = { 0 }, *nd;
 
+		if (dv->tag == YTAG_RESET)
+			continue;
+		d.condition = MF_SERVICE_STARTED;
+		d.required = 1;
 		if (!ynode_is_null(dv)) {
-			rc = walk(c, dv, SEC_DEPENDS, "a dependency", &cond);
+			rc = mf_walk_map(c, dv, SEC_DEPENDS, "a dependency",
+			                 &d);
 			if (rc)
 				return rc;
 		}
-		add_dep(s, v->items[i], cond);
+		nd = add_dep(c, s, v->items[i], d.condition);
+		nd->required = d.required;
 	}
 	return 0;
+}
+
+/* Links and the like: a dependency Compose adds, resolved later. */
+void mf_add_implicit_dep(struct mf_conv *c, struct mf_service *s,
+                         const struct ynode *at, const char *target,
+                         int names_container)
+{
+	struct mf_dep *d;
+
+	for (size_t i = 0; i < s->ndeps; i++) {
+		if (!strcmp(s->deps[i].name, target)) {
+			s->deps[i].names_container |= names_container;
+			return;
+		}
+	}
+	d = add_dep(c, s, at, MF_SERVICE_STARTED);
+	free(d->name);
+	d->name = xstrdup(target);
+	d->implicit = 1;
+	d->names_container = names_container;
 }
 
 /* ---- a service's, a stub's or a suite's container --------------------- */
 
 static void container_init(struct mf_container *ct)
 {
+	struct mf_resources *r = &ct->res;
+
 	memset(ct, 0, sizeof(*ct));
 	ct->ready.timeout_ns = 60LL * 1000000000;
 	ct->stop_grace_ns = -1;
+	r->nano_cpus = r->cpu_shares = r->cpu_period = r->cpu_quota =
+	        r->cpu_rt_period = r->cpu_rt_runtime = r->cpu_count =
+	                r->cpu_percent = MF_UNSET;
+	r->memory = r->memory_swap = r->memory_reservation =
+	        r->memory_swappiness = r->shm_size = MF_UNSET;
+	r->pids_limit = r->oom_score_adj = r->blkio_weight = MF_UNSET;
+	r->oom_kill_disable = -1;
 }
 
 int conv_container_image(struct mf_conv *c, void *obj, const struct ynode *k,
@@ -962,16 +1289,14 @@ int conv_container_env_file(struct mf_conv *c, void *obj, const struct ynode *k,
 	return 0;
 }
 
-/* Each key appears once in a mapping: the arrays are sized at once. */
 int conv_container_ports(struct mf_conv *c, void *obj, const struct ynode *k,
                          const struct ynode *v)
 {
-	struct mf_container *ct = ((struct mf_unit *)obj)->ct;
+	struct mf_unit *u = obj;
 
-	ct->ports = xcalloc(v->n, sizeof(*ct->ports));
+	u->ports = v;
 	for (size_t i = 0; i < v->n; i++) {
-		int rc = get_port_entry(c, v->items[i],
-		                        &ct->ports[ct->nports++]);
+		int rc = get_port_entry(c, v->items[i], u->ct);
 
 		if (rc)
 			return rc;
@@ -1020,11 +1345,12 @@ int conv_container_working_dir(struct mf_conv *c, void *obj,
 	                     &((struct mf_unit *)obj)->ct->working_dir);
 }
 
+/* labels and label_file are read after the mapping: walk_container() */
 int conv_container_labels(struct mf_conv *c, void *obj, const struct ynode *k,
                           const struct ynode *v)
 {
-	return mf_get_kvs(c, v, "labels", "",
-	                  &((struct mf_unit *)obj)->ct->labels);
+	((struct mf_unit *)obj)->labels = v;
+	return 0;
 }
 
 int conv_container_healthcheck(struct mf_conv *c, void *obj,
@@ -1035,7 +1361,7 @@ int conv_container_healthcheck(struct mf_conv *c, void *obj,
 	int rc;
 
 	h->set = 1;
-	rc = walk(c, v, SEC_HEALTHCHECK, "'healthcheck'", h);
+	rc = mf_walk_map(c, v, SEC_HEALTHCHECK, "'healthcheck'", h);
 	return rc ? rc : mf_check_healthcheck(c, h);
 }
 
@@ -1056,8 +1382,8 @@ int conv_container_init(struct mf_conv *c, void *obj, const struct ynode *k,
 int conv_container_ready(struct mf_conv *c, void *obj, const struct ynode *k,
                          const struct ynode *v)
 {
-	return walk(c, v, SEC_READY, "'ready'",
-	            &((struct mf_unit *)obj)->ct->ready);
+	return mf_walk_map(c, v, SEC_READY, "'ready'",
+	                   &((struct mf_unit *)obj)->ct->ready);
 }
 
 /*
@@ -1070,13 +1396,27 @@ static int walk_container(struct mf_conv *c, struct mf_unit *u,
 {
 	struct mf_kvs *env =
 	        u->suite ? &u->suite->environment : &u->ct->environment;
-	int rc = walk(c, map, sec, owner, u);
+	const char *unit = c->unit;
+	int rc;
 
+	/* every message about its keys names the service (or suite) */
+	c->unit = owner;
+	rc = mf_walk_map(c, map, sec, owner, u);
 	if (!rc && u->env_file)
 		rc = apply_env_files(c, u->env_file, env);
 	if (!rc && u->env)
 		rc = mf_get_kvs(c, u->env, "environment", NULL, env);
 	mf_kvs_dedupe(env);
+	if (!rc && u->label_file)
+		rc = apply_label_files(c, u->label_file, &u->ct->labels);
+	if (!rc && u->labels)
+		rc = mf_get_kvs(c, u->labels, "labels", "", &u->ct->labels);
+	mf_kvs_dedupe(&u->ct->labels);
+	if (!rc && !u->suite)
+		rc = mf_check_deploy(c, u);
+	free(u->deploy_restart);
+	u->deploy_restart = NULL;
+	c->unit = unit;
 	return rc;
 }
 
@@ -1096,23 +1436,32 @@ int conv_service_stub(struct mf_conv *c, void *obj, const struct ynode *k,
 	container_init(u->service->stub);
 	st.service = u->service;
 	st.ct = u->service->stub;
+	st.index = u->index;
 	st.is_stub = 1;
 	buf_addf(&owner, "the stub of service '%s'", u->service->name);
 	rc = walk_container(c, &st, v, SEC_SERVICE, owner.data);
-	if (!rc)
+	if (!rc) {
+		/* its messages name the stub themselves */
+		const char *unit = c->unit;
+
+		c->unit = NULL;
 		rc = mf_check_stub(c, &st, v);
+		c->unit = unit;
+	}
 	buf_release(&owner);
 	return rc;
 }
 
 static int load_service(struct mf_conv *c, const struct ynode *k,
-                        const struct ynode *v, struct mf_service *s)
+                        const struct ynode *v, struct mf_service *s,
+                        size_t index)
 {
 	struct mf_unit u = { 0 };
 	struct buf owner = BUF_INIT;
 	int rc;
 
 	s->name = xstrdup(k->str);
+	s->file = mf_model_file(c, k);
 	s->line = k->line;
 	s->col = k->col;
 	container_init(&s->real);
@@ -1133,6 +1482,7 @@ static int load_service(struct mf_conv *c, const struct ynode *k,
 	}
 	u.service = s;
 	u.ct = &s->real;
+	u.index = index;
 	buf_addf(&owner, "service '%s'", s->name);
 	rc = walk_container(c, &u, v, SEC_SERVICE, owner.data);
 	if (!rc)
@@ -1214,6 +1564,7 @@ static int load_suite(struct mf_conv *c, const struct ynode *k,
 	int rc;
 
 	su->name = xstrdup(k->str);
+	su->file = mf_model_file(c, k);
 	su->line = k->line;
 	su->col = k->col;
 	container_init(&su->container);
@@ -1263,11 +1614,11 @@ static int load_volumes(struct mf_conv *c, const struct ynode *map)
 	for (size_t i = 0; i + 1 < map->n; i += 2) {
 		const struct ynode *k = map->items[i], *v = map->items[i + 1];
 
-		if (!strncmp(k->str, "x-", 2))
+		if (!strncmp(k->str, "x-", 2) || v->tag == YTAG_RESET)
 			continue;
 		rc = mf_check_name(c, k, "volume");
 		if (!rc && !ynode_is_null(v))
-			rc = walk(c, v, SEC_VOLUME, "a volume", NULL);
+			rc = mf_walk_map(c, v, SEC_VOLUME, "a volume", NULL);
 		if (rc)
 			return rc;
 		m->volumes[m->nvolumes].name = xstrdup(k->str);
@@ -1279,50 +1630,253 @@ static int load_volumes(struct mf_conv *c, const struct ynode *map)
 }
 
 /*
- * The document's keys, then its sections in the order references need:
- * volumes (which mounts name), services (which dependencies and targets
- * name), suites.
+ * Top-level networks: declared, so that services may name them; the run
+ * has one network of its own, which every service joins (once warned).
+ * An external one is joined too, by its name, and never made or removed
+ * by the run.
  */
-int mf_walk(struct mf_conv *c, const struct ynode *root)
+static int load_networks(struct mf_conv *c, const struct ynode *map)
 {
-	struct manifest *m = c->m;
-	struct top t = { 0 };
-	int rc;
+	int warned = 0, rc;
 
-	if (!root || ynode_is_null(root))
-		return orch_error_at(c->origin, root ? root->line : 1,
-		                     root ? root->col : 1, "empty manifest");
-	if (root->kind != Y_MAP)
-		return mf_err(c, root, "the manifest must be a mapping");
-	rc = walk(c, root, SEC_TOP, "the manifest", &t);
-	if (rc)
-		return rc;
-	if (t.volumes) {
-		rc = load_volumes(c, t.volumes);
+	strindex_init(&c->network_ix, map->n / 2 + 1);
+	c->nnet_ext = map->n / 2 + 1;
+	c->net_ext = xcalloc(c->nnet_ext, sizeof(*c->net_ext));
+	for (size_t i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i], *v = map->items[i + 1];
+		struct mf_netdecl d = { 0 };
+
+		if (!strncmp(k->str, "x-", 2) || v->tag == YTAG_RESET)
+			continue;
+		rc = mf_check_name(c, k, "network");
+		if (!rc && !ynode_is_null(v))
+			rc = mf_walk_map(c, v, SEC_NETWORK, "a network", &d);
+		if (!rc && d.external) {
+			c->net_ext[i / 2] = d.name ? d.name : xstrdup(k->str);
+			d.name = NULL;
+			if (!mf_valid_name(c->net_ext[i / 2]))
+				rc = mf_err(
+				        c, d.name_at ? d.name_at : k,
+				        "invalid network name '%.80s' "
+				        "(letters, digits, '_', '.' and '-')",
+				        c->net_ext[i / 2]);
+		} else if (!rc && d.name &&
+		           strvec_find(&c->warned, "network name") < 0) {
+			strvec_push(&c->warned, "network name");
+			mf_warn(c, d.name_at,
+			        "'name' is ignored (every run has one network "
+			        "of its own)");
+		}
+		free(d.name);
 		if (rc)
 			return rc;
+		strindex_put(&c->network_ix, k->str, i / 2);
+		if (!d.external && !warned++ && strcmp(k->str, "default"))
+			mf_warn(c, k,
+			        "networks are joined into one: every run has "
+			        "its own network, which all services join");
 	}
-	m->services = xcalloc(t.services->n / 2 + 1, sizeof(*m->services));
-	for (size_t i = 0; i + 1 < t.services->n; i += 2) {
-		const struct ynode *k = t.services->items[i];
+	return 0;
+}
 
-		if (!strncmp(k->str, "x-", 2))
+/* The engine name of network NAME when it is external, else NULL. */
+const char *mf_network_external(const struct mf_conv *c, const char *name)
+{
+	long i = c->net_ext ? strindex_get(&c->network_ix, name) : -1;
+
+	return i >= 0 && (size_t)i < c->nnet_ext ? c->net_ext[i] : NULL;
+}
+
+/* A service is active when it has no profiles or one is active. */
+static int service_active(const struct mf_conv *c, const struct mf_service *s)
+{
+	if (!s->profiles.n)
+		return 1;
+	for (size_t i = 0; i < c->nprofiles; i++) {
+		if (!strcmp(c->profiles[i], "*"))
+			return 1;
+		if (strvec_find(&s->profiles, c->profiles[i]) >= 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void profiles_text(const struct mf_service *s, struct buf *b)
+{
+	for (size_t i = 0; i < s->profiles.n; i++)
+		buf_addf(b, "%s%s", i ? ", " : "", s->profiles.v[i]);
+}
+
+/*
+ * Profiles, as Compose: the services whose profiles are not active are
+ * left out; a dependency on one is an error naming both, unless it says
+ * required: false (then it is dropped, with a warning). inactive gets
+ * the names left out, for the suites' messages.
+ */
+static int apply_profiles(struct mf_conv *c, struct strvec *inactive)
+{
+	struct manifest *m = c->m;
+	struct strindex all;
+	char *on = xcalloc(m->nservices + 1, 1);
+	size_t out = 0;
+	int rc = 0;
+
+	strindex_init(&all, m->nservices);
+	for (size_t i = 0; i < m->nservices; i++) {
+		strindex_put(&all, m->services[i].name, i);
+		on[i] = (char)service_active(c, &m->services[i]);
+	}
+	for (size_t i = 0; i < m->nservices && !rc; i++) {
+		struct mf_service *s = &m->services[i];
+		size_t keep = 0;
+
+		if (!on[i])
 			continue;
-		rc = load_service(c, k, t.services->items[i + 1],
-		                  &m->services[m->nservices++]);
+		for (size_t d = 0; d < s->ndeps && !rc; d++) {
+			struct mf_dep *dep = &s->deps[d];
+			long j = strindex_get(&all, dep->name);
+
+			if ((j < 0 || !on[j]) && !dep->required) {
+				/* required: false, as Compose: go without */
+				free(dep->name);
+				continue;
+			}
+			if (j >= 0 && !on[j]) {
+				struct buf p = BUF_INIT;
+
+				profiles_text(&m->services[j], &p);
+				rc = orch_error_at(
+				        dep->file, dep->line, dep->col,
+				        "service '%s' depends on service '%s', "
+				        "which is not active: its profiles (%s) "
+				        "are not (--profile %s, or "
+				        "COMPOSE_PROFILES)",
+				        s->name, dep->name, p.data,
+				        m->services[j].profiles.v[0]);
+				buf_release(&p);
+				break;
+			}
+			s->deps[keep++] = *dep;
+		}
+		if (!rc)
+			s->ndeps = keep;
+	}
+	strindex_release(&all);
+	if (rc) {
+		free(on);
+		return rc;
+	}
+	m->inactive = xcalloc(m->nservices + 1, sizeof(*m->inactive));
+	for (size_t i = 0; i < m->nservices; i++) {
+		if (on[i]) {
+			m->services[out++] = m->services[i];
+			continue;
+		}
+		strvec_push(inactive, m->services[i].name);
+		m->inactive[m->ninactive++] = m->services[i];
+	}
+	m->nservices = out;
+	free(on);
+	return 0;
+}
+
+static int load_services(struct mf_conv *c, const struct ynode *map,
+                         struct strvec *inactive)
+{
+	struct manifest *m = c->m;
+	int rc;
+
+	m->services = xcalloc(map->n / 2 + 1, sizeof(*m->services));
+	for (size_t i = 0; i + 1 < map->n; i += 2) {
+		const struct ynode *k = map->items[i];
+
+		if (!strncmp(k->str, "x-", 2) ||
+		    map->items[i + 1]->tag == YTAG_RESET)
+			continue;
+		m->nservices++;
+		rc = load_service(c, k, map->items[i + 1],
+		                  &m->services[m->nservices - 1],
+		                  m->nservices - 1);
 		if (rc)
 			return rc;
 	}
 	if (!m->nservices)
-		return mf_err(c, t.services, "'services' is empty");
+		return mf_err(c, map, "'services' is empty");
+	rc = mf_resolve_refs(c);
+	if (!rc)
+		rc = mf_resolve_context_refs(c);
+	if (!rc)
+		rc = apply_profiles(c, inactive);
+	if (rc)
+		return rc;
+	if (!m->nservices)
+		mf_warn(c, map,
+		        "no service is active: each has profiles, none of which "
+		        "is active (--profile NAME, or COMPOSE_PROFILES)");
 	strindex_init(&c->service_ix, m->nservices);
 	for (size_t i = 0; i < m->nservices; i++)
 		strindex_put(&c->service_ix, m->services[i].name, i);
-	rc = mf_check_deps(c);
+	return mf_check_deps(c);
+}
+
+/* x-orchestrate: read before anything, since it changes what is allowed */
+static int load_xorch(struct mf_conv *c, const struct ynode *root)
+{
+	const struct ynode *x = ymap_get(root, "x-orchestrate");
+	int rc;
+
+	if (!x || ynode_is_null(x))
+		return 0;
+	rc = mf_walk_map(c, x, SEC_XORCH, "'x-orchestrate'", c->m);
+	if (!rc && c->m->allow_host_privileges)
+		mf_warn(c, x,
+		        "host privileges are allowed "
+		        "(x-orchestrate: allow-host-privileges): a container "
+		        "may act on the host");
+	return rc;
+}
+
+/*
+ * The document's keys, then its sections in the order references need:
+ * volumes, networks, secrets and configs (which services name),
+ * services (which dependencies and targets name), suites.
+ */
+int mf_walk(struct mf_conv *c, const struct ynode *root)
+{
+	struct manifest *m = c->m;
+	struct strvec inactive = STRVEC_INIT;
+	struct top t = { 0 };
+	int rc;
+
+	if (!root || ynode_is_null(root))
+		return orch_error_at(mf_origin(c, root), root ? root->line : 1,
+		                     root ? root->col : 1, "empty manifest");
+	if (root->kind != Y_MAP)
+		return mf_err(c, root, "the manifest must be a mapping");
+	rc = load_xorch(c, root);
+	if (!rc)
+		rc = mf_walk_map(c, root, SEC_TOP, "the manifest", &t);
+	/* Compose accepts a file of volumes or networks alone */
+	if (!rc && !t.services)
+		mf_warn(c, root,
+		        "the manifest has no 'services': nothing to run");
+	if (!rc && t.volumes)
+		rc = load_volumes(c, t.volumes);
+	if (!rc && t.networks)
+		rc = load_networks(c, t.networks);
+	if (!rc && t.secrets)
+		rc = mf_load_secrets(c, t.secrets, 1);
+	if (!rc && t.configs)
+		rc = mf_load_secrets(c, t.configs, 0);
+	if (!rc && t.services)
+		rc = load_services(c, t.services, &inactive);
+	else if (!rc)
+		strindex_init(&c->service_ix, 1);
 	if (rc || !t.suites)
-		return rc;
+		goto out;
 	m->suites = xcalloc(t.suites->n / 2 + 1, sizeof(*m->suites));
-	c->stamp = xcalloc(m->nservices, sizeof(*c->stamp));
+	c->stamp = xcalloc(m->nservices + 1, sizeof(*c->stamp));
+	c->inactive = &inactive;
 	for (size_t i = 0; i + 1 < t.suites->n; i += 2) {
 		const struct ynode *k = t.suites->items[i];
 
@@ -1331,7 +1885,10 @@ int mf_walk(struct mf_conv *c, const struct ynode *root)
 		rc = load_suite(c, k, t.suites->items[i + 1],
 		                &m->suites[m->nsuites++]);
 		if (rc)
-			return rc;
+			break;
 	}
-	return 0;
+	c->inactive = NULL;
+out:
+	strvec_clear(&inactive);
+	return rc;
 }

@@ -191,6 +191,9 @@ static void add_container(struct mask *m, const struct mf_container *c,
 		add_kvs(m, &c->build->args, 0, listed);
 }
 
+/* A secret's file is read to mask its value up to this size. */
+#define MASK_SECRET_FILE_MAX (64 * 1024)
+
 void mask_add_manifest(struct mask *m, const struct manifest *mf)
 {
 	if (!m || !mf)
@@ -206,6 +209,23 @@ void mask_add_manifest(struct mask *m, const struct manifest *mf)
 	for (size_t i = 0; i < mf->nsuites; i++) {
 		add_container(m, &mf->suites[i].container, &mf->mask);
 		add_kvs(m, &mf->suites[i].environment, 1, &mf->mask);
+	}
+	/* secrets, whatever their name: their value, or their file's */
+	for (size_t i = 0; i < mf->nsecrets; i++) {
+		const struct mf_secret *s = &mf->secrets[i];
+		struct buf b = BUF_INIT;
+
+		if (s->content)
+			mask_add(m, s->content);
+		if (s->file && !read_file(s->file, &b, MASK_SECRET_FILE_MAX)) {
+			mask_add(m, buf_cstr(&b));
+			/* without the final newline, as programs print it */
+			while (b.len && (b.data[b.len - 1] == '\n' ||
+			                 b.data[b.len - 1] == '\r'))
+				b.data[--b.len] = '\0';
+			mask_add(m, buf_cstr(&b));
+		}
+		buf_release(&b);
 	}
 	/* a listed variable the manifest only interpolates: its value as
 	   the process has it */

@@ -67,8 +67,19 @@ static void pax_record(struct buf *pax, const char *key, const char *value)
 	buf_addf(pax, "%zu %s=%s\n", len, key, value);
 }
 
+static int header_owned(struct buf *out, const char *name, char type,
+                        mode_t mode, unsigned uid, unsigned gid, int64_t mtime,
+                        uint64_t size, const char *link);
+
 static int header(struct buf *out, const char *name, char type, mode_t mode,
                   int64_t mtime, uint64_t size, const char *link)
+{
+	return header_owned(out, name, type, mode, 0, 0, mtime, size, link);
+}
+
+static int header_owned(struct buf *out, const char *name, char type,
+                        mode_t mode, unsigned uid, unsigned gid, int64_t mtime,
+                        uint64_t size, const char *link)
 {
 	char h[BLOCK];
 	unsigned sum = 0;
@@ -101,8 +112,8 @@ static int header(struct buf *out, const char *name, char type, mode_t mode,
 	/* truncated names are only a fallback: the PAX record wins */
 	memcpy(h, name, nlen < 100 ? nlen : 99);
 	put_octal(h + 100, 8, mode & 07777);
-	put_octal(h + 108, 8, 0);
-	put_octal(h + 116, 8, 0);
+	put_octal(h + 108, 8, uid);
+	put_octal(h + 116, 8, gid);
 	put_octal(h + 124, 12, size);
 	put_octal(h + 136, 12,
 	          mtime < 0                     ? 0
@@ -164,6 +175,24 @@ int tar_add_file(struct buf *out, const char *name, mode_t mode, int64_t mtime,
 
 	if (rc == 0)
 		rc = header(out, n.data, '0', mode, mtime, len, NULL);
+	if (rc == 0 && buf_add(out, data, len))
+		rc = too_big(out);
+	if (rc == 0)
+		rc = pad(out, len);
+	buf_release(&n);
+	return rc;
+}
+
+int tar_add_file_owned(struct buf *out, const char *name, mode_t mode,
+                       unsigned uid, unsigned gid, int64_t mtime,
+                       const void *data, size_t len)
+{
+	struct buf n = BUF_INIT;
+	int rc = norm_name(name, &n);
+
+	if (rc == 0)
+		rc = header_owned(out, n.data, '0', mode, uid, gid, mtime, len,
+		                  NULL);
 	if (rc == 0 && buf_add(out, data, len))
 		rc = too_big(out);
 	if (rc == 0)

@@ -72,6 +72,29 @@ static struct ynode *node_new(struct loader *L, enum ykind kind,
 	n->line = (int)mark.line + 1;
 	n->col = (int)mark.column + 1;
 	n->weight = 1;
+	n->file = (uint16_t)t->file;
+	return n;
+}
+
+struct ynode *ytree_node(struct ytree *t, enum ykind kind,
+                         const struct ynode *like, const char *str)
+{
+	struct loader L = { .tree = t };
+	yaml_mark_t mark = { 0 };
+	struct ynode *n;
+
+	if (like) {
+		mark.line = (size_t)(like->line - 1);
+		mark.column = (size_t)(like->col - 1);
+	}
+	n = node_new(&L, kind, mark);
+	if (like)
+		n->file = like->file;
+	if (kind == Y_SCALAR) {
+		n->str = xstrdup(str ? str : "");
+		n->len = (uint32_t)strlen(n->str);
+		n->plain = like && like->kind == Y_SCALAR ? like->plain : 0;
+	}
 	return n;
 }
 
@@ -97,6 +120,15 @@ static void node_push(struct ynode *parent, struct ynode *child)
 	parent->items[parent->n++] = child;
 }
 
+void ynode_push(struct ynode *parent, struct ynode *child)
+{
+	node_push(parent, child);
+	/* saturating: merged trees share nodes, as aliases do */
+	parent->weight = parent->weight > UINT32_MAX - child->weight
+	                         ? UINT32_MAX
+	                         : parent->weight + child->weight;
+}
+
 static int add_child(struct loader *L, struct ynode *child, yaml_mark_t mark)
 {
 	if (L->depth == 0) {
@@ -110,9 +142,12 @@ static int add_child(struct loader *L, struct ynode *child, yaml_mark_t mark)
 	return 0;
 }
 
-/* Only the YAML core schema: custom tags would mean custom types. */
+/*
+ * Only the YAML core schema, whose custom tags would mean custom types,
+ * and Compose's merge tags (*merge: enum ytag).
+ */
 static int check_tag(struct loader *L, const yaml_char_t *tag, yaml_mark_t mark,
-                     int *is_str)
+                     int *is_str, unsigned char *merge)
 {
 	static const char *const core[] = { "str",  "int", "float", "bool",
 		                            "null", "seq", "map" };
@@ -120,8 +155,13 @@ static int check_tag(struct loader *L, const yaml_char_t *tag, yaml_mark_t mark,
 	const char *t = (const char *)tag;
 
 	*is_str = 0;
+	*merge = YTAG_NONE;
 	if (!t || !strcmp(t, "!"))
 		return 0;
+	if (!strcmp(t, "!reset") || !strcmp(t, "!override")) {
+		*merge = t[1] == 'r' ? YTAG_RESET : YTAG_OVERRIDE;
+		return 0;
+	}
 	if (!strncmp(t, prefix, sizeof(prefix) - 1)) {
 		for (size_t i = 0; i < sizeof(core) / sizeof(core[0]); i++) {
 			if (!strcmp(t + sizeof(prefix) - 1, core[i])) {
@@ -202,6 +242,11 @@ static struct ynode *keyset_add(struct keyset *ks, struct ynode *key)
 	}
 	ks->slots[i] = key;
 	return NULL;
+}
+
+static int is_merge_tag(unsigned char t)
+{
+	return t != YTAG_NONE;
 }
 
 static int is_merge_key(const struct ynode *k)
@@ -290,6 +335,7 @@ out:
 static int on_event(struct loader *L, yaml_event_t *ev, int *done)
 {
 	struct ynode *n;
+	unsigned char merge;
 	int is_str, rc;
 
 	switch (ev->type) {
@@ -322,7 +368,8 @@ static int on_event(struct loader *L, yaml_event_t *ev, int *done)
 		return rc ? rc : add_child(L, target, ev->start_mark);
 	}
 	case YAML_SCALAR_EVENT:
-		rc = check_tag(L, ev->data.scalar.tag, ev->start_mark, &is_str);
+		rc = check_tag(L, ev->data.scalar.tag, ev->start_mark, &is_str,
+		               &merge);
 		if (rc)
 			return rc;
 		if (ev->data.scalar.length > YTREE_MAX_SCALAR)
@@ -340,8 +387,13 @@ static int on_event(struct loader *L, yaml_event_t *ev, int *done)
 		n->str = xstrndup((const char *)ev->data.scalar.value,
 		                  ev->data.scalar.length);
 		n->len = ev->data.scalar.length;
-		n->plain = !is_str && !ev->data.scalar.tag &&
+		n->plain = !is_str && !is_merge_tag(merge) &&
+		           !ev->data.scalar.tag &&
 		           ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->tag = merge;
+		/* `!reset null` or a bare `!reset`: still a null */
+		if (merge && ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+			n->plain = 1;
 		rc = register_anchor(L, ev->data.scalar.anchor, n,
 		                     ev->start_mark);
 		return rc ? rc : add_child(L, n, ev->start_mark);
@@ -357,7 +409,7 @@ static int on_event(struct loader *L, yaml_event_t *ev, int *done)
 			return err_mark(L, ev->start_mark,
 			                "nesting deeper than %d levels",
 			                YTREE_MAX_DEPTH);
-		rc = check_tag(L, tag, ev->start_mark, &is_str);
+		rc = check_tag(L, tag, ev->start_mark, &is_str, &merge);
 		if (!rc && is_str)
 			rc = err_mark(L, ev->start_mark,
 			              "'!!str' on a collection");
@@ -367,6 +419,7 @@ static int on_event(struct loader *L, yaml_event_t *ev, int *done)
 			return rc;
 		n = node_new(L, seq ? Y_SEQ : Y_MAP, ev->start_mark);
 		n->open = 1;
+		n->tag = merge;
 		rc = register_anchor(L, anchor, n, ev->start_mark);
 		if (rc)
 			return rc;

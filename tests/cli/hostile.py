@@ -302,7 +302,9 @@ def escaped_messages(orch, tmp):
        "a manifest value with ESC and BEL: escaped in the message")
     ok(not raw_controls(p.err), "no raw control character on stderr")
 
-    c.manifest('name: demo\nservices:\n  db:\n'
+    c.manifest('name: demo\n'
+               'x-orchestrate: {allow-host-privileges: true}\n'
+               'services:\n  db:\n'
                '    image: local/busybox\n'
                '    volumes: ["/tmp/x\\u001b[2J/docker.sock:/mnt"]\n')
     p = c.run(orch, "validate")

@@ -6,6 +6,10 @@
 #                               and stderr holds the exact line in NAME.err
 #   FIXTURES/valid/NAME.yaml    exits 0; each line of an optional NAME.warn
 #                               appears on stderr
+#   NAME.args                   (optional) the global options to run with
+#                               instead of `-f NAME.yaml`: several -f,
+#                               --profile; the other files they name live
+#                               in parts/ beside the fixtures
 #
 # Each runs in its fixture directory (so FILE in messages is NAME.yaml)
 # with a clean environment: only what the fixtures expect is set.
@@ -21,8 +25,12 @@ err=$(mktemp)
 trap 'rm -f "$err"' EXIT
 
 run() {
+	local args="-f $1"
+
+	[ -f "${1%.yaml}.args" ] && args=$(cat "${1%.yaml}.args")
+	# shellcheck disable=SC2086 # the options are words
 	env -i PATH="$PATH" HOME=/nonexistent FIXTURE_IMAGE_TAG=1.25 \
-		"$bin" -f "$1" validate >/dev/null 2>"$err"
+		"$bin" $args validate >/dev/null 2>"$err"
 }
 
 # every line of $1 is a line of stderr

@@ -89,7 +89,11 @@ def t_same_output():
 
 def t_invalid_fixtures():
     d = os.path.join(FIXTURES, "invalid")
-    names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".yaml"))
+    # not those run with other files (NAME.args), nor an include that
+    # comes back to its includer: standard input has no path to return to
+    names = sorted(f[:-5] for f in os.listdir(d) if f.endswith(".yaml") and
+                   not os.path.exists(os.path.join(d, f[:-5] + ".args")) and
+                   f != "include-cycle.yaml")
     bad = []
     for name in names:
         with open(os.path.join(d, name + ".err")) as f:
@@ -108,16 +112,16 @@ def t_invalid_fixtures():
     rc, _, err = run(["-f", "-", "validate"],
                      data=b"services:\n  db:\n    image: x\n"
                           b"    helthcheck: {test: [NONE]}\n")
-    ok(rc == 2 and err == "orchestrate: <stdin>:4:5: unknown key "
-       "'helthcheck' (did you mean 'healthcheck'?)\n",
+    ok(rc == 2 and err == "orchestrate: <stdin>:4:5: service 'db': "
+       "unknown key 'helthcheck' (did you mean 'healthcheck'?)\n",
        "an unknown key: <stdin>:4:5 and the suggestion", err)
 
 
 def t_warnings_name_stdin():
     rc, _, err = run(["-f", "-", "validate"],
                      data=b"services:\n  db: {image: \"x${NOPE}\"}\n")
-    ok(rc == 0 and "orchestrate: warning: <stdin>:2:15: variable 'NOPE' "
-       "is not set, using an empty string" in err,
+    ok(rc == 0 and "orchestrate: warning: <stdin>:2:15: service 'db': "
+       "variable 'NOPE' is not set, using an empty string" in err,
        "warnings name <stdin> too", err)
 
 
@@ -134,14 +138,14 @@ def t_dotenv_in_cwd():
            "values interpolated: a valid port", err)
         rc, _, err = run(["-f", "-", "validate"], cwd=tmp,
                          data=manifest.replace(b"80\"]", b"99999\"]"))
-        ok(rc == 2 and "<stdin>:4:13: invalid port '127.0.0.1:8081:99999'"
-           in err, "(the port is checked)", err)
+        ok(rc == 2 and "<stdin>:4:13: service 'web': invalid port "
+           "'127.0.0.1:8081:99999'" in err, "(the port is checked)", err)
         with open(os.path.join(tmp, ".env"), "a") as f:
             f.write("BIG=${APP_PORT}0\n")
         rc, _, err = run(["-f", "-", "validate"], cwd=tmp,
                          data=manifest.replace(b"APP_PORT", b"BIG"))
-        ok(rc == 2 and "<stdin>:4:13: invalid port '127.0.0.1:80810:80'"
-           in err, "a value built from an earlier one reaches the "
+        ok(rc == 2 and "<stdin>:4:13: service 'web': invalid port "
+           "'127.0.0.1:80810:80'" in err, "a value built from an earlier one reaches the "
            "manifest", err)
         rc, _, err = run(["-f", "-", "validate"], cwd=tmp, data=manifest,
                          env=clean_env(PORT_BASE="700"))

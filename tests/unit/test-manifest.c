@@ -504,26 +504,26 @@ TEST(interpolation_warnings)
 
 	ASSERT(m);
 	ASSERT_EQ_INT(w.n, 2);
-	want = xasprintf("%s:3:12: variable 'NOT_SET' is not set, using an "
-	                 "empty string",
+	want = xasprintf("%s:3:12: service 'a': variable 'NOT_SET' is not "
+	                 "set, using an empty string",
 	                 origin);
 	ASSERT_EQ_STR(w.v[0], want);
 	free(want);
-	ASSERT_CONTAINS(w.v[1], ":5:9: variable 'NOT_SET'");
+	ASSERT_CONTAINS(w.v[1], ":5:9: service 'a': variable 'NOT_SET'");
 	ASSERT_EQ_STR(m->services[0].real.image, "app");
 	ASSERT_EQ_STR(kv(&m->services[0].real.environment, "Y"), "dflt");
 	strvec_clear(&w);
 	manifest_free(m);
 	ASSERT_EQ_STR(load_error("services:\n  a:\n    image: "
 	                         "${IMG:?set IMG to the image}\n"),
-	              "3:12: required variable 'IMG' is missing a value: set "
-	              "IMG to the image");
+	              "3:12: service 'a': required variable 'IMG' is missing a "
+	              "value: set IMG to the image");
 }
 
 TEST(ignored_keys_warn)
 {
 	struct strvec w = STRVEC_INIT;
-	struct manifest *m = load("networks: {default: {}}\n"
+	struct manifest *m = load("networks: {front: {driver: bridge}}\n"
 	                          "x-top: whatever\n"
 	                          "services:\n"
 	                          "  a:\n"
@@ -534,10 +534,14 @@ TEST(ignored_keys_warn)
 	                          &w);
 
 	ASSERT(m);
-	ASSERT_EQ_INT(w.n, 3);
-	ASSERT_CONTAINS(w.v[0], ":1:1: 'networks' is ignored");
-	ASSERT_CONTAINS(w.v[1], ":6:5: 'container_name' is ignored");
-	ASSERT_CONTAINS(w.v[2], "published on all interfaces");
+	ASSERT_EQ_INT(w.n, 4);
+	/* in file order, each naming its service */
+	ASSERT_CONTAINS(w.v[0], ":1:12: networks are joined into one");
+	ASSERT_CONTAINS(w.v[1], ":1:20: 'driver' is ignored");
+	ASSERT_CONTAINS(w.v[2], ":6:5: service 'a': 'container_name' is "
+	                        "ignored");
+	ASSERT_CONTAINS(w.v[3], "service 'a': port 80 is published on all "
+	                        "interfaces");
 	strvec_clear(&w);
 	manifest_free(m);
 }
@@ -546,8 +550,8 @@ TEST(error_messages)
 {
 	ASSERT_EQ_STR(load_error("services:\n  a:\n    image: x\n"
 	                         "    helthcheck: {}\n"),
-	              "4:5: unknown key 'helthcheck' (did you mean "
-	              "'healthcheck'?)");
+	              "4:5: service 'a': unknown key 'helthcheck' (did you "
+	              "mean 'healthcheck'?)");
 	ASSERT_EQ_STR(load_error("services:\n  a: {image: x, depends_on: "
 	                         "[b]}\n  b: {image: x, depends_on: [a]}\n"),
 	              "2:3: dependency cycle: a -> b -> a");
@@ -560,11 +564,13 @@ TEST(error_messages)
 	              "4:3: suite 's' has no targets");
 	ASSERT_EQ_STR(load_error("services:\n  a: {image: x, ports: "
 	                         "['70000']}\n"),
-	              "2:25: invalid port '70000' (container port 1-65535)");
+	              "2:25: service 'a': invalid port '70000' (container port "
+	              "1-65535, or a range A-B)");
 	ASSERT_EQ_STR(load_error("a: 1\na: 2\n"),
 	              "2:1: duplicate key 'a' (first at line 1)");
 	ASSERT_EQ_STR(load_error("services:\n  a: {build: nowhere}\n"),
-	              "2:14: build context 'nowhere' does not exist");
+	              "2:14: service 'a': build context 'nowhere' does not "
+	              "exist");
 }
 
 /*
@@ -1052,8 +1058,8 @@ TEST(load_stdin)
 	ASSERT_EQ_INT(manifest_load("-", &w, &m), ORCH_EINVALID);
 	stdin_restore(saved);
 	ASSERT_EQ_STR(orch_error_last(),
-	              "<stdin>:7:9: unknown key 'imag' (did you mean "
-	              "'image'?)");
+	              "<stdin>:7:9: service 'bad': unknown key 'imag' (did you "
+	              "mean 'image'?)");
 	strvec_clear(&w);
 
 	write_in_tmp("elsewhere/m.yaml", "services:\n"

@@ -1,0 +1,158 @@
+/*
+ * hooks.c: secrets and configs copied into a container, and Compose's
+ * lifecycle hooks run through exec (hooks.h). It knows nothing of the
+ * run's state machine: env decides when.
+ */
+#include "hooks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_ops.h"
+#include "error.h"
+#include "manifest.h"
+#include "tar.h"
+#include "util.h"
+
+/* The external networks: joined under the service's names. */
+static int join_external(struct engine *e, const char *id, const char *service,
+                         const struct mf_container *c)
+{
+	struct strvec names = STRVEC_INIT;
+	int rc = 0;
+
+	if (!c->ext_networks.n)
+		return 0;
+	strvec_push(&names, service);
+	for (size_t i = 0; i < c->aliases.n; i++)
+		strvec_push(&names, c->aliases.v[i]);
+	for (size_t i = 0; i < c->ext_networks.n && !rc; i++) {
+		/* a created container is attached to any name: the
+		   engine looks for the network at the start */
+		rc = engine_network_exists(e, c->ext_networks.v[i]);
+		if (!rc)
+			rc = engine_network_connect(e, c->ext_networks.v[i], id,
+			                            names.v);
+		if (rc == ORCH_ENOTFOUND)
+			rc = orch_error_code(
+			        rc,
+			        "the external network '%s' does not exist (it "
+			        "is made outside the run: docker network "
+			        "create %s)",
+			        c->ext_networks.v[i], c->ext_networks.v[i]);
+		else if (rc)
+			rc = orch_error_code(
+			        rc,
+			        "joining the external network '%s': "
+			        "%s",
+			        c->ext_networks.v[i], orch_error_last());
+	}
+	strvec_clear(&names);
+	return rc;
+}
+
+int hooks_inject(struct engine *e, const char *id, const char *service,
+                 const struct mf_container *c)
+{
+	struct buf tar = BUF_INIT;
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < c->nfiles && !rc; i++) {
+		const struct mf_file_ref *f = &c->files[i];
+
+		if (!f->content)
+			continue;
+		rc = tar_add_file_owned(&tar, f->target, (mode_t)f->mode,
+		                        f->uid < 0 ? 0 : (unsigned)f->uid,
+		                        f->gid < 0 ? 0 : (unsigned)f->gid,
+		                        wall_ms() / 1000, f->content,
+		                        strlen(f->content));
+		if (rc)
+			rc = orch_error_code(rc, "%s '%s': %s",
+			                     f->is_secret ? "secret" : "config",
+			                     f->name, orch_error_last());
+		n++;
+	}
+	if (!rc && n)
+		rc = tar_finish(&tar);
+	if (!rc && n) {
+		rc = engine_copy_in(e, id, "/", tar.data, tar.len);
+		if (rc)
+			rc = orch_error_code(
+			        rc, "copying its secrets and configs in: %s",
+			        orch_error_last());
+	}
+	buf_release(&tar);
+	if (!rc)
+		rc = join_external(e, id, service, c);
+	return rc;
+}
+
+/* The last non-empty line of out, at most 200 bytes. */
+static char *last_line(const struct buf *out)
+{
+	const char *s = out->data ? out->data : "";
+	size_t len = out->len, end, start;
+
+	while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+		len--;
+	end = len;
+	start = end;
+	while (start && s[start - 1] != '\n')
+		start--;
+	if (end - start > 200)
+		start = end - 200;
+	return xstrndup(s + start, end - start);
+}
+
+static void hook_env(const struct mf_hook *h, struct strvec *env)
+{
+	for (size_t i = 0; i < h->environment.n; i++) {
+		const struct mf_kv *kv = &h->environment.items[i];
+		const char *v = kv->value ? kv->value : getenv(kv->key);
+
+		/* Compose: a bare name that is unset is left out */
+		if (v)
+			strvec_pushf(env, "%s=%s", kv->key, v);
+	}
+}
+
+int hooks_run(struct engine *e, const char *id, const char *when,
+              const struct mf_hook *hooks, size_t n, long timeout_ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_hook *h = &hooks[i];
+		struct strvec env = STRVEC_INIT;
+		struct engine_exec_opts o = { h->user, h->working_dir, NULL,
+			                      h->privileged };
+		struct buf out = BUF_INIT;
+		int code = 0, rc;
+
+		hook_env(h, &env);
+		o.env = env.n ? env.v : NULL;
+		buf_init(&out, 64 * 1024);
+		rc = engine_exec_opts(e, id, h->command.v, &o,
+		                      timeout_ms > 0 ? timeout_ms
+		                                     : HOOKS_TIMEOUT_MS,
+		                      &code, &out);
+		if (rc) {
+			rc = orch_error_code(rc, "%s hook '%s': %s", when,
+			                     h->command.v[0],
+			                     orch_error_last());
+		} else if (code) {
+			char *last = last_line(&out);
+
+			rc = orch_error_code(ORCH_EENGINE,
+			                     "%s hook '%s' exited %d%s%s", when,
+			                     h->command.v[0], code,
+			                     *last ? ": " : "", last);
+			free(last);
+		}
+		strvec_clear(&env);
+		buf_release(&out);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""compose-merge.py ORCHESTRATE: several Compose files read as one, through
+the real binary (suite cli), as TAP.
+
+Each case writes a project as several files -- -f files merged in order,
+compose.yaml with its override found without -f, COMPOSE_FILE, include:,
+extends: from another file, !reset and !override, --profile -- and the
+same manifest written as one file. `plan --json` for every strategy and
+`graph` must print the same for both: the merge gives the manifest the
+single file is.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+exe = os.path.abspath(sys.argv[1])
+results = []
+STRATEGIES = ["big-bang", "incremental", "bottom-up", "top-down",
+              "sandwich"]
+
+
+def ok(cond, what, detail=""):
+    results.append(cond)
+    print(("ok" if cond else "not ok") + " %d - %s" % (len(results), what))
+    if not cond:
+        for line in str(detail).splitlines()[:8]:
+            print("# " + line)
+
+
+def run(args, cwd, env=None):
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+         "HOME": "/nonexistent"}
+    e.update(env or {})
+    p = subprocess.run([exe] + args, cwd=cwd, env=e, capture_output=True,
+                       text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def outputs(args, cwd, env=None):
+    """What the commands print, or the error."""
+    out = []
+    for s in STRATEGIES:
+        rc, o, e = run(args + ["plan", "--json", "--strategy", s], cwd, env)
+        out.append(o if rc == 0 else "exit %d: %s" % (rc, e))
+    rc, o, e = run(args + ["graph"], cwd, env)
+    out.append(o if rc == 0 else "exit %d: %s" % (rc, e))
+    return out
+
+
+def case(name, files, single, args, env=None, single_args=None):
+    with tempfile.TemporaryDirectory() as tmp:
+        for path, text in files.items():
+            full = os.path.join(tmp, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            with open(full, "w") as f:
+                f.write(text)
+        with open(os.path.join(tmp, "single.yaml"), "w") as f:
+            f.write(single)
+        merged = outputs(args, tmp, env)
+        alone = outputs((single_args or []) + ["-f", "single.yaml"], tmp)
+        ok(all(not o.startswith("exit") for o in merged),
+           "%s: the files load" % name, "\n".join(merged))
+        ok(merged == alone, "%s: plan --json and graph equal to one file"
+           % name, "merged: %s\nsingle: %s" % (merged[0], alone[0]))
+
+
+BASE = """name: shop
+services:
+  db:
+    image: local/busybox
+  api:
+    image: local/busybox
+    depends_on: [db]
+    stub: {image: local/busybox}
+"""
+OVERRIDE = """services:
+  api:
+    depends_on:
+      cache: {condition: service_healthy}
+  cache:
+    image: local/busybox
+  web:
+    image: local/busybox
+    depends_on: [api]
+suites:
+  smoke: {targets: [web], host: true, command: [./smoke.sh]}
+"""
+MERGED = """name: shop
+services:
+  db:
+    image: local/busybox
+  api:
+    image: local/busybox
+    depends_on:
+      db: {condition: service_started}
+      cache: {condition: service_healthy}
+    stub: {image: local/busybox}
+  cache:
+    image: local/busybox
+  web:
+    image: local/busybox
+    depends_on: [api]
+suites:
+  smoke: {targets: [web], host: true, command: [./smoke.sh]}
+"""
+
+case("two -f files", {"base.yaml": BASE, "override.yaml": OVERRIDE},
+     MERGED, ["-f", "base.yaml", "-f", "override.yaml"])
+case("compose.yaml and compose.override.yaml, without -f",
+     {"compose.yaml": BASE, "compose.override.yaml": OVERRIDE}, MERGED, [])
+case("COMPOSE_FILE", {"base.yaml": BASE, "override.yaml": OVERRIDE},
+     MERGED, [], env={"COMPOSE_FILE": "base.yaml:override.yaml"})
+case("include", {
+    "compose.yaml": """name: shop
+include:
+  - path: backend/compose.yaml
+services:
+  api:
+    image: local/busybox
+    depends_on: [db, cache]
+    stub: {image: local/busybox}
+  web:
+    image: local/busybox
+    depends_on: [api]
+suites:
+  smoke: {targets: [web], host: true, command: [./smoke.sh]}
+""",
+    "backend/compose.yaml": """services:
+  db:
+    image: local/busybox
+  cache:
+    image: "local/busybox:${CACHE_TAG}"
+""",
+    "backend/.env": "CACHE_TAG=latest\n"}, """name: shop
+services:
+  db:
+    image: local/busybox
+  cache:
+    image: local/busybox:latest
+  api:
+    image: local/busybox
+    depends_on: [db, cache]
+    stub: {image: local/busybox}
+  web:
+    image: local/busybox
+    depends_on: [api]
+suites:
+  smoke: {targets: [web], host: true, command: [./smoke.sh]}
+""", [])
+case("extends from another file", {
+    "compose.yaml": """name: shop
+services:
+  db:
+    image: local/busybox
+  api:
+    extends: {file: common/base.yaml, service: app}
+    depends_on: [db]
+  worker:
+    extends: api
+""",
+    "common/base.yaml": """services:
+  app:
+    image: local/busybox
+    healthcheck: {test: [CMD, "true"]}
+    depends_on:
+      db: {condition: service_healthy}
+"""}, """name: shop
+services:
+  db:
+    image: local/busybox
+  api:
+    image: local/busybox
+    healthcheck: {test: [CMD, "true"]}
+    depends_on:
+      db: {condition: service_started}
+  worker:
+    image: local/busybox
+    healthcheck: {test: [CMD, "true"]}
+    depends_on:
+      db: {condition: service_started}
+""", [])
+case("!reset and !override", {
+    "base.yaml": BASE,
+    "reset.yaml": """services:
+  api:
+    depends_on: !reset []
+    stub: !override {image: local/bookworm}
+"""}, """name: shop
+services:
+  db:
+    image: local/busybox
+  api:
+    image: local/busybox
+    stub: {image: local/bookworm}
+""", ["-f", "base.yaml", "-f", "reset.yaml"])
+case("--profile", {
+    "compose.yaml": BASE + """  debug:
+    image: local/busybox
+    depends_on: [api]
+    profiles: [debug]
+  never:
+    image: local/busybox
+    profiles: [other]
+"""}, BASE + """  debug:
+    image: local/busybox
+    depends_on: [api]
+""", ["--profile", "debug"])
+case("COMPOSE_PROFILES", {
+    "compose.yaml": BASE + """  debug:
+    image: local/busybox
+    depends_on: [api]
+    profiles: [debug]
+"""}, BASE + """  debug:
+    image: local/busybox
+    depends_on: [api]
+""", [], env={"COMPOSE_PROFILES": "debug,unused"})
+
+print("1..%d" % len(results))
+sys.exit(0 if all(results) else 1)
