@@ -170,6 +170,14 @@ const char *env_failure_logs(const struct env *env);
 void env_spec_opts(const struct env *env, struct spec_opts *o);
 
 /*
+ * Every container's log into DIR/<service>.log (a stub's
+ * <service>-stub.log, a swapped-out stub's as read before it went), the
+ * values of mask masked; each at most 8 MiB. Before env_teardown().
+ */
+struct mask;
+int env_write_logs(struct env *env, const char *dir, const struct mask *mask);
+
+/*
  * The run outlives us (a successful `up`): create the ROLE_KEEP marker
  * volume `<project>-<runid>-keep` and release the watchdog.
  */

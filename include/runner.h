@@ -43,6 +43,7 @@ struct env;
 struct evloop;
 struct images;
 struct manifest;
+struct mask;
 
 enum suite_status {
 	SUITE_PENDING,
@@ -94,7 +95,9 @@ struct runner_opts {
 	const struct manifest *m;
 	struct images *images; /* the suites' (runner_want_images()) */
 	const char *project;
-	const char *report_dir; /* absolute; artifacts under artifacts/ */
+	const char *report_dir;  /* absolute; artifacts under artifacts/,
+	                           each suite's output as logs/suite-...log */
+	const struct mask *mask; /* for the logs */
 	const char *strategy;
 	int jobs;      /* suites at once, >= 1 */
 	int signal_fd; /* readable: stop (ORCH_EINTR); -1: none */

@@ -30,6 +30,7 @@ struct engine;
 struct evloop;
 struct images;
 struct manifest;
+struct mask;
 
 enum stage_status {
 	STAGE_SKIPPED, /* nothing selected, or after a stop */
@@ -75,9 +76,10 @@ struct test_opts {
 	const struct strvec *tags;   /* --tag; empty: every suite */
 	int jobs;
 	int fail_fast;
-	int keep_on_failure;    /* stop at the failing stage */
-	const char *report_dir; /* absolute; artifacts go below it */
-	int64_t t0;             /* the run's clock zero (now_ms()) */
+	int keep_on_failure;     /* stop at the failing stage */
+	const char *report_dir;  /* absolute; artifacts go below it */
+	const struct mask *mask; /* masks what the report keeps */
+	int64_t t0;              /* the run's clock zero (now_ms()) */
 	int signal_fd;
 	void (*on_stage)(void *ud, const struct plan *p, size_t stage,
 	                 const struct stage_result *r, int begin);

@@ -394,6 +394,7 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_warning("%s: the results are printed here only",
 		            orch_error_last());
 	o.report_dir = dir;
+	o.mask = ctx->mask;
 	if (engine_version(ctx->engine, &ver) == 0)
 		engine = xasprintf("%s (API %s)",
 		                   ver.version ? ver.version : "?",
@@ -409,6 +410,14 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 	signals_disarm();
 	print_result(ctx, &tr, t0);
 
+	/* every container's log, before any goes */
+	if (dir_ok) {
+		char *logs = xasprintf("%s/logs", dir);
+
+		if (env_write_logs(tr.env, logs, ctx->mask))
+			cmd_warning("logs: %s", orch_error_last());
+		free(logs);
+	}
 	if (o.keep_on_failure && tr.failing_stage >= 0 && !tr.interrupted &&
 	    env_keep(tr.env) == 0) {
 		kept = 1;

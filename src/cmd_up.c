@@ -227,17 +227,19 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = ORCH_EINTR;
 	signals_disarm();
 	if (rc == 0) {
+		/* the result first: the keep marker and the stale sweep are
+		   bookkeeping nobody waits for */
+		printf("project '%s' run %s ready in %.2fs (network %s)\n",
+		       ctx->project, env_run_id(env),
+		       (double)(now_ms() - t0) / 1000, env_network_name(env));
+		print_ready(env, prog.width);
+		fflush(stdout);
 		rc = env_keep(env);
 		if (rc) {
 			ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());
 			env_teardown(env, 1, NULL);
 			goto out;
 		}
-		printf("project '%s' run %s ready in %.2fs (network %s)\n",
-		       ctx->project, env_run_id(env),
-		       (double)(now_ms() - t0) / 1000, env_network_name(env));
-		print_ready(env, prog.width);
-		fflush(stdout);
 		remove_stale(ctx);
 		goto out;
 	}

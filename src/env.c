@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine_ops.h"
@@ -29,11 +30,15 @@
 #include "env_int.h"
 #include "error.h"
 #include "evloop.h"
+#include "mask.h"
 #include "signals.h"
 #include "spec.h"
 #include "teardown.h"
 #include "version.h"
 #include "watchdog.h"
+
+static void env_priorities(struct env *env);
+static void schedule_starts(struct env *env);
 
 const char *env_state_name(enum env_state s)
 {
@@ -180,6 +185,7 @@ int env_new(struct env **out, struct engine *e, const struct manifest *m,
 				            MF_SERVICE_COMPLETED_SUCCESSFULLY)
 					s->job = 1;
 	}
+	env_priorities(env);
 	*out = env;
 	return 0;
 }
@@ -251,7 +257,11 @@ void env_free(struct env *env)
 		env->retired = c->retired_next;
 		ctr_free(c);
 	}
+	strvec_clear(&env->old_log_names);
+	strvec_clear(&env->old_logs);
 	images_free(env->images);
+	free(env->prio);
+	engine_call_drop(&env->info_call);
 	engine_call_drop(&env->events);
 	engine_call_drop(&env->net_call);
 	engine_call_drop(&env->stage_call);
@@ -280,18 +290,29 @@ void env_free(struct env *env)
 
 /* ---- the swap ----------------------------------------------------------------- */
 
+static void retired_log(int stream, const char *data, size_t len, void *ud)
+{
+	struct ctr *c = ud;
+
+	(void)stream;
+	buf_add(&c->log, data, len); /* past the cap: the start is kept */
+}
+
+/* A swapped-out stub: its logs are read (the report keeps them), then it
+   is removed. */
 static void retire(struct env *env, struct ctr *old)
 {
 	ctr_quiesce(old);
+	buf_init(&old->log, RETIRED_LOG_CAP);
 	if (old->id)
-		old->remove_call = engine_container_remove_start(
-		        env->e, old->id, 1, env_wake_done, env);
+		old->logs_call = engine_logs_start(env->e, old->id, 0, -1, 0, 0,
+		                                   retired_log, old);
 	old->retired_next = env->retired;
 	env->retired = old;
 }
 
 /* Free swapped-out stubs whose removal answered (gone or not: teardown
-   goes by labels). */
+   goes by labels), keeping their logs. */
 static void retired_step(struct env *env)
 {
 	struct ctr **pp = &env->retired;
@@ -299,11 +320,19 @@ static void retired_step(struct env *env)
 	while (*pp) {
 		struct ctr *c = *pp;
 
-		if (c->remove_call && !engine_call_done(c->remove_call)) {
+		if (c->logs_call && engine_call_done(c->logs_call)) {
+			engine_call_drop(&c->logs_call);
+			c->remove_call = engine_container_remove_start(
+			        env->e, c->id, 1, env_wake_done, env);
+		}
+		if (c->logs_call ||
+		    (c->remove_call && !engine_call_done(c->remove_call))) {
 			pp = &c->retired_next;
 			continue;
 		}
 		*pp = c->retired_next;
+		strvec_push(&env->old_log_names, c->name);
+		strvec_push(&env->old_logs, buf_cstr(&c->log));
 		ctr_free(c);
 	}
 }
@@ -416,6 +445,116 @@ static void swap_step(struct env *env, struct svc *s)
 	svc_publish(s);
 	env_note(env, s, ENV_NOTE_SWAPPED);
 	recheck_callers(env, s);
+}
+
+/* ---- the start scheduler ------------------------------------------------ */
+
+#define DEFAULT_START_LIMIT 2
+
+/*
+ * How long the path is from each service to the end of a bring-up, in
+ * rough units: a start, plus a wait for readiness when it is checked (or
+ * a job's run), plus the longest such path among the services that wait
+ * for it. The manifest's graph, whatever the stage: a service that
+ * others wait for long is started first.
+ */
+static int path_len(struct env *env, size_t i, int *memo)
+{
+	const struct mf_service *ms = &env->m->services[i];
+	const struct mf_container *c = ms->has_real ? &ms->real : ms->stub;
+	int best = 0, w;
+
+	if (memo[i])
+		return memo[i];
+	w = 1;
+	if (c && ((c->healthcheck.set && !c->healthcheck.disable) ||
+	          c->ready.tcp_port || c->ready.http_port || c->ready.exec.n ||
+	          c->ready.log_regex || env->svcs[i].job))
+		w = 2;
+	memo[i] = -1; /* no cycles (the manifest checked), but be safe */
+	for (size_t d = 0; d < env->n; d++)
+		for (size_t k = 0; k < env->m->services[d].ndeps; k++)
+			if (env->m->services[d].deps[k].index == i) {
+				int l = path_len(env, d, memo);
+
+				if (l > best)
+					best = l;
+			}
+	memo[i] = w + best;
+	return memo[i];
+}
+
+static void env_priorities(struct env *env)
+{
+	const char *lim = getenv("ORCHESTRATE_START_CONCURRENCY");
+	long v;
+
+	env->prio = xcalloc(env->n + 1, sizeof(*env->prio));
+	for (size_t i = 0; i < env->n; i++)
+		path_len(env, i, env->prio);
+	env->start_limit = DEFAULT_START_LIMIT;
+	if (lim && *lim && !parse_int(lim, 1, 1000, &v))
+		env->start_limit =
+		        -(int)v; /* the user's: /info does not count */
+}
+
+/* The engine's CPUs set how many starts it serves at once. */
+static void start_limit_step(struct env *env)
+{
+	struct engine_info info;
+
+	if (!env->info_call || !engine_call_done(env->info_call))
+		return;
+	if (engine_info_result(env->info_call, &info) == 0 && info.ncpu > 0 &&
+	    env->start_limit > 0)
+		env->start_limit = info.ncpu;
+	engine_info_release(&info);
+	engine_call_drop(&env->info_call);
+}
+
+static int by_priority(const void *a, const void *b)
+{
+	const struct ctr *x = *(struct ctr *const *)a;
+	const struct ctr *y = *(struct ctr *const *)b;
+	int px = x->env->prio[x->svc->index], py = y->env->prio[y->svc->index];
+
+	if (px != py)
+		return py - px;
+	return x->svc->index < y->svc->index ? -1 : 1;
+}
+
+/*
+ * Start what may start, the longest remaining path first, keeping at
+ * most start_limit starts in flight: the engine does much of a start's
+ * work one at a time, so more at once only delays each, those on the
+ * critical path included. A gated service counts as startable from its
+ * creation (its process waits for the release): it competes by its
+ * priority like the others.
+ */
+static void schedule_starts(struct env *env)
+{
+	struct ctr **cand = xcalloc(2 * env->n + 1, sizeof(*cand));
+	int limit = env->start_limit < 0 ? -env->start_limit : env->start_limit;
+	size_t n = 0;
+	int inflight = 0;
+
+	start_limit_step(env);
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++) {
+			if (!cs[k])
+				continue;
+			if (cs[k]->start_call)
+				inflight++;
+			else if (ctr_startable(env, cs[k]))
+				cand[n++] = cs[k];
+		}
+	}
+	qsort(cand, n, sizeof(*cand), by_priority);
+	for (size_t i = 0; i < n && inflight < limit; i++, inflight++)
+		ctr_submit_start(env, cand[i]);
+	free(cand);
 }
 
 /* ---- moves --------------------------------------------------------------------- */
@@ -555,6 +694,7 @@ int env_step(struct env *env)
 	if (env->failed)
 		return orch_error_code(env->fail_rc, "%s",
 		                       buf_cstr(&env->fail_msg));
+	schedule_starts(env);
 	/* a state change above may let another container move: look again
 	   without sleeping */
 	for (size_t i = 0; i < env->n; i++) {
@@ -563,14 +703,9 @@ int env_step(struct env *env)
 		for (size_t k = 0; k < 2; k++) {
 			struct ctr *o = cs[k];
 
-			if (!o)
-				continue;
-			if ((o->state == ENV_CREATED &&
-			     (o->gated ? !gate_ungated_starts_pending(env)
-			               : ctr_deps_hold(env, o))) ||
-			    (ctr_held(o) && !o->start_call &&
-			     ctr_deps_hold(env, o)) ||
-			    o->recheck)
+			if (o && ((ctr_held(o) && !o->start_call &&
+			           ctr_deps_hold(env, o)) ||
+			          o->recheck))
 				evloop_wake(env->loop);
 		}
 	}
@@ -666,6 +801,66 @@ int env_reach(struct env *env, const enum plan_mode *modes, int signal_fd)
 		fetch_failure_logs(env);
 		orch_error_code(rc, "%s", msg);
 		free(msg);
+	}
+	return rc;
+}
+
+/* ---- logs ------------------------------------------------------------------ */
+
+static int write_log(const char *dir, const char *name, const char *text,
+                     size_t len, const struct mask *mask)
+{
+	struct buf masked = BUF_INIT;
+	char *path = xasprintf("%s/%s.log", dir, name);
+	int rc;
+
+	mask_apply(mask, &masked, text, len);
+	rc = write_file_atomic(path, masked.data ? masked.data : "",
+	                       masked.len);
+	free(path);
+	buf_release(&masked);
+	return rc;
+}
+
+int env_write_logs(struct env *env, const char *dir, const struct mask *mask)
+{
+	int rc = 0;
+
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return orch_error_set("'%s': %s", dir, strerror(errno));
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++) {
+			struct buf logs = BUF_INIT;
+			const struct ctr *c = cs[k];
+			char *name;
+
+			if (!c || !c->id)
+				continue;
+			buf_init(&logs, LOG_CAP);
+			/* past the cap the log is cut, not lost */
+			engine_container_logs(env->e, c->id, -1, &logs);
+			name = xasprintf("%s%s", c->svc->ms->name,
+			                 c->mode == PLAN_STUB ? "-stub" : "");
+			if (write_log(dir, name, buf_cstr(&logs), logs.len,
+			              mask) &&
+			    !rc)
+				rc = ORCH_ERROR;
+			free(name);
+			buf_release(&logs);
+		}
+	}
+	for (size_t i = 0; i < env->old_logs.n; i++) {
+		/* the container's name ends in <service>-stub */
+		const char *n = env->old_log_names.v[i];
+		size_t skip = strlen(env->project) + 1 + RUN_ID_LEN + 1;
+
+		if (strlen(n) > skip &&
+		    write_log(dir, n + skip, env->old_logs.v[i],
+		              strlen(env->old_logs.v[i]), mask) &&
+		    !rc)
+			rc = ORCH_ERROR;
 	}
 	return rc;
 }

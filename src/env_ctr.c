@@ -48,6 +48,8 @@ void ctr_free(struct ctr *c)
 	ctr_quiesce(c);
 	engine_call_drop(&c->create_call);
 	engine_call_drop(&c->remove_call);
+	engine_call_drop(&c->logs_call);
+	buf_release(&c->log);
 	ready_release(&c->ready);
 	strvec_clear(&c->nets);
 	strvec_clear(&c->real_argv);
@@ -233,7 +235,7 @@ static void pending_step(struct env *env, struct ctr *c)
 	c->state = ENV_CREATED;
 }
 
-static void submit_start(struct env *env, struct ctr *c)
+void ctr_submit_start(struct env *env, struct ctr *c)
 {
 	c->start_call =
 	        engine_container_start_start(env->e, c->id, env_wake_done, env);
@@ -264,16 +266,17 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 		        env->e, c->id, env_wake_done, env);
 }
 
+/* CREATED: the scheduler (env.c) starts it; a dependency may doom it. */
 static void created_step(struct env *env, struct ctr *c)
 {
-	if (ctr_fail_dep_never(env, c))
-		return;
-	if (c->gated) {
-		if (!gate_ungated_starts_pending(env))
-			submit_start(env, c);
-	} else if (ctr_deps_hold(env, c)) {
-		submit_start(env, c);
-	}
+	ctr_fail_dep_never(env, c);
+}
+
+int ctr_startable(const struct env *env, const struct ctr *c)
+{
+	/* behind the gate it may start now; its process waits */
+	return c->state == ENV_CREATED && !c->start_call &&
+	       (c->gated || ctr_deps_hold(env, c));
 }
 
 static void fail_start(struct ctr *c, int rc)

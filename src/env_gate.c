@@ -96,32 +96,6 @@ int gate_want(struct env *env, struct ctr *c)
 }
 
 /*
- * Starts of services that can run now (ungated) still to come or under
- * way. The engine serialises much of a start (network namespace,
- * iptables): gated starts sent alongside would delay these, which are on
- * the critical path, so they wait for them -- and still overlap the
- * dependencies' readiness, which is most of a level's time.
- */
-int gate_ungated_starts_pending(struct env *env)
-{
-	for (size_t i = 0; i < env->n; i++) {
-		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
-
-		for (size_t k = 0; k < 2; k++) {
-			struct ctr *o = cs[k];
-
-			if (!o || o->gated)
-				continue;
-			if (o->state == ENV_PENDING || o->state == ENV_STARTING)
-				return 1;
-			if (o->state == ENV_CREATED && ctr_deps_hold(env, o))
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/*
  * Back to a container without the gate, started when the dependencies
  * hold: when the engine refused the gated one (the gate directory is not
  * on the engine's host: a remote engine, orchestrate in a container) or

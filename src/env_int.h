@@ -28,6 +28,9 @@
  * a CI runner sends SIGTERM 7.5 s after SIGINT, and kills 2.5 s later.
  */
 #define LATE_CREATES_MS 3000
+/* a container's log kept for the report, at most */
+#define LOG_CAP         ((size_t)8 << 20)
+#define RETIRED_LOG_CAP ((size_t)8 << 20)
 /* a job's default time to exit, as ready.timeout's */
 #define JOB_TIMEOUT_MS 60000
 
@@ -64,6 +67,8 @@ struct ctr {
 	int64_t job_deadline; /* a job: by when it must have exited */
 	char *failure;
 	struct ctr *retired_next;
+	struct engine_call *logs_call; /* retired: its logs, then removal */
+	struct buf log;
 };
 
 struct svc {
@@ -114,7 +119,16 @@ struct env {
 
 	struct svc *svcs;
 	size_t n;
-	struct ctr *retired; /* swapped-out stubs being removed */
+	/*
+	 * The start scheduler: the engine serialises much of a container
+	 * start, so only start_limit starts are in flight, the longest
+	 * remaining path first (prio[i] for service i).
+	 */
+	int *prio;
+	int start_limit;
+	struct engine_call *info_call; /* the engine's CPUs, once */
+	struct ctr *retired;           /* swapped-out stubs being removed */
+	struct strvec old_log_names, old_logs; /* theirs, for the report */
 
 	struct engine_call *events;
 	int events_broken;
@@ -167,6 +181,10 @@ int ctr_deps_hold(const struct env *env, const struct ctr *c);
 /* A dependency can no longer meet its condition: c failed. 1 then. */
 int ctr_fail_dep_never(struct env *env, struct ctr *c);
 void ctr_submit_create(struct env *env, struct ctr *c);
+/* May it be started now (created, and its conditions hold or it is
+   gated)? The scheduler decides when. */
+int ctr_startable(const struct env *env, const struct ctr *c);
+void ctr_submit_start(struct env *env, struct ctr *c);
 /* The real process runs: readiness is looked for from now on. */
 void ctr_mark_started(struct env *env, struct ctr *c);
 /* Behind the gate and started, its real process not yet released. */
@@ -180,8 +198,6 @@ void ctr_advance(struct env *env, struct ctr *c, int64_t t);
 
 /* Should c start behind the gate? Its real argv is set when so. */
 int gate_want(struct env *env, struct ctr *c);
-/* Ungated starts still to come: gated ones wait for them. */
-int gate_ungated_starts_pending(struct env *env);
 /* The engine refused the gated container: back to a plain one. */
 void gate_ungate(struct env *env, struct ctr *c);
 /* STARTING behind the gate: release it when its dependencies hold. */

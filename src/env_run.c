@@ -59,6 +59,8 @@ int env_prepare(struct env *env)
 		return orch_error_prefix(rc, "watchdog");
 	env->prepared = 1;
 	nl = env_labels_role(env, l, ROLE_NETWORK);
+	/* how many starts the engine serves at once: its CPUs */
+	env->info_call = engine_info_start(env->e, env_wake_done, env);
 	env->net_call = engine_network_create_start(env->e, env->network, l, nl,
 	                                            env_create_done, env);
 	env->nvols = env->m->nvolumes;
@@ -284,6 +286,7 @@ void env_quiesce(struct env *env)
 {
 	images_cancel(env->images);
 	engine_call_drop(&env->events);
+	engine_call_drop(&env->info_call);
 	for (size_t i = 0; i < env->n; i++) {
 		struct svc *s = &env->svcs[i];
 

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "images.h"
 #include "labels.h"
 #include "manifest.h"
+#include "mask.h"
 #include "signals.h"
 #include "spec.h"
 
@@ -290,6 +292,26 @@ static void summarise(struct job *j)
 	buf_release(&d);
 }
 
+/* The suite's output as logs/suite-<name>-stage<k>.log, masked. */
+static void write_output(const struct job *j)
+{
+	const struct suite_run *r = j->run;
+	struct buf masked = BUF_INIT;
+	char *dir = xasprintf("%s/logs", j->o->report_dir);
+	char *path = xasprintf("%s/suite-%s-stage%d.log", dir, j->su->name,
+	                       j->stage_no);
+
+	mkdir(dir, 0755);
+	if (r->output_dropped)
+		buf_addf(&masked, "[%zu bytes before this were dropped]\n",
+		         r->output_dropped);
+	mask_apply(j->o->mask, &masked, buf_cstr(&r->output), r->output.len);
+	write_file_atomic(path, masked.data ? masked.data : "", masked.len);
+	buf_release(&masked);
+	free(path);
+	free(dir);
+}
+
 /* The attempt is over: its verdict, and another attempt or the end. */
 static void attempt_end(struct job *j)
 {
@@ -317,6 +339,7 @@ static void attempt_end(struct job *j)
 		r->status = a->timed_out ? SUITE_TIMED_OUT : SUITE_FAILED;
 	if (r->artifacts.files.n || r->artifacts.refused.n)
 		r->artifact_dir = xstrdup(j->art_dir);
+	write_output(j);
 	attempt_reset(j);
 	j->phase = P_DONE;
 	note(j, RUNNER_NOTE_ENDED);

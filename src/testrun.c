@@ -201,6 +201,7 @@ int test_execute(struct test_run *tr, const struct test_opts *o)
 	ro.images = tr->images;
 	ro.project = o->project;
 	ro.report_dir = o->report_dir;
+	ro.mask = o->mask;
 	ro.strategy = strategy_name(tr->plan->strategy);
 	ro.jobs = o->jobs > 0 ? o->jobs : 1;
 	ro.signal_fd = o->signal_fd;
