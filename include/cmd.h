@@ -71,6 +71,12 @@ int cmd_exit_for(int rc);
 int cmd_open_engine(struct cmd_ctx *ctx);
 /* Connect ctx->engine if not done yet; prints and returns an exit code. */
 int cmd_connect_engine(struct cmd_ctx *ctx);
+/*
+ * For commands that bring an environment up (up, test): warn about what
+ * the connected engine does differently -- Podman's health checks, which
+ * never run without systemd.
+ */
+void cmd_engine_caveats(struct cmd_ctx *ctx);
 
 /*
  * Shared by plan and validate: parse --middle N (prints a usage error and

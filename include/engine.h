@@ -104,6 +104,14 @@ const char *engine_address(const struct engine *e);
  */
 int engine_connect(struct engine *e);
 const char *engine_api_version(const struct engine *e); /* "1.41" */
+/*
+ * 1 when the connected engine is Podman's Docker-compatible API (its
+ * /_ping carries a Libpod-Api-Version header; GET /version says "Podman
+ * Engine" too: engine_version()). Podman runs health checks from systemd
+ * timers: without systemd they never run and its health status stays
+ * "starting"; and it does not refuse API versions it does not support.
+ */
+int engine_is_podman(const struct engine *e);
 /* 1 when the negotiated version is at least major.minor. */
 int engine_api_at_least(const struct engine *e, int major, int minor);
 /*

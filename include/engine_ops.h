@@ -366,6 +366,7 @@ struct engine_container_info {
 	char *error;            /* State.Error, or NULL */
 	char *ip;               /* on the first network, or NULL */
 	struct strvec networks; /* names of the networks it is attached to */
+	struct strvec env;      /* Config.Env: "K=V" */
 	struct engine_port_binding *ports;
 	size_t nports;
 	struct engine_label_set labels;

@@ -189,8 +189,11 @@ int env_keep(struct env *env);
  * finish, and whatever such a create makes is removed as its answer
  * arrives (bounded: a create the engine has not answered within a few
  * seconds fails this with ORCH_ETIMEOUT naming it, and the watchdog stays
- * armed to look once more after we exit). force_kill ignores stop grace
- * periods.
+ * armed to look once more after we exit). force_kill, for a run that
+ * was interrupted, ignores stop grace periods and bounds the whole
+ * teardown to 6 s: what is still being removed then is left to the
+ * watchdog (ORCH_ETIMEOUT saying so), so that we are gone before a CI
+ * runner's SIGTERM, 7.5 s after its SIGINT.
  */
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st);
 

@@ -15,4 +15,18 @@ struct plan;
 /* Append the document (indented, ending in a newline) to out. */
 int plan_json(const struct manifest *m, const struct plan *p, struct buf *out);
 
+/*
+ * Pieces other documents of the same vocabulary reuse (report.json):
+ * service indices as an array of names, edges as [caller, dependency]
+ * name pairs. The caller owns the cJSON item; only modules that speak
+ * JSON include cJSON.
+ */
+struct cJSON;
+struct plan_indices;
+struct plan_edges;
+struct cJSON *plan_json_names(const struct manifest *m,
+                              const struct plan_indices *l);
+struct cJSON *plan_json_edges(const struct manifest *m,
+                              const struct plan_edges *l);
+
 #endif

@@ -48,6 +48,20 @@ void watchdog_release(struct watchdog *w);
  * watchdog removes the run then. Accepts NULL.
  */
 void watchdog_leave(struct watchdog *w);
+/*
+ * Creates in flight when we may die: the engine completes a create whose
+ * client went away, so what it makes can appear after we exited, when
+ * the watchdog's removal has already listed the run. Tell the watchdog of
+ * each such create (kind 'c' container, 'n' network, 'v' volume, and the
+ * name it creates) and of its answer: if we die before releasing it, the
+ * watchdog removes the run, then waits up to WATCHDOG_LATE_MS for every
+ * create still unanswered to make its object, and removes that too (a
+ * create that fails makes nothing: it waits out the bound). Names must not
+ * contain a newline. Accept NULL.
+ */
+#define WATCHDOG_LATE_MS 30000
+void watchdog_create_sent(struct watchdog *w, char kind, const char *name);
+void watchdog_create_answered(struct watchdog *w, char kind, const char *name);
 /* The watchdog's process id (for messages and tests). */
 pid_t watchdog_pid(const struct watchdog *w);
 

@@ -154,6 +154,18 @@ int cmd_connect_engine(struct cmd_ctx *ctx)
 	return 0;
 }
 
+void cmd_engine_caveats(struct cmd_ctx *ctx)
+{
+	if (!engine_is_podman(ctx->engine))
+		return;
+	cmd_warning("the engine at %s is Podman: it runs health checks from "
+	            "systemd timers, so without systemd they never run and "
+	            "its health status stays 'starting' (orchestrate runs "
+	            "each healthcheck's test itself: services still become "
+	            "ready, but 'status' shows the engine's HEALTH)",
+	            engine_address(ctx->engine));
+}
+
 int cmd_parse_middle(const char *cmd_usage, const char *arg, int *middle)
 {
 	long v;

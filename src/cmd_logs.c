@@ -17,8 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cmd.h"
 #include "engine_ops.h"
 #include "error.h"
@@ -38,30 +36,11 @@ static const char logs_usage[] =
 static int mask_container_env(struct engine *e, const char *id,
                               struct mask *mask)
 {
-	struct engine_request r = { .method = "GET", .body_cap = 4u << 20 };
-	struct buf path = BUF_INIT, body = BUF_INIT;
-	const cJSON *env, *item;
-	cJSON *j = NULL;
-	long status = 0;
-	int rc;
+	struct engine_container_info info;
+	int rc = engine_container_inspect(e, id, &info);
 
-	buf_addstr(&path, "/containers/");
-	engine_url_escape(&path, id);
-	buf_addstr(&path, "/json");
-	r.path = path.data;
-	rc = engine_request_sync(e, &r, &status, &body);
-	/* gone meanwhile: it has no output to mask either */
-	if (rc == 0 && status != 200 && status != 404)
-		rc = orch_error_code(ORCH_EENGINE, "GET %s: %ld", path.data,
-		                     status);
-	if (rc == 0 && status == 200)
-		j = cJSON_ParseWithLength(buf_cstr(&body), body.len);
-	env = cJSON_GetObjectItemCaseSensitive(
-	        cJSON_GetObjectItemCaseSensitive(j, "Config"), "Env");
-	cJSON_ArrayForEach(item, env)
-	{
-		const char *kv = cJSON_GetStringValue(item);
-		const char *eq = kv ? strchr(kv, '=') : NULL;
+	for (size_t i = 0; rc == 0 && i < info.env.n; i++) {
+		const char *kv = info.env.v[i], *eq = strchr(kv, '=');
 		char *name;
 
 		if (!eq)
@@ -70,10 +49,9 @@ static int mask_container_env(struct engine *e, const char *id,
 		mask_add_env(mask, name, eq + 1);
 		free(name);
 	}
-	cJSON_Delete(j);
-	buf_release(&path);
-	buf_release(&body);
-	return rc;
+	engine_container_info_release(&info);
+	/* gone meanwhile: it has no output to mask either */
+	return rc == ORCH_ENOTFOUND ? 0 : rc;
 }
 
 static int obj_cmp(const void *a, const void *b)

@@ -383,6 +383,7 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 		ret = cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
 		goto out;
 	}
+	cmd_engine_caveats(ctx);
 	o.signal_fd = signals_install(ctx->engine);
 	if (o.signal_fd < 0) {
 		ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());

@@ -205,6 +205,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 			prog.width = w;
 	}
 
+	cmd_engine_caveats(ctx);
 	sigfd = signals_install(ctx->engine);
 	if (sigfd < 0) {
 		ret = cmd_error(ORCH_EXIT_ENV, "%s", orch_error_last());

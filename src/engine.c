@@ -61,7 +61,8 @@ struct engine {
 	int api_major, api_minor;
 	char api[16];
 	int connected;
-	int pinned; /* DOCKER_API_VERSION: never renegotiated */
+	int is_podman; /* its /_ping said Libpod-Api-Version */
+	int pinned;    /* DOCKER_API_VERSION: never renegotiated */
 	CURLM *multi;
 	struct engine_call *active;  /* submitted and not yet finished */
 	struct engine_call *failed;  /* finished at submission, not reported */
@@ -104,6 +105,7 @@ struct engine_call {
 	CURLcode deferred_cc;
 	char *error;
 	char api_header[16];
+	int libpod; /* a Libpod-Api-Version header came: Podman's API */
 	engine_data_fn on_data;
 	engine_done_fn on_done;
 	void *ud;
@@ -402,6 +404,11 @@ const char *engine_address(const struct engine *e)
 	return e ? e->address : "";
 }
 
+int engine_is_podman(const struct engine *e)
+{
+	return e && e->connected && e->is_podman;
+}
+
 const char *engine_api_version(const struct engine *e)
 {
 	return e->connected ? e->api : "";
@@ -492,6 +499,10 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
 		memcpy(c->api_header, v, n);
 		c->api_header[n] = '\0';
 	}
+	/* Podman's compat API answers every call with its own version too
+	   (Docker never sends it) */
+	if (len > 19 && !strncasecmp(data, "Libpod-Api-Version:", 19))
+		c->libpod = 1;
 	return len;
 }
 
@@ -1188,6 +1199,18 @@ int engine_call_rc(const struct engine_call *c)
 	return c->result;
 }
 
+int engine_call_run_result(struct engine *e, struct engine_call *c,
+                           int (*result)(const struct engine_call *c))
+{
+	int rc = engine_call_run(e, c);
+
+	/* an orphan (a create left running) has no result yet */
+	if (rc == 0 || engine_call_done(c))
+		rc = result(c);
+	engine_call_free(c);
+	return rc;
+}
+
 int engine_call_run_free(struct engine *e, struct engine_call *c)
 {
 	int rc = engine_call_run(e, c);
@@ -1681,6 +1704,7 @@ int engine_connect(struct engine *e)
 	e->api_major = major;
 	e->api_minor = minor;
 	snprintf(e->api, sizeof(e->api), "%d.%d", major, minor);
+	e->is_podman = c->libpod;
 	e->connected = 1;
 out:
 	engine_call_free(c);

@@ -19,17 +19,6 @@ static void container_path(struct buf *p, const char *id, const char *suffix)
 	buf_addstr(p, suffix);
 }
 
-static int run_result(struct engine *e, struct engine_call *c,
-                      int (*result)(const struct engine_call *c))
-{
-	int rc = engine_call_run(e, c);
-
-	if (rc == 0 || engine_call_done(c))
-		rc = result(c);
-	engine_call_free(c);
-	return rc;
-}
-
 /* ---- the create body ------------------------------------------------------ */
 
 static cJSON *container_json(const struct engine_container_spec *s)
@@ -180,23 +169,7 @@ engine_container_create_start(struct engine *e,
 
 int engine_container_create_result(const struct engine_call *c, char **id)
 {
-	cJSON *j = NULL;
-	int rc;
-
-	if (id)
-		*id = NULL;
-	rc = engine_call_rc(c);
-	if (rc || !id)
-		return rc;
-	rc = ej_parse(c, &j);
-	if (rc == 0)
-		*id = ej_dup(j, "Id");
-	if (rc == 0 && !*id)
-		rc = orch_error_code(
-		        ORCH_EENGINE, "%s %s: the answer has no Id",
-		        engine_call_method(c), engine_call_path(c));
-	cJSON_Delete(j);
-	return rc;
+	return ej_id_result(c, "Id", id);
 }
 
 int engine_container_create(struct engine *e,
@@ -250,8 +223,9 @@ int engine_container_start_result(const struct engine_call *c)
 
 int engine_container_start(struct engine *e, const char *id)
 {
-	return run_result(e, engine_container_start_start(e, id, NULL, NULL),
-	                  engine_container_start_result);
+	return engine_call_run_result(
+	        e, engine_container_start_start(e, id, NULL, NULL),
+	        engine_container_start_result);
 }
 
 struct engine_call *engine_container_stop_start(struct engine *e,
@@ -275,7 +249,7 @@ int engine_container_stop_result(const struct engine_call *c)
 
 int engine_container_stop(struct engine *e, const char *id, int timeout_s)
 {
-	return run_result(
+	return engine_call_run_result(
 	        e, engine_container_stop_start(e, id, timeout_s, NULL, NULL),
 	        engine_container_stop_result);
 }
@@ -304,7 +278,7 @@ int engine_container_kill_result(const struct engine_call *c)
 
 int engine_container_kill(struct engine *e, const char *id, const char *signal)
 {
-	return run_result(
+	return engine_call_run_result(
 	        e, engine_container_kill_start(e, id, signal, NULL, NULL),
 	        engine_container_kill_result);
 }
@@ -334,7 +308,7 @@ int engine_container_remove_result(const struct engine_call *c)
 
 int engine_container_remove(struct engine *e, const char *id, int force)
 {
-	return run_result(
+	return engine_call_run_result(
 	        e, engine_container_remove_start(e, id, force, NULL, NULL),
 	        engine_container_remove_result);
 }
@@ -445,6 +419,7 @@ int engine_container_inspect_result(const struct engine_call *c,
 	info->started_at = nonempty_dup(state, "StartedAt");
 	info->finished_at = nonempty_dup(state, "FinishedAt");
 	info->tty = ej_bool(config, "Tty");
+	ej_strvec(ej_obj(config, "Env"), &info->env);
 	health = ej_obj(state, "Health");
 	if (cJSON_IsObject(health)) {
 		cJSON *log = ej_obj(health, "Log");
@@ -531,6 +506,7 @@ void engine_container_info_release(struct engine_container_info *info)
 	free(info->error);
 	free(info->ip);
 	strvec_clear(&info->networks);
+	strvec_clear(&info->env);
 	for (size_t i = 0; i < info->nports; i++) {
 		free(info->ports[i].protocol);
 		free(info->ports[i].host_ip);

@@ -73,6 +73,10 @@ struct engine_call *engine_call_simple(struct engine *e, const char *method,
                                        engine_done_fn done, void *ud);
 /* c's result, its message recorded as the last error when it failed. */
 int engine_call_rc(const struct engine_call *c);
+/* The synchronous form of an operation without outputs: run c, its
+   result (as the operation reads it), free it. */
+int engine_call_run_result(struct engine *e, struct engine_call *c,
+                           int (*result)(const struct engine_call *c));
 /* Run c and free it; 0 or its error (recorded). */
 int engine_call_run_free(struct engine *e, struct engine_call *c);
 
@@ -120,6 +124,8 @@ void ej_label_set_release(struct engine_label_set *ls);
 char *ej_filters(const struct engine_label *labels, size_t n, const char *type);
 /* Docker's own "message" from an error body, or the body's text. */
 char *ej_docker_message(const struct buf *body);
+/* "Id" (or key) of a create's answer into *id (may be NULL). */
+int ej_id_result(const struct engine_call *c, const char *key, char **id);
 /* The body of a successful call as JSON, or ORCH_EENGINE naming what. */
 int ej_parse(const struct engine_call *c, cJSON **out);
 /* A port number from "8080/tcp" or "49153"; 0 when there is none. */

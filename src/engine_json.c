@@ -216,3 +216,24 @@ int ej_parse(const struct engine_call *c, cJSON **out)
 		        engine_call_method(c), engine_call_path(c));
 	return 0;
 }
+
+int ej_id_result(const struct engine_call *c, const char *key, char **id)
+{
+	cJSON *j = NULL;
+	int rc;
+
+	if (id)
+		*id = NULL;
+	rc = engine_call_rc(c);
+	if (rc || !id)
+		return rc;
+	rc = ej_parse(c, &j);
+	if (rc == 0)
+		*id = ej_dup(j, key);
+	if (rc == 0 && !*id)
+		rc = orch_error_code(
+		        ORCH_EENGINE, "%s %s: the answer has no %s",
+		        engine_call_method(c), engine_call_path(c), key);
+	cJSON_Delete(j);
+	return rc;
+}

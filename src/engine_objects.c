@@ -9,40 +9,6 @@
 #include "engine_int.h"
 #include "error.h"
 
-/* "Id" (or key) of a create's answer into *id (may be NULL). */
-static int id_result(const struct engine_call *c, const char *key, char **id)
-{
-	cJSON *j = NULL;
-	int rc;
-
-	if (id)
-		*id = NULL;
-	rc = engine_call_rc(c);
-	if (rc || !id)
-		return rc;
-	rc = ej_parse(c, &j);
-	if (rc == 0)
-		*id = ej_dup(j, key);
-	if (rc == 0 && !*id)
-		rc = orch_error_code(
-		        ORCH_EENGINE, "%s %s: the answer has no %s",
-		        engine_call_method(c), engine_call_path(c), key);
-	cJSON_Delete(j);
-	return rc;
-}
-
-/* The synchronous form of an operation without outputs. */
-static int run_plain(struct engine *e, struct engine_call *c,
-                     int (*result)(const struct engine_call *c))
-{
-	int rc = engine_call_run(e, c);
-
-	if (rc == 0 || engine_call_done(c))
-		rc = result(c);
-	engine_call_free(c);
-	return rc;
-}
-
 static const char *message_of(const struct engine_call *c)
 {
 	return engine_call_error(c);
@@ -74,7 +40,7 @@ engine_network_create_start(struct engine *e, const char *name,
 
 int engine_network_create_result(const struct engine_call *c, char **id)
 {
-	int rc = id_result(c, "Id", id);
+	int rc = ej_id_result(c, "Id", id);
 
 	/* the default pools hold ~30 networks: leaked ones use them up */
 	if (rc && strstr(message_of(c), "address pool"))
@@ -125,8 +91,9 @@ int engine_network_remove_result(const struct engine_call *c)
 
 int engine_network_remove(struct engine *e, const char *id)
 {
-	return run_plain(e, engine_network_remove_start(e, id, NULL, NULL),
-	                 engine_network_remove_result);
+	return engine_call_run_result(
+	        e, engine_network_remove_start(e, id, NULL, NULL),
+	        engine_network_remove_result);
 }
 
 static struct engine_call *network_post(struct engine *e, const char *network,
@@ -172,10 +139,11 @@ int engine_network_connect_result(const struct engine_call *c)
 int engine_network_connect(struct engine *e, const char *network,
                            const char *container, char *const *aliases)
 {
-	return run_plain(e,
-	                 engine_network_connect_start(e, network, container,
-	                                              aliases, NULL, NULL),
-	                 engine_network_connect_result);
+	return engine_call_run_result(
+	        e,
+	        engine_network_connect_start(e, network, container, aliases,
+	                                     NULL, NULL),
+	        engine_network_connect_result);
 }
 
 struct engine_call *
@@ -201,10 +169,11 @@ int engine_network_disconnect_result(const struct engine_call *c)
 int engine_network_disconnect(struct engine *e, const char *network,
                               const char *container, int force)
 {
-	return run_plain(e,
-	                 engine_network_disconnect_start(e, network, container,
-	                                                 force, NULL, NULL),
-	                 engine_network_disconnect_result);
+	return engine_call_run_result(
+	        e,
+	        engine_network_disconnect_start(e, network, container, force,
+	                                        NULL, NULL),
+	        engine_network_disconnect_result);
 }
 
 /* ---- objects and lists ----------------------------------------------------- */
@@ -411,7 +380,7 @@ int engine_volume_remove_result(const struct engine_call *c)
 
 int engine_volume_remove(struct engine *e, const char *name, int force)
 {
-	return run_plain(e,
-	                 engine_volume_remove_start(e, name, force, NULL, NULL),
-	                 engine_volume_remove_result);
+	return engine_call_run_result(
+	        e, engine_volume_remove_start(e, name, force, NULL, NULL),
+	        engine_volume_remove_result);
 }

@@ -234,7 +234,7 @@ void env_spec_opts(const struct env *env, struct spec_opts *o)
 	o->run_id = env->run_id;
 	o->run_labels = env->labels;
 	o->nrun_labels = env->nlabels;
-	o->network = env->network;
+	o->network = env_net_ref(env, 0);
 }
 
 void env_free(struct env *env)
@@ -281,7 +281,9 @@ void env_free(struct env *env)
 	free(env->svcs);
 	free(env->project);
 	free(env->network);
+	free(env->network_id);
 	free(env->stage_net);
+	free(env->stage_net_id);
 	buf_release(&env->fail_msg);
 	free(env->failed_service);
 	free(env->failure_logs);
@@ -418,7 +420,7 @@ static void swap_step(struct env *env, struct svc *s)
 		/* a job that completed answers nothing: no name to give */
 		if (nw->state == ENV_READY)
 			s->attach = engine_network_connect_start(
-			        env->e, env->network, nw->id, aliases,
+			        env->e, env_net_ref(env, 0), nw->id, aliases,
 			        env_wake_done, env);
 		s->swapping = 2;
 	}
@@ -432,7 +434,7 @@ static void swap_step(struct env *env, struct svc *s)
 			          env->network, orch_error_last());
 			return;
 		}
-		strvec_push(&nw->nets, env->network);
+		strvec_push(&nw->nets, env_net_ref(env, 0));
 		nw->ports_stale = 1;
 	}
 	s->pub.swap_gap_ms = now_ms() - s->swap_t0;
@@ -628,6 +630,8 @@ int env_move(struct env *env, const enum plan_mode *modes)
 	 * name, and every dependency of one attached to it under its own.
 	 */
 	free(env->stage_net);
+	free(env->stage_net_id);
+	env->stage_net_id = NULL;
 	env->stage_net = xasprintf("%s-%s-stage%u", env->project, env->run_id,
 	                           ++env->nstages);
 	env->stage_ready = 0;

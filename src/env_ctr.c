@@ -182,7 +182,7 @@ void ctr_submit_create(struct env *env, struct ctr *c)
 	o.service = c->svc->ms->name;
 	/* a staged service's dependencies answer on the stage network, and
 	   its own name there serves other staged services */
-	o.network = c->staged ? env->stage_net : env->network;
+	o.network = env_net_ref(env, c->staged);
 	o.alias = c->svc->ms->name;
 	if (c->gated) {
 		o.gate_dir = env->gate_dir;
@@ -224,6 +224,17 @@ static void pending_step(struct env *env, struct ctr *c)
 		return;
 	rc = engine_container_create_result(call, &c->id);
 	engine_call_drop(&c->create_call);
+	if (rc == ORCH_ECONFLICT && !c->name_freed) {
+		/* a leftover holds the name: once, if it is ours and dead */
+		c->name_freed = 1;
+		rc = env_name_taken(env, c);
+		if (rc == 0)
+			ctr_submit_create(env, c);
+		else
+			ctr_fail_code(c, rc == ORCH_EINTR ? rc : ORCH_EENGINE,
+			              "create: %s", orch_error_last());
+		return;
+	}
 	if (rc && c->gated) {
 		gate_ungate(env, c);
 		return;
@@ -485,6 +496,14 @@ static void started_step(struct env *env, struct ctr *c, int64_t t)
 		}
 		return;
 	}
+	/* nothing to check: ready once it has run a moment -- one that
+	   exits at once must not count as ready */
+	if (!ready_has_checks(&c->ready) &&
+	    env_clock(env) < c->started_ms + UNCHECKED_GRACE_MS) {
+		evloop_wake_at(env->loop,
+		               env->t0 + c->started_ms + UNCHECKED_GRACE_MS);
+		return;
+	}
 	switch (ready_step(&c->ready, t)) {
 	case READY_OK:
 		c->state = ENV_READY;
@@ -545,8 +564,8 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		return;
 	if (!c->stage_call) {
 		c->stage_call = engine_network_connect_start(
-		        env->e, env->stage_net, c->id, aliases, env_wake_done,
-		        env);
+		        env->e, env_net_ref(env, 1), c->id, aliases,
+		        env_wake_done, env);
 		return;
 	}
 	if (!engine_call_done(c->stage_call))
@@ -558,7 +577,7 @@ static void stage_attach_step(struct env *env, struct ctr *c)
 		         env->stage_net, orch_error_last());
 		return;
 	}
-	strvec_push(&c->nets, env->stage_net);
+	strvec_push(&c->nets, env_net_ref(env, 1));
 	c->stage_ok = 1;
 	c->ports_stale = 1;
 }

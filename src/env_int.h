@@ -28,6 +28,14 @@
  * a CI runner sends SIGTERM 7.5 s after SIGINT, and kills 2.5 s later.
  */
 #define LATE_CREATES_MS 3000
+/* a service without readiness checks is ready once it ran this long */
+#define UNCHECKED_GRACE_MS 250
+/*
+ * How long an interrupted run's teardown (force_kill) may take before it
+ * leaves what is still being removed to the watchdog: done, or handed
+ * over, before the runner's SIGTERM.
+ */
+#define INTERRUPTED_TEARDOWN_MS 6000
 /* a container's log kept for the report, at most */
 #define LOG_CAP         ((size_t)8 << 20)
 #define RETIRED_LOG_CAP ((size_t)8 << 20)
@@ -56,6 +64,7 @@ struct ctr {
 	int gated;
 	struct strvec real_argv; /* what Docker would run: the gate's job */
 	int died, exit_code, oom, death_checked;
+	int name_freed;      /* a stale leftover held its name: removed once */
 	int unhealthy_later; /* READY, then the engine said unhealthy */
 	int engine_healthy;  /* the engine called it healthy at least once */
 	int recheck;         /* check readiness again: a dependency swapped */
@@ -95,6 +104,7 @@ struct env {
 	char *project;
 	char run_id[RUN_ID_LEN + 1];
 	char *network;
+	char *network_id; /* once created: containers are attached by id */
 	int64_t t0;
 	env_progress_fn progress;
 	void *ud;
@@ -113,6 +123,7 @@ struct env {
 	int vols_ready;
 	/* the stage network of the move under way (swaps only) */
 	char *stage_net;
+	char *stage_net_id;
 	struct engine_call *stage_call;
 	int stage_ready;
 	unsigned nstages;
@@ -209,10 +220,24 @@ void gate_held_step(struct env *env, struct ctr *c);
 int env_prepare(struct env *env);
 /* The network and volume creates: 0 while waiting or done, <0 failed. */
 int env_objects_step(struct env *env);
+/*
+ * The run's network (stage 0) or the move's stage network (1) as
+ * requests name it: by the id its create returned -- a name may be
+ * shared by another network (an engine before API 1.44 allows that) --
+ * else by its name.
+ */
+const char *env_net_ref(const struct env *env, int stage);
 /* on_done of a network or volume create: wakes the loop. */
 void env_create_done(struct engine_call *c, void *ud);
 /* on_done of a container create: removes what it made once tearing. */
 void env_ctr_create_done(struct engine_call *c, void *ud);
+/*
+ * c's create was refused: its name is taken (409). 0 when the holder was
+ * a leftover of this project's stale run (owner gone, not kept) and is
+ * now removed: create again. Otherwise ORCH_ECONFLICT naming the holder
+ * and whose it is; it is never touched.
+ */
+int env_name_taken(struct env *env, struct ctr *c);
 void env_events_start(struct env *env);
 /* The stream, or polling once it broke twice. */
 void env_events_step(struct env *env, int64_t t);

@@ -14,6 +14,7 @@
 #include "env_int.h"
 #include "error.h"
 #include "evloop.h"
+#include "runs.h"
 #include "teardown.h"
 #include "watchdog.h"
 
@@ -119,7 +120,10 @@ int env_objects_step(struct env *env)
 	int rc;
 
 	if (env->net_call && engine_call_done(env->net_call)) {
-		rc = engine_network_create_result(env->net_call, NULL);
+		free(env->network_id);
+		env->network_id = NULL;
+		rc = engine_network_create_result(env->net_call,
+		                                  &env->network_id);
 		engine_call_drop(&env->net_call);
 		if (rc == ORCH_ENOPOOL)
 			return orch_error_prefix(
@@ -166,7 +170,10 @@ int env_objects_step(struct env *env)
 		env->vols_ready = all;
 	}
 	if (env->stage_call && engine_call_done(env->stage_call)) {
-		rc = engine_network_create_result(env->stage_call, NULL);
+		free(env->stage_net_id);
+		env->stage_net_id = NULL;
+		rc = engine_network_create_result(env->stage_call,
+		                                  &env->stage_net_id);
 		engine_call_drop(&env->stage_call);
 		if (rc)
 			return orch_error_prefix(rc, "stage network '%s'",
@@ -174,6 +181,135 @@ int env_objects_step(struct env *env)
 		env->stage_ready = 1;
 	}
 	return 0;
+}
+
+const char *env_net_ref(const struct env *env, int stage)
+{
+	if (stage)
+		return env->stage_net_id ? env->stage_net_id : env->stage_net;
+	return env->network_id ? env->network_id : env->network;
+}
+
+/* ---- a name taken ------------------------------------------------------ */
+
+/*
+ * Why the holder of a name is not ours to remove, into why (empty: it
+ * is). Judged as gc judges a run (runs.h), from the holder's own labels
+ * and the keep marker of its run: the run id in its name is ours, but
+ * our own live containers must not count as its owner.
+ */
+static void holder_whose(struct env *env, struct buf *why,
+                         const struct engine_container_info *info)
+{
+	struct engine_object holder = { 0 };
+	struct engine_object_list one = { &holder, 1 }, keep = { 0 };
+	struct run_set runs = RUN_SET_INIT;
+	const struct run_info *r;
+	const char *project, *run, *reason = NULL;
+	struct engine_label f[3];
+
+	holder.id = info->id;
+	holder.name = info->name;
+	holder.labels = info->labels;
+	holder.state = info->status;
+	project = engine_object_label(&holder, LABEL_PROJECT);
+	run = engine_object_label(&holder, LABEL_RUN_ID);
+	if (!project || !run) {
+		buf_addf(why, "is not orchestrate's (no %s labels)",
+		         LABEL_PREFIX);
+		return;
+	}
+	if (strcmp(project, env->project)) {
+		buf_addf(why, "belongs to project '%s' (run '%s')", project,
+		         run);
+		return;
+	}
+	f[0] = (struct engine_label){ LABEL_PROJECT, project };
+	f[1] = (struct engine_label){ LABEL_RUN_ID, run };
+	f[2] = (struct engine_label){ LABEL_ROLE, ROLE_KEEP };
+	if (engine_volume_list(env->e, f, 3, &keep)) {
+		buf_addf(why,
+		         "belongs to run '%s', which could not be checked: "
+		         "%s",
+		         run, orch_error_last());
+		return;
+	}
+	run_set_add(&runs, &one, RUN_CONTAINER);
+	run_set_add(&runs, &keep, RUN_VOLUME);
+	r = run_set_find(&runs, project, run);
+	switch (r ? run_judge(r, 0, run_owner_check, &reason) : RUN_UNOWNED) {
+	case RUN_STALE:
+		break; /* why stays empty: remove it */
+	case RUN_LIVE:
+		buf_addf(why,
+		         "belongs to run '%s', whose owner (pid %ld on "
+		         "'%s') still runs",
+		         run, r->owner.pid, r->owner.host);
+		break;
+	case RUN_KEPT:
+		buf_addf(why,
+		         "belongs to run '%s', kept on purpose "
+		         "('orchestrate down' removes it)",
+		         run);
+		break;
+	case RUN_UNKNOWN:
+		buf_addf(why,
+		         "belongs to run '%s', whose owner %s ('orchestrate "
+		         "gc --force' removes it)",
+		         run, reason ? reason : "cannot be checked from here");
+		break;
+	case RUN_UNOWNED:
+		buf_addf(why, "belongs to run '%s', which has no owner labels",
+		         run);
+		break;
+	}
+	engine_object_list_release(&keep);
+	run_set_release(&runs);
+}
+
+int env_name_taken(struct env *env, struct ctr *c)
+{
+	struct engine_container_info info;
+	struct buf why = BUF_INIT;
+	int rc;
+
+	rc = engine_container_inspect(env->e, c->name, &info);
+	if (rc == ORCH_ENOTFOUND) {
+		/* gone meanwhile: try again */
+		rc = 0;
+		goto out;
+	}
+	if (rc) {
+		rc = orch_error_prefix(rc,
+		                       "name '%s' is taken, and its holder "
+		                       "could not be inspected",
+		                       c->name);
+		goto out;
+	}
+	holder_whose(env, &why, &info);
+	if (why.len) {
+		rc = orch_error_code(ORCH_ECONFLICT,
+		                     "name '%s' is taken by container %.12s, "
+		                     "which %s: orchestrate neither uses nor "
+		                     "removes it",
+		                     c->name, info.id ? info.id : "?",
+		                     buf_cstr(&why));
+		goto out;
+	}
+	/* a leftover of a stale run of ours: what gc would remove */
+	rc = engine_container_remove(env->e, info.id, 1);
+	if (rc == ORCH_ENOTFOUND)
+		rc = 0;
+	if (rc)
+		rc = orch_error_prefix(rc,
+		                       "name '%s' is taken by container "
+		                       "%.12s, a leftover of a stale run: "
+		                       "removing it",
+		                       c->name, info.id);
+out:
+	engine_container_info_release(&info);
+	buf_release(&why);
+	return rc;
 }
 
 /* ---- events ---------------------------------------------------------------- */
@@ -370,39 +506,167 @@ static const struct engine_call *creates_in_flight(const struct env *env)
 	return NULL;
 }
 
+/* A create in flight when the teardown began, as the watchdog knows it. */
+struct pending_create {
+	const struct engine_call *call;
+	char kind; /* 'c', 'n', 'v' (watchdog.h) */
+	char *name;
+	int answered;
+};
+
+struct pending {
+	struct pending_create *v;
+	size_t n, alloc;
+};
+
+static void pending_add(struct env *env, struct pending *p,
+                        const struct engine_call *call, char kind, char *name)
+{
+	if (!running(call)) {
+		free(name);
+		return;
+	}
+	ALLOC_GROW(p->v, p->n + 1, p->alloc);
+	p->v[p->n++] = (struct pending_create){ call, kind, name, 0 };
+	watchdog_create_sent(env->wd, kind, name);
+}
+
+/*
+ * Tell the watchdog of every create in flight: should we die before the
+ * teardown ends (a second signal), it looks for what they make after
+ * our end.
+ */
+static void pending_collect(struct env *env, struct pending *p)
+{
+	pending_add(env, p, env->net_call, 'n', xstrdup(env->network));
+	if (env->stage_net)
+		pending_add(env, p, env->stage_call, 'n',
+		            xstrdup(env->stage_net));
+	for (size_t i = 0; i < env->nvols; i++)
+		pending_add(env, p, env->vol_calls[i], 'v',
+		            xasprintf("%s-%s-%s", env->project, env->run_id,
+		                      env->m->volumes[i].name));
+	for (size_t i = 0; i < env->n; i++) {
+		struct ctr *cs[2] = { env->svcs[i].cur, env->svcs[i].next };
+
+		for (size_t k = 0; k < 2; k++)
+			if (cs[k])
+				pending_add(env, p, cs[k]->create_call, 'c',
+				            xstrdup(cs[k]->name));
+	}
+}
+
+/*
+ * The creates answered since the last look, told to the watchdog. 1
+ * when one of them was a network's or a volume's: what it made is
+ * removed by another pass (a container's, by late_create_done()).
+ */
+static int pending_answered(struct env *env, struct pending *p)
+{
+	int relist = 0;
+
+	for (size_t i = 0; i < p->n; i++) {
+		struct pending_create *c = &p->v[i];
+
+		if (c->answered || running(c->call))
+			continue;
+		c->answered = 1;
+		watchdog_create_answered(env->wd, c->kind, c->name);
+		if (c->kind != 'c')
+			relist = 1;
+	}
+	return relist;
+}
+
+static void pending_release(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].name);
+	free(p->v);
+}
+
+static void stats_add(struct teardown_stats *to,
+                      const struct teardown_stats *st)
+{
+	to->containers += st->containers;
+	to->networks += st->networks;
+	to->volumes += st->volumes;
+	to->failed = st->failed; /* the last pass's */
+}
+
+/*
+ * One teardown_run() pass, within end (0: its own 30 s deadline). Its
+ * verdict: the last pass saw the whole run.
+ */
+static int teardown_pass(struct env *env, struct teardown_opts *o, int64_t end,
+                         struct teardown_stats *total)
+{
+	struct teardown_stats pass = { 0 };
+	int rc;
+
+	o->deadline_ms = 30000;
+	if (end) {
+		o->deadline_ms = end - now_ms();
+		if (o->deadline_ms <= 0)
+			return orch_error_code(ORCH_ETIMEOUT,
+			                       "teardown deadline passed");
+	}
+	rc = teardown_run(env->e, o, &pass);
+	stats_add(total, &pass);
+	return rc;
+}
+
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 {
 	struct teardown_opts o = { 0 };
-	struct teardown_stats local;
-	int64_t deadline = now_ms() + LATE_CREATES_MS;
+	struct teardown_stats total = { 0 };
+	struct pending p = { 0 };
+	int64_t t0 = now_ms(), deadline = t0 + LATE_CREATES_MS;
+	/* interrupted: done before a CI runner's SIGTERM, or the watchdog's */
+	int64_t end = force_kill ? t0 + INTERRUPTED_TEARDOWN_MS : 0;
 	const struct engine_call *late;
-	int rc;
+	int rc, relist;
 
-	/* from here on, a create that answers is removed as it answers */
+	/* from here on, a container create that answers is removed as it
+	   answers */
 	env->tearing = 1;
 	env_quiesce(env);
+	pending_collect(env, &p);
 	o.project = env->project;
 	o.run_id = env->run_id;
 	o.force_kill = force_kill;
-	o.deadline_ms = 30000;
-	rc = teardown_run(env->e, &o, st ? st : &local);
-	/* what creates still in flight make: removed when they answer */
-	while (creates_in_flight(env) && now_ms() < deadline)
-		if (engine_wait(env->e, NULL, 0, 100) < 0)
+	rc = teardown_pass(env, &o, end, &total);
+	/*
+	 * A network or volume create answering late: another pass, at once
+	 * (not once every create answered: the late object's removal is
+	 * what the pass waits for). Creates still in flight progress meanwhile.
+	 */
+	relist = pending_answered(env, &p);
+	while (relist || (creates_in_flight(env) && now_ms() < deadline)) {
+		if (relist)
+			rc = teardown_pass(env, &o, end, &total);
+		else if (engine_wait(env->e, NULL, 0, 100) < 0)
 			break;
-	late = creates_in_flight(env);
-	/* the network a late create made: once its containers are gone */
-	if (!late && (env->net_call || env->stage_call || env->nlate)) {
-		struct teardown_stats again;
-
-		teardown_run(env->e, &o, &again);
+		relist = pending_answered(env, &p);
+		if (end && now_ms() >= end)
+			break;
 	}
+	late = creates_in_flight(env);
+	/* late container removals: one more look that they are gone */
+	if (!late && env->nlate && (!end || now_ms() < end))
+		rc = teardown_pass(env, &o, end, &total);
+	if (rc && end && now_ms() >= end)
+		rc = orch_error_code(
+		        ORCH_ETIMEOUT,
+		        "not done %ds after the teardown began (a busy engine: "
+		        "a container whose start is in flight goes only once "
+		        "that start is done): %s",
+		        INTERRUPTED_TEARDOWN_MS / 1000, orch_error_last());
 	if (rc == 0 && late)
 		rc = orch_error_code(
 		        ORCH_ETIMEOUT,
 		        "%s %s: no answer from the engine within %ds of the "
-		        "teardown: what it makes may outlive the run (the "
-		        "watchdog or 'orchestrate gc' will finish)",
+		        "teardown; the watchdog looks for what it makes",
 		        engine_call_method(late), engine_call_path(late),
 		        LATE_CREATES_MS / 1000);
 	if (rc == 0 && engine_settle(env->e, 500))
@@ -411,6 +675,10 @@ int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
 		watchdog_release(env->wd);
 		env->wd = NULL;
 	}
-	/* on failure the watchdog stays armed: it tries again once we exit */
+	if (st)
+		*st = total;
+	pending_release(&p);
+	/* on failure the watchdog stays armed: it tries again once we exit,
+	   and looks for what the creates still in flight make */
 	return rc;
 }

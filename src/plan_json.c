@@ -13,8 +13,7 @@
 #include "manifest.h"
 #include "plan.h"
 
-static cJSON *service_names(const struct manifest *m,
-                            const struct plan_indices *l)
+cJSON *plan_json_names(const struct manifest *m, const struct plan_indices *l)
 {
 	cJSON *a = cJSON_CreateArray();
 
@@ -24,7 +23,7 @@ static cJSON *service_names(const struct manifest *m,
 	return a;
 }
 
-static cJSON *edge_pairs(const struct manifest *m, const struct plan_edges *l)
+cJSON *plan_json_edges(const struct manifest *m, const struct plan_edges *l)
 {
 	cJSON *a = cJSON_CreateArray();
 
@@ -62,10 +61,11 @@ static cJSON *run_json(const struct manifest *m, const struct plan_run *r)
 	else
 		cJSON_AddNullToObject(o, "previous_stage");
 	cJSON_AddBoolToObject(o, "against_stubs", r->stubs.n > 0);
-	cJSON_AddItemToObject(o, "services", service_names(m, &r->deps));
-	cJSON_AddItemToObject(o, "stubs", service_names(m, &r->stubs));
-	cJSON_AddItemToObject(o, "edges", edge_pairs(m, &r->edges));
-	cJSON_AddItemToObject(o, "new_edges", edge_pairs(m, &r->new_edges));
+	cJSON_AddItemToObject(o, "services", plan_json_names(m, &r->deps));
+	cJSON_AddItemToObject(o, "stubs", plan_json_names(m, &r->stubs));
+	cJSON_AddItemToObject(o, "edges", plan_json_edges(m, &r->edges));
+	cJSON_AddItemToObject(o, "new_edges",
+	                      plan_json_edges(m, &r->new_edges));
 	return o;
 }
 
@@ -77,15 +77,16 @@ static cJSON *stage_json(const struct manifest *m, const struct plan_stage *st)
 
 	cJSON_AddNumberToObject(o, "index", (double)st->index);
 	cJSON_AddStringToObject(o, "label", st->label);
-	cJSON_AddItemToObject(o, "real", service_names(m, &st->real));
-	cJSON_AddItemToObject(o, "stubs", service_names(m, &st->stubs));
-	cJSON_AddItemToObject(o, "absent", service_names(m, &st->absent));
-	cJSON_AddItemToObject(o, "new_real", service_names(m, &st->new_real));
+	cJSON_AddItemToObject(o, "real", plan_json_names(m, &st->real));
+	cJSON_AddItemToObject(o, "stubs", plan_json_names(m, &st->stubs));
+	cJSON_AddItemToObject(o, "absent", plan_json_names(m, &st->absent));
+	cJSON_AddItemToObject(o, "new_real", plan_json_names(m, &st->new_real));
 	cJSON_AddItemToObject(o, "stubs_started",
-	                      service_names(m, &st->stubs_started));
+	                      plan_json_names(m, &st->stubs_started));
 	cJSON_AddItemToObject(o, "stubs_replaced",
-	                      service_names(m, &st->stubs_replaced));
-	cJSON_AddItemToObject(o, "new_edges", edge_pairs(m, &st->new_edges));
+	                      plan_json_names(m, &st->stubs_replaced));
+	cJSON_AddItemToObject(o, "new_edges",
+	                      plan_json_edges(m, &st->new_edges));
 	for (size_t i = 0; i < st->nruns; i++) {
 		cJSON_AddItemToArray(
 		        suites,

@@ -105,6 +105,19 @@ static void unwatch(struct evloop_fd **w)
 	*w = NULL;
 }
 
+/* The tcp and http probes, their sockets and watches. */
+static void port_probes_release(struct ready *r)
+{
+	unwatch(&r->tcp_w);
+	unwatch(&r->http_w);
+	if (r->tcp_on)
+		health_probe_release(&r->tcp);
+	if (r->http_on)
+		health_probe_release(&r->http);
+	r->tcp.fd = r->http.fd = -1;
+	r->tcp_on = r->http_on = 0;
+}
+
 void ready_stop(struct ready *r)
 {
 	struct engine_exec *x;
@@ -119,16 +132,10 @@ void ready_stop(struct ready *r)
 	}
 	engine_call_drop(&r->log_call);
 	engine_call_drop(&r->inspect_call);
-	unwatch(&r->tcp_w);
-	unwatch(&r->http_w);
-	if (r->tcp_on)
-		health_probe_release(&r->tcp);
-	if (r->http_on)
-		health_probe_release(&r->http);
+	port_probes_release(r);
 	if (r->log_on)
 		health_logmatch_release(&r->logm);
-	r->tcp.fd = r->http.fd = -1;
-	r->tcp_on = r->http_on = r->log_on = r->exec_on = 0;
+	r->log_on = r->exec_on = 0;
 	if (r->state == READY_WAITING)
 		r->state = READY_IDLE;
 }
@@ -421,14 +428,7 @@ void ready_ports(struct ready *r, int tcp_host_port, int http_host_port)
 	   those from now on */
 	if (r->ports_known &&
 	    (r->tcp.port != tcp_host_port || r->http.port != http_host_port)) {
-		unwatch(&r->tcp_w);
-		unwatch(&r->http_w);
-		if (r->tcp_on)
-			health_probe_release(&r->tcp);
-		if (r->http_on)
-			health_probe_release(&r->http);
-		r->tcp.fd = r->http.fd = -1;
-		r->tcp_on = r->http_on = 0;
+		port_probes_release(r);
 		r->ports_known = 0;
 	}
 	if (r->ports_known)

@@ -14,6 +14,7 @@
 #include "manifest.h"
 #include "mask.h"
 #include "plan.h"
+#include "plan_json.h"
 #include "testrun.h"
 
 /* the end of a suite's output kept in the report */
@@ -64,34 +65,6 @@ static cJSON *str_or_null(const struct report_info *info, const char *s)
 static cJSON *ms_or_null(int64_t ms)
 {
 	return ms >= 0 ? cJSON_CreateNumber((double)ms) : cJSON_CreateNull();
-}
-
-static cJSON *names(const struct manifest *m, const struct plan_indices *l)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < l->n; i++)
-		cJSON_AddItemToArray(
-		        a, cJSON_CreateString(m->services[l->v[i]].name));
-	return a;
-}
-
-static cJSON *edges(const struct manifest *m, const struct plan_edges *l)
-{
-	cJSON *a = cJSON_CreateArray();
-
-	for (size_t i = 0; i < l->n; i++) {
-		cJSON *pair = cJSON_CreateArray();
-
-		cJSON_AddItemToArray(
-		        pair,
-		        cJSON_CreateString(m->services[l->v[i].caller].name));
-		cJSON_AddItemToArray(
-		        pair,
-		        cJSON_CreateString(m->services[l->v[i].dep].name));
-		cJSON_AddItemToArray(a, pair);
-	}
-	return a;
 }
 
 static cJSON *strv(const struct strvec *v)
@@ -162,10 +135,11 @@ static cJSON *suite_json(const struct manifest *m,
 	                      pr->previous_stage >= 0
 	                              ? cJSON_CreateNumber(pr->previous_stage)
 	                              : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "services", names(m, &pr->deps));
-	cJSON_AddItemToObject(o, "stubs", names(m, &pr->stubs));
-	cJSON_AddItemToObject(o, "edges", edges(m, &pr->edges));
-	cJSON_AddItemToObject(o, "new_edges", edges(m, &pr->new_edges));
+	cJSON_AddItemToObject(o, "services", plan_json_names(m, &pr->deps));
+	cJSON_AddItemToObject(o, "stubs", plan_json_names(m, &pr->stubs));
+	cJSON_AddItemToObject(o, "edges", plan_json_edges(m, &pr->edges));
+	cJSON_AddItemToObject(o, "new_edges",
+	                      plan_json_edges(m, &pr->new_edges));
 	cJSON_AddItemToObject(o, "started_ms",
 	                      ms_or_null(r->nattempts ? r->start_ms : -1));
 	cJSON_AddItemToObject(o, "ended_ms",
@@ -221,14 +195,16 @@ static cJSON *stage_json(const struct manifest *m, const struct test_run *tr,
 	cJSON_AddNumberToObject(o, "index", (double)s);
 	cJSON_AddStringToObject(o, "label", st->label);
 	cJSON_AddStringToObject(o, "status", stage_status_name(r->status));
-	cJSON_AddItemToObject(o, "real", names(m, &st->real));
-	cJSON_AddItemToObject(o, "stubs", names(m, &st->stubs));
-	cJSON_AddItemToObject(o, "absent", names(m, &st->absent));
-	cJSON_AddItemToObject(o, "new_real", names(m, &st->new_real));
-	cJSON_AddItemToObject(o, "stubs_started", names(m, &st->stubs_started));
+	cJSON_AddItemToObject(o, "real", plan_json_names(m, &st->real));
+	cJSON_AddItemToObject(o, "stubs", plan_json_names(m, &st->stubs));
+	cJSON_AddItemToObject(o, "absent", plan_json_names(m, &st->absent));
+	cJSON_AddItemToObject(o, "new_real", plan_json_names(m, &st->new_real));
+	cJSON_AddItemToObject(o, "stubs_started",
+	                      plan_json_names(m, &st->stubs_started));
 	cJSON_AddItemToObject(o, "stubs_replaced",
-	                      names(m, &st->stubs_replaced));
-	cJSON_AddItemToObject(o, "new_edges", edges(m, &st->new_edges));
+	                      plan_json_names(m, &st->stubs_replaced));
+	cJSON_AddItemToObject(o, "new_edges",
+	                      plan_json_edges(m, &st->new_edges));
 	cJSON_AddItemToObject(o, "started_ms", ms_or_null(r->start_ms));
 	cJSON_AddItemToObject(o, "ready_ms", ms_or_null(r->ready_ms));
 	cJSON_AddItemToObject(o, "ended_ms", ms_or_null(r->end_ms));
@@ -281,7 +257,7 @@ static cJSON *diagnosis_json(const struct manifest *m,
 	                ? cJSON_CreateString(
 	                          m->services[d->bringup_service].name)
 	                : cJSON_CreateNull());
-	cJSON_AddItemToObject(o, "suspects", edges(m, &d->suspects));
+	cJSON_AddItemToObject(o, "suspects", plan_json_edges(m, &d->suspects));
 	fs = cJSON_AddArrayToObject(o, "failures");
 	for (size_t i = 0; i < d->nfailures; i++) {
 		const struct diag_failure *f = &d->failures[i];
@@ -291,10 +267,12 @@ static cJSON *diagnosis_json(const struct manifest *m,
 		cJSON_AddNumberToObject(fo, "stage", (double)f->stage);
 		cJSON_AddItemToObject(
 		        fo, "new_real",
-		        names(m, &tr->plan->stages[f->stage].new_real));
+		        plan_json_names(m,
+		                        &tr->plan->stages[f->stage].new_real));
 		cJSON_AddItemToObject(fo, "candidates",
-		                      edges(m, &f->candidates));
-		cJSON_AddItemToObject(fo, "suspects", edges(m, &f->suspects));
+		                      plan_json_edges(m, &f->candidates));
+		cJSON_AddItemToObject(fo, "suspects",
+		                      plan_json_edges(m, &f->suspects));
 		if (f->mismatch_stage >= 0) {
 			cJSON *mm = cJSON_AddObjectToObject(fo, "mismatch");
 
@@ -303,8 +281,9 @@ static cJSON *diagnosis_json(const struct manifest *m,
 			        m->services[f->mismatch_service].name);
 			cJSON_AddNumberToObject(mm, "passed_in_stage",
 			                        f->mismatch_stage);
-			cJSON_AddItemToObject(mm, "edges",
-			                      edges(m, &f->mismatch_edges));
+			cJSON_AddItemToObject(
+			        mm, "edges",
+			        plan_json_edges(m, &f->mismatch_edges));
 		} else {
 			cJSON_AddNullToObject(fo, "mismatch");
 		}

@@ -9,6 +9,12 @@
  * us that owns nothing of ours (no descriptors, no session, no process
  * group) and opens its own engine connection only when it has work to do.
  * It deliberately does not watch the engine or the run while it waits.
+ *
+ * Besides the release byte, the lease carries one line per create in
+ * flight ("+cNAME\n", kind c/n/v) and per answer ("-cNAME\n"): what the
+ * engine makes for a create still unanswered when the owner died may
+ * appear after the watchdog's removal listed the run, so it looks for
+ * those names a while longer (watchdog_create_sent()).
  */
 #include "watchdog.h"
 
@@ -28,6 +34,7 @@
 
 #include "engine_ops.h"
 #include "error.h"
+#include "labels.h"
 #include "teardown.h"
 #include "util.h"
 
@@ -36,6 +43,10 @@
 #define RETRY_FOR_MS 60000
 /* one teardown attempt may take this long */
 #define ATTEMPT_MS 30000
+/* how often the run is listed for objects of late creates */
+#define LATE_POLL_MS 500
+/* a lease line longer than this is no message of ours */
+#define MAX_LINE 1024
 
 struct watchdog {
 	int fd; /* write end of the lease */
@@ -208,11 +219,150 @@ static int teardown_with_retries(const char *project, const char *run_id)
 	}
 }
 
+static void nap_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Mark (in found, one flag per pending entry) the pending creates whose
+ * object the run has now; the number marked, or <0 when the engine
+ * could not list.
+ */
+static int late_seen(struct engine *e, const char *run_id,
+                     const struct strvec *pending, char *found)
+{
+	static const char kinds[] = { 'c', 'n', 'v' };
+	struct engine_label l = { LABEL_RUN_ID, run_id };
+	int n = 0;
+
+	for (size_t k = 0; k < sizeof(kinds); k++) {
+		struct engine_object_list list = { 0 };
+		int rc;
+
+		if (kinds[k] == 'c')
+			rc = engine_container_list(e, &l, 1, &list);
+		else if (kinds[k] == 'n')
+			rc = engine_network_list(e, &l, 1, &list);
+		else
+			rc = engine_volume_list(e, &l, 1, &list);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < pending->n; i++) {
+			const char *want = pending->v[i];
+
+			if (found[i] || want[0] != kinds[k])
+				continue;
+			for (size_t j = 0; j < list.n; j++)
+				if (list.items[j].name &&
+				    !strcmp(list.items[j].name, want + 1)) {
+					found[i] = 1;
+					n++;
+					break;
+				}
+		}
+		engine_object_list_release(&list);
+	}
+	return n;
+}
+
+/*
+ * Creates that were in flight when the owner died: the engine may make
+ * their objects only now. List the run every LATE_POLL_MS; each time one
+ * of them shows up, remove the run again; until every one was removed or
+ * WATCHDOG_LATE_MS passed.
+ */
+static void late_creates(const char *project, const char *run_id,
+                         struct strvec *pending)
+{
+	int64_t until = now_ms() + WATCHDOG_LATE_MS;
+	struct engine *e = NULL;
+	char *found = NULL;
+
+	while (pending->n && now_ms() < until) {
+		struct teardown_opts o = { 0 };
+		struct teardown_stats st = { 0 };
+		struct strvec left = STRVEC_INIT;
+		int n;
+
+		nap_ms(LATE_POLL_MS);
+		if (!e && (engine_new(&e, NULL) || engine_connect(e))) {
+			engine_free(e);
+			e = NULL;
+			continue;
+		}
+		free(found);
+		found = xcalloc(pending->n + 1, 1);
+		n = late_seen(e, run_id, pending, found);
+		if (n < 0) {
+			/* the engine went away: connect again next time */
+			engine_free(e);
+			e = NULL;
+		}
+		if (n <= 0)
+			continue;
+		o.project = project;
+		o.run_id = run_id;
+		o.deadline_ms = ATTEMPT_MS;
+		if (teardown_run(e, &o, &st)) {
+			wlog(2, project, run_id,
+			     "removing what late creates "
+			     "made failed: %s",
+			     orch_error_last());
+			continue;
+		}
+		for (size_t i = 0; i < pending->n; i++) {
+			if (found[i])
+				wlog(2, project, run_id,
+				     "removed %s '%s', made by a create "
+				     "answered after its owner was gone",
+				     pending->v[i][0] == 'c'   ? "container"
+				     : pending->v[i][0] == 'n' ? "network"
+				                               : "volume",
+				     pending->v[i] + 1);
+			else
+				strvec_push(&left, pending->v[i]);
+		}
+		strvec_clear(pending);
+		*pending = left;
+	}
+	for (size_t i = 0; i < pending->n; i++)
+		wlog(2, project, run_id,
+		     "no object made by the create of '%s' within %ds of its "
+		     "owner's end: the engine failed it, or made it later "
+		     "('orchestrate gc' removes it)",
+		     pending->v[i] + 1, WATCHDOG_LATE_MS / 1000);
+	free(found);
+	engine_free(e);
+}
+
+/* One line of the lease: a create sent ("+KNAME") or answered ("-KNAME"). */
+static void lease_line(struct strvec *pending, const char *line)
+{
+	int at;
+
+	if (line[0] == '+' && line[1]) {
+		strvec_push(pending, line + 1);
+		return;
+	}
+	if (line[0] != '-' || (at = strvec_find(pending, line + 1)) < 0)
+		return;
+	free(pending->v[at]);
+	for (size_t i = (size_t)at; i < pending->n; i++)
+		pending->v[i] = pending->v[i + 1];
+	pending->n--;
+}
+
 static void __attribute__((noreturn))
 watchdog_main(int lease, int report, const char *project, const char *run_id)
 {
+	struct strvec pending = STRVEC_INIT;
+	char chunk[512], line[MAX_LINE + 1];
+	size_t len = 0;
+	int rc;
 	pid_t self;
-	char c;
 	ssize_t n;
 
 	detach(&lease, &report);
@@ -222,14 +372,28 @@ watchdog_main(int lease, int report, const char *project, const char *run_id)
 		_exit(1);
 	close(report);
 	for (;;) {
-		n = read(lease, &c, 1);
+		n = read(lease, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
-		break;
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++) {
+			if (len == 0 && chunk[i] == RELEASE_BYTE)
+				_exit(0);
+			if (chunk[i] != '\n') {
+				if (len < MAX_LINE)
+					line[len++] = chunk[i];
+				continue;
+			}
+			line[len] = '\0';
+			lease_line(&pending, line);
+			len = 0;
+		}
 	}
-	if (n == 1 && c == RELEASE_BYTE)
-		_exit(0);
-	_exit(teardown_with_retries(project, run_id) ? 1 : 0);
+	rc = teardown_with_retries(project, run_id);
+	if (rc != ORCH_EINVALID)
+		late_creates(project, run_id, &pending);
+	_exit(rc ? 1 : 0);
 }
 
 int watchdog_start(const char *project, const char *run_id,
@@ -298,23 +462,53 @@ out:
 	return rc;
 }
 
-void watchdog_release(struct watchdog *w)
+/* One message on the lease; a watchdog that died already must not kill
+ * us with SIGPIPE. */
+static void lease_write(struct watchdog *w, const char *data, size_t len)
 {
 	sigset_t pipe_set, old;
-	char c = RELEASE_BYTE;
 
-	if (!w)
-		return;
-	/* a watchdog that died already must not kill us with SIGPIPE */
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	if (write(w->fd, &c, 1) < 0 && errno == EPIPE) {
+	if (write(w->fd, data, len) < 0 && errno == EPIPE) {
 		struct timespec zero = { 0, 0 };
 
 		sigtimedwait(&pipe_set, NULL, &zero);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+static void create_note(struct watchdog *w, char sign, char kind,
+                        const char *name)
+{
+	char *msg;
+
+	/* a line is at most PIPE_BUF bytes: written whole */
+	if (!w || !name || strchr(name, '\n') || strlen(name) > MAX_LINE - 2)
+		return;
+	msg = xasprintf("%c%c%s\n", sign, kind, name);
+	lease_write(w, msg, strlen(msg));
+	free(msg);
+}
+
+void watchdog_create_sent(struct watchdog *w, char kind, const char *name)
+{
+	create_note(w, '+', kind, name);
+}
+
+void watchdog_create_answered(struct watchdog *w, char kind, const char *name)
+{
+	create_note(w, '-', kind, name);
+}
+
+void watchdog_release(struct watchdog *w)
+{
+	char c = RELEASE_BYTE;
+
+	if (!w)
+		return;
+	lease_write(w, &c, 1);
 	close(w->fd);
 	free(w);
 }

@@ -12,13 +12,18 @@ meets them -- exit status, the message, and that the run is removed:
 - a declared volume whose name is taken: volume create answers 201 with
   the existing volume, as Docker does; `up` sees from its labels that it
   is not this run's, exits 3 naming it, and neither uses nor removes it;
+- no address pool left for the run's network (leaked networks use them
+  up): exit 3, the message names the network and says to try
+  `orchestrate gc`;
 - a signal during a synchronous step -- a pull or an image inspect that
   sends nothing, a network or volume create that is never answered (the
   object made, as Docker makes it, but no answer) or answered late (the
   object appears only then): `up` drops the request at once (a create
-  is let finish for up to 2 s, so that what it makes is removed too),
+  is let finish for up to 3 s, so that what it makes is removed too),
   issues the teardown of its run and exits 130/143 within a second or
-  two, leaving nothing of the run behind.
+  three, leaving nothing of the run behind; a create the engine answers
+  only after `up` gave up on it and exited: the watchdog, told of the
+  create, removes what it makes.
 
 The fake keeps the objects `up` creates and answers the label listings
 of the teardown from them, so "nothing left" means what it says. TAP
@@ -41,6 +46,16 @@ import fakeunix
 
 LP = "io.orchestrate."
 LATE_S = 0.8  # how late the "network-late" engine answers
+# how late the "network-later" engine makes the network and answers: after
+# up gave up waiting (3 s) and exited
+LATER_S = 4.5
+# how long the "network-slow-rm" engine takes over its first network
+# removal: longer than an interrupted teardown may take (6 s)
+SLOW_RM_S = 8.0
+# Docker's refusal when its default address pools are used up (leaked
+# networks, usually: about 30 fit)
+POOL_MESSAGE = ("could not find an available, non-overlapping IPv4 address "
+                "pool among the defaults to assign to the network")
 results = []
 
 
@@ -60,13 +75,20 @@ class Engine:
         self.log = []
         self.lock = threading.Lock()
         # requests that hang: "pull", "inspect", "network", "volume"
-        # (never answered) or "network-late" (answered after LATE_S)
+        # (never answered), "network-late" (made and answered after
+        # LATE_S) or "network-later" (after LATER_S: once up is gone)
         self.hang = set()
         self.arrived = threading.Event()  # a hanging request came
         self.closed = {}  # path -> when the client dropped the request
         self.answered = {}  # path -> when a late answer was sent
+        self.no_pool = False  # network creates: address pools used up
+        self.slow_rm = False  # the slow network removal came
 
     def new_network(self, body):
+        with self.lock:
+            return self.new_network_locked(body)
+
+    def new_network_locked(self, body):
         nid = "net%d" % (len(self.networks) + 1)
         self.networks[nid] = {"Name": body["Name"],
                               "Labels": body.get("Labels", {})}
@@ -92,12 +114,17 @@ class Engine:
             parts = p.strip("/").split("/")
             q = url.query
             if method == "POST" and p == "/networks/create":
-                if "network-late" in self.hang:
-                    # made and answered only after a while: a loaded
-                    # engine
-                    self.arrived.set()
-                    return "late", lambda: self.new_network(body)
-                status, data = self.new_network(body)
+                if self.no_pool:
+                    return 500, {"message": POOL_MESSAGE}
+                for mode, delay in (("network-late", LATE_S),
+                                    ("network-later", LATER_S)):
+                    if mode in self.hang:
+                        # made and answered only after a while: a
+                        # loaded engine
+                        self.arrived.set()
+                        return "late", (delay,
+                                        lambda: self.new_network(body))
+                status, data = self.new_network_locked(body)
                 if "network" in self.hang:
                     # Docker makes the network; the answer never comes
                     self.arrived.set()
@@ -145,6 +172,11 @@ class Engine:
                     for k, v in self.volumes.items()
                     if self.matches(v, q)]}
             if method == "DELETE" and parts[0] == "networks":
+                if "network-slow-rm" in self.hang and not self.slow_rm:
+                    # a busy engine: the first removal takes SLOW_RM_S
+                    self.slow_rm = True
+                    return "late", (SLOW_RM_S, lambda: self.route(
+                        method, path, body))
                 if self.networks.pop(parts[1], None) is not None:
                     return 204, None
                 return 404, {"message": "no such network"}
@@ -200,11 +232,17 @@ def serve(engine, sock_path):
                 self.silent()
                 return
             if status == "late":
-                time.sleep(LATE_S)
+                # made whether or not the client still waits, as Docker
+                # does
+                delay, make = data
+                time.sleep(delay)
+                status, data = make()
                 with engine.lock:
-                    status, data = data()
                     engine.answered[self.path] = time.monotonic()
-            self.reply(status, data)
+            try:
+                self.reply(status, data)
+            except OSError:
+                pass
 
     srv = fakeunix.serve(sock_path, Handler)
     return srv
@@ -253,11 +291,12 @@ def case(orch, tmp, manifest, extra_env=None, setup=None, stdin=False):
     return p, e
 
 
-def interrupted(orch, tmp, manifest, hang, sig):
+def interrupted(orch, tmp, manifest, hang, sig, watchdog_says="owner gone"):
     """Run `up` of manifest on a fake engine where the requests in hang
     hang; send sig 0.2 s after the first of them arrived. Returns the
     process (.seconds: from the signal to its exit, .signalled_at), the
-    engine and the run id."""
+    engine and the run id. A watchdog left armed is given 10 s to write
+    watchdog_says to its log before the engine goes."""
     sock = os.path.join(tmp, "engine.sock")
     wdlog = os.path.join(tmp, "watchdog.log")
     e = Engine()
@@ -287,7 +326,8 @@ def interrupted(orch, tmp, manifest, hang, sig):
         # a watchdog left armed removes the run once more: let it finish
         # against this engine before it goes
         for _ in range(100):
-            if os.path.exists(wdlog) and "owner gone" in open(wdlog).read():
+            if os.path.exists(wdlog) and \
+                    watchdog_says in open(wdlog).read():
                 break
             if "watchdog" not in p.stderr_text:
                 break
@@ -449,6 +489,47 @@ def main():
         ok("no answer" not in p.stderr_text and p.watchdog == "",
            "no warning; the watchdog was released")
 
+    # a create answered only after up gave up on it and exited: the
+    # watchdog, told that the create was in flight, removes what it made
+    # (before, it looked once as up exited, found nothing, and the
+    # network the engine made later was left)
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e, run = interrupted(orch, tmp, web, ("network-later",),
+                                signal.SIGINT, watchdog_says="removed "
+                                "network 'faults-")
+        answered = e.answered.get("/v1.41/networks/create")
+        ok(p.arrived and p.returncode == 130 and p.seconds < 4.0,
+           "SIGINT during a network create answered after up is gone: "
+           "exit 130 after %.2fs" % p.seconds)
+        ok("POST /v1.41/networks/create: no answer from the engine "
+           "within 3s of the teardown" in p.stderr_text,
+           "the message names the create still in flight")
+        ok(answered and answered - p.signalled_at > p.seconds,
+           "the engine made the network after up exited (%.2fs after the "
+           "signal)" % (answered - p.signalled_at if answered else -1))
+        ok(run and nothing_left(e) and
+           "removed network 'faults-%s', made by a create answered after "
+           "its owner was gone" % run in p.watchdog,
+           "the watchdog removed the network made late: nothing is left")
+
+    # an engine too busy to finish the teardown in time: an interrupted
+    # up gives up after 6 s, before a CI runner's SIGTERM (7.5 s after
+    # its SIGINT), and leaves the rest to its watchdog (before, it waited
+    # for the engine: 8 s here)
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e, run = interrupted(orch, tmp, web, ("inspect", "network-slow-rm"),
+                                signal.SIGINT, watchdog_says="owner gone")
+        ok(p.arrived and p.returncode == 130 and 5.5 < p.seconds < 7.0,
+           "SIGINT, the network's removal taking 8 s: exit 130 after "
+           "%.2fs" % p.seconds)
+        ok("removing run %s: not done 6s after the teardown began" % run
+           in p.stderr_text and "(the watchdog or 'orchestrate gc' will "
+           "finish)" in p.stderr_text,
+           "the message says the teardown was handed to the watchdog")
+        ok(run and nothing_left(e) and
+           "owner gone; removed 0 containers, 1 networks" in p.watchdog,
+           "the watchdog removed the network: nothing is left")
+
     for hang, sig, manifest, what in (
             (("network",), signal.SIGTERM, web, "network"),
             (("volume",), signal.SIGHUP, web + "    volumes: ['data:/d']\n"
@@ -472,6 +553,20 @@ def main():
             ok("owner gone; removed 0 containers, 0 networks, 0 volumes"
                in p.watchdog, "%s create: the watchdog, left armed, "
                "looked once more" % what)
+
+    # -- the address pools used up (row 27) --------------------------------
+    with tempfile.TemporaryDirectory() as tmp:
+        p, e = case(orch, tmp, web,
+                    setup=lambda e: setattr(e, "no_pool", True))
+        m = re.search(r"run ([0-9a-f]{12})", p.stderr)
+        ok(p.returncode == 3, "no address pool left: exit 3")
+        ok(m and "orchestrate: network 'faults-%s' (leaked networks use up "
+           "the address pools: try 'orchestrate gc'): POST "
+           "/v1.41/networks/create: 500: %s" % (m.group(1), POOL_MESSAGE)
+           in p.stderr, "the message names the network, the likely cause "
+           "and the hint, then the engine's words")
+        ok(not e.calls("POST", "/v1.41/containers/") and nothing_left(e),
+           "no pool: nothing created, nothing left")
 
     # -- a malformed override is a usage error ----------------------------
     with tempfile.TemporaryDirectory() as tmp:

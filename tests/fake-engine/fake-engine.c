@@ -14,7 +14,8 @@
  * "new-engine" (Api-Version 1.45), "downgraded" (the first /_ping says
  * 1.43, later ones 1.41, and /v1.43/ requests get the 400 "too new": an
  * engine replaced by an older one), "upgraded" (1.40, then 1.43, and
- * /v1.40/ is "too old").
+ * /v1.40/ is "too old"), "podman" (its /_ping carries Podman's
+ * Libpod-Api-Version header too).
  *
  * One process per connection, so a hanging request does not block the
  * others; children die with the server. It is not a general HTTP server:
@@ -242,10 +243,13 @@ static int answer(int fd, const char *method, const char *path,
 		char h[256];
 
 		snprintf(h, sizeof(h),
-		         "HTTP/1.1 200 OK\r\nApi-Version: %s\r\n"
+		         "HTTP/1.1 200 OK\r\nApi-Version: %s\r\n%s"
 		         "Content-Type: text/plain; charset=utf-8\r\n"
 		         "Content-Length: 2\r\n\r\nOK",
-		         v);
+		         v,
+		         !strcmp(scenario, "podman")
+		                 ? "Libpod-Api-Version: 4.3.1\r\n"
+		                 : "");
 		puts_fd(fd, h);
 		return 0;
 	}

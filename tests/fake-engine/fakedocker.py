@@ -17,7 +17,15 @@ Faults and events a test asks for, through calls of its own:
   POST /_fake/fail?op=disconnect&name=SUFFIX
                                        its next network disconnects
                                        fail with a 500
-  GET  /_fake/log                      every call so far, and every time
+  POST /_fake/dupnet?name=NAME         when a network NAME is created,
+                                       another client creates one of the
+                                       same name at once (an engine
+                                       before API 1.44 allows that): a
+                                       request naming NAME is then
+                                       refused as ambiguous, as Docker
+                                       does; ids still work
+  GET  /_fake/log                      every call so far (a network
+                                       create with its reply), and every time
                                        an alias answered twice on one
                                        network ("conflicts")
 
@@ -43,6 +51,7 @@ STATE = {
     "log": [],         # {"method", "path", "body"}
     "fail": {},        # op -> name suffix
     "conflicts": [],
+    "dupnet": set(),   # network names a racing client duplicates
     "seq": 0,
     "ids": 0,  # ids are never reused
 }
@@ -69,11 +78,21 @@ def emit(c, action, extra=None):
     LOCK.notify_all()
 
 
+class Ambiguous(Exception):
+    pass
+
+
 def net_by(ref):
-    for nid, n in STATE["networks"].items():
-        if nid == ref or n["Name"] == ref:
-            return nid, n
-    return None, None
+    """(id, network) by id, else by name; (None, None) when there is none;
+    Ambiguous when several networks have that name."""
+    if ref in STATE["networks"]:
+        return ref, STATE["networks"][ref]
+    named = [(nid, n) for nid, n in STATE["networks"].items()
+             if n["Name"] == ref]
+    if len(named) > 1:
+        raise Ambiguous("network %s is ambiguous (%d matches found based "
+                        "on name)" % (ref, len(named)))
+    return named[0] if named else (None, None)
 
 
 def ctr_by(ref):
@@ -146,6 +165,9 @@ def route(method, path, body):
                 die(c, int(a["code"][0]))
                 return 204, None
         return 404, {"message": "no such container"}
+    if p == "/_fake/dupnet":
+        S["dupnet"].add(urllib.parse.parse_qs(q)["name"][0])
+        return 204, None
     if p == "/_fake/fail":
         a = urllib.parse.parse_qs(q)
         S["fail"][a["op"][0]] = a["name"][0]
@@ -161,6 +183,11 @@ def route(method, path, body):
         S["networks"][nid] = {"Name": body["Name"],
                               "Labels": body.get("Labels") or {},
                               "eps": {}}
+        S["log"][-1]["reply"] = {"Id": nid}
+        if body["Name"] in S["dupnet"]:
+            S["networks"]["net%02d" % new_id()] = {
+                "Name": body["Name"], "Labels": {"fake.racer": "1"},
+                "eps": {}}
         return 201, {"Id": nid, "Warning": ""}
     if method == "POST" and p == "/volumes/create":
         lab = S["volumes"].setdefault(body["Name"], body.get("Labels") or {})
@@ -317,7 +344,10 @@ class Handler(fakeunix.Handler):
             self.events()
             return
         with LOCK:
-            status, data = route(self.command, self.path, body)
+            try:
+                status, data = route(self.command, self.path, body)
+            except Ambiguous as e:
+                status, data = 400, {"message": str(e)}
         if status == "mux":
             self.send_response(200)
             self.send_header("Api-Version", "1.41")

@@ -152,6 +152,19 @@ static int find(cJSON *log, int from, const char *method, const char *pat,
 	return -1;
 }
 
+/* The id the create of r's first stage network returned. */
+static const char *stage_net_id(cJSON *log, const struct run *r)
+{
+	char *name =
+	        xasprintf("\"%s-%s-stage1\"", r->project, env_run_id(r->env));
+	int i = find(log, 0, "POST", "/networks/create", name);
+	cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(log, "log"), i);
+	cJSON *id = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "reply"), "Id");
+
+	free(name);
+	return i >= 0 && cJSON_IsString(id) ? id->valuestring : "?";
+}
+
 static int count(cJSON *log, const char *method, const char *pat,
                  const char *body_pat)
 {
@@ -188,7 +201,8 @@ TEST(stage_adds_a_service)
 	free(db_id);
 	log = fake_log();
 	ASSERT(log);
-	ASSERT_EQ_INT(count(log, "POST", "/containers/create", "fk-add-"), 2);
+	ASSERT_EQ_INT(count(log, "POST", "/containers/create", "\"fk-add\""),
+	              2);
 	cJSON_Delete(log);
 	ASSERT_EQ_INT(run_close(&r), 0);
 }
@@ -225,7 +239,8 @@ TEST(swap_orders_the_name)
 	   ready there; only then the stub goes off the run's network and
 	   the real one comes on under the name; then the stub is removed
 	   and the caller (api) is checked again */
-	create = find(log, stage, "POST", "/containers/create", "-stage1");
+	create = find(log, stage, "POST", "/containers/create",
+	              stage_net_id(log, &r));
 	start = find(log, create, "POST", "/start", NULL);
 	detach = find(log, start, "POST", "/disconnect", stub_id);
 	attach = find(log, detach, "POST", "/connect", "\"db\"");
@@ -241,6 +256,46 @@ TEST(swap_orders_the_name)
 	cJSON_Delete(log);
 	free(api_id);
 	free(stub_id);
+	ASSERT_EQ_INT(run_close(&r), 0);
+}
+
+/*
+ * Another client creates a network of the same name right after ours (an
+ * engine before API 1.44 allows duplicates): the run's network and the
+ * swap's stage network are addressed by the ids their creates returned,
+ * so creates, attaches and detaches reach ours.
+ */
+TEST(duplicate_network_names)
+{
+	enum plan_mode stub[2] = { PLAN_STUB, PLAN_REAL };
+	enum plan_mode real[2] = { PLAN_REAL, PLAN_REAL };
+	struct run r;
+	char *path;
+	cJSON *log;
+
+	ASSERT_EQ_INT(run_open(&r, two, "fk-dup"), 0);
+	path = xasprintf("/_fake/dupnet?name=fk-dup-%s", env_run_id(r.env));
+	ASSERT_EQ_INT(fake("POST", path, NULL), 0);
+	free(path);
+	path = xasprintf("/_fake/dupnet?name=fk-dup-%s-stage1",
+	                 env_run_id(r.env));
+	ASSERT_EQ_INT(fake("POST", path, NULL), 0);
+	free(path);
+	ASSERT_EQ_INT(reach(&r, stub), 0);
+	ASSERT_EQ_INT(reach(&r, real), 0);
+	ASSERT_EQ_INT(env_service(r.env, svc(&r, "db"))->mode, PLAN_REAL);
+	log = fake_log();
+	ASSERT(log);
+	/* the containers were created on, and the real db attached to,
+	   networks named by id ("netNN"), never by a name */
+	ASSERT_EQ_INT(count(log, "POST", "/containers/create", "\"fk-dup-"), 0);
+	ASSERT(count(log, "POST", "/containers/create", "\"net") >= 3);
+	ASSERT_EQ_INT(
+	        count(log, "POST", "/containers/create", stage_net_id(log, &r)),
+	        1);
+	ASSERT_EQ_INT(count(log, "POST", "/networks/fk-dup-", NULL), 0);
+	ASSERT(count(log, "POST", "/connect", NULL) >= 2);
+	cJSON_Delete(log);
 	ASSERT_EQ_INT(run_close(&r), 0);
 }
 
@@ -376,6 +431,7 @@ int main(int argc, char **argv)
 	}
 	RUN(stage_adds_a_service);
 	RUN(swap_orders_the_name);
+	RUN(duplicate_network_names);
 	RUN(swap_whose_stub_will_not_go);
 	RUN(dies_after_it_was_ready);
 	RUN(removed_by_another_client);

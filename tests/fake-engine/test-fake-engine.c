@@ -121,6 +121,7 @@ TEST(negotiates_and_versions)
 
 	ASSERT(e);
 	ASSERT_EQ_STR(engine_api_version(e), "1.41");
+	ASSERT(!engine_is_podman(e));
 	ASSERT(engine_api_at_least(e, 1, 40));
 	ASSERT(!engine_api_at_least(e, 1, 44));
 	ASSERT_EQ_INT(engine_version(e, &v), 0);
@@ -136,6 +137,12 @@ TEST(negotiates_and_versions)
 
 	ASSERT(connect_fake("old-engine", 0) == NULL);
 	ASSERT_CONTAINS(orch_error_last(), "speaks API 1.38");
+
+	/* Podman's compat API says so in every answer's headers */
+	e = connect_fake("podman", 0);
+	ASSERT(e);
+	ASSERT(engine_is_podman(e));
+	engine_free(e);
 }
 
 TEST(not_found_and_conflict)

@@ -311,6 +311,35 @@ def keep(tmp):
        "--keep-on-failure, then down: nothing left")
 
 
+def selection(tmp):
+    wd = workdir(tmp)
+    project = "cts-%d" % os.getpid()
+    rep = os.path.join(tmp, "rep-sel")
+    p = orch(["test", "--strategy", "bottom-up", "--suite", "api-db",
+              "--report-dir", rep], wd, project)
+    r = report(rep)
+    st = [s["status"] for s in r["stages"]]
+    ok(p.returncode == 0 and st == ["skipped", "passed", "skipped"] and
+       [x["name"] for x in r["stages"][1]["suites"]] == ["api-db"] and
+       r["stages"][1]["services"],
+       "--suite api-db: only its stage runs, bringing up what it needs "
+       "(%s)" % st) or note(p.stdout + p.stderr)
+    ok(not leftovers(project), "--suite: nothing left")
+    clean(project)
+    rep = os.path.join(tmp, "rep-ff")
+    p = orch(["test", "--strategy", "bottom-up", "--fail-fast",
+              "--report-dir", rep], wd, project, {"DB_SCHEMA": "2"})
+    r = report(rep)
+    st = [s["status"] for s in r["stages"]]
+    ok(p.returncode == 1 and st == ["passed", "failed", "skipped"],
+       "--fail-fast: stops at the first failing stage (%s)" % st)
+    ok(not leftovers(project), "--fail-fast: nothing left")
+    clean(project)
+    p = orch(["test", "--suite", "no-such-suite"], wd, project)
+    ok(p.returncode == 2 and "no suite 'no-such-suite'" in p.stderr,
+       "--suite of a suite that does not exist: exit 2")
+
+
 def no_suites(tmp):
     wd = workdir(tmp, "services:\n  web: {image: local/busybox}\n")
     p = orch(["test"], wd, "ctn-%d" % os.getpid())
@@ -324,7 +353,7 @@ def main():
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         for f in (strategies, broken, cases, death, interrupted, keep,
-                  no_suites):
+                  selection, no_suites):
             sub = os.path.join(tmp, f.__name__)
             os.mkdir(sub)
             f(sub)

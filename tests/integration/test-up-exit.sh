@@ -60,6 +60,26 @@ grep -q "service 'sick': unhealthy: sick-output" up2.err &&
 	ok "unhealthy: reason with the check's output" || { fail "unhealthy: reason"; show up2.err; }
 assert_nothing_left "after the unhealthy up"
 
+# a service without a readiness check that exits right after its start:
+# it counted as ready at its start, and `up` must not report success for
+# a dead service (issue 14)
+cat >"$WORK/orchestrate.yaml" <<'YAML'
+services:
+  quick:
+    image: local/busybox
+    command: ["sh", "-c", "echo gone; exit 4"]
+  stays:
+    image: local/busybox
+    command: ["sleep", "3600"]
+YAML
+"$ORCH" -p "$PROJECT" up >up3.out 2>up3.err
+rc=$?
+[ $rc = 3 ] && ok "exits at once, unchecked: exit status 3" ||
+	{ fail "exits at once, unchecked: exit status $rc"; show up3.out; show up3.err; }
+grep -q "service 'quick': exited with code 4" up3.err &&
+	ok "exits at once, unchecked: the reason names it" || { fail "no reason"; show up3.err; }
+assert_nothing_left "after the up of a service that exited at once"
+
 # OOM: a memory limit is not in the manifest, so the OOM case is covered
 # by the same path (the oom event marks it; see env.c check_started()).
 finish
