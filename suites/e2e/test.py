@@ -71,6 +71,7 @@ def order_ships():
     if {"api", "worker"} & stubs():
         print("      (api or worker is a stub here: not waiting for the shipment)")
         return
+    check("order" in state, "no order to follow: ordering failed")
     o = wait_for(lambda: (lambda x: x if x["status"] == "fulfilled" else None)(
         expect(http("GET", "%s/orders/%d" % (API, state["order"])), 200, "the order page")),
         "the order shipped by the worker")
