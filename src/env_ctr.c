@@ -585,19 +585,34 @@ static void ready_watch(struct env *env, struct ctr *c)
 	}
 }
 
-/* Attached to the move's stage network, under its name: a dependency of
-   a staged service. */
+char **ctr_aliases(const struct ctr *c)
+{
+	const struct strvec *more = &c->spec->aliases;
+	char **v = xcalloc(more->n + 2, sizeof(*v));
+	size_t n = 0;
+
+	v[n++] = (char *)c->svc->ms->name;
+	for (size_t i = 0; i < more->n; i++)
+		if (strcmp(more->v[i], c->svc->ms->name))
+			v[n++] = more->v[i];
+	return v;
+}
+
+/* Attached to the move's stage network, under its names: a dependency
+   of a staged service. */
 static void stage_attach_step(struct env *env, struct ctr *c)
 {
-	char *aliases[] = { (char *)c->svc->ms->name, NULL };
 	int rc;
 
 	if (!c->stage_want || c->stage_ok || !c->id || !env->stage_ready)
 		return;
 	if (!c->stage_call) {
+		char **aliases = ctr_aliases(c);
+
 		c->stage_call = engine_network_connect_start(
 		        env->e, env_net_ref(env, 1), c->id, aliases,
 		        env_wake_done, env);
+		free(aliases);
 		return;
 	}
 	if (!engine_call_done(c->stage_call))

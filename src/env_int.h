@@ -170,6 +170,12 @@ void svc_publish(struct svc *s);
 struct ctr *svc_target(const struct svc *s);
 /* The run failed (the first failure wins); c may be NULL. */
 void env_fail(struct env *env, struct ctr *c, int rc, const char *msg);
+/*
+ * The names c answers to on a network it joins after its create: the
+ * service's, then its network and link aliases (as spec.c gives them at
+ * the create). NULL-terminated; free with free() alone.
+ */
+char **ctr_aliases(const struct ctr *c);
 /* c failed: "service 'db': <why>" fails the run. */
 void ctr_fail_code(struct ctr *c, int rc, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

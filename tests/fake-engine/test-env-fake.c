@@ -33,6 +33,7 @@ static const char two[] =
         "services:\n"
         "  db:\n"
         "    image: local/db\n"
+        "    networks: {default: {aliases: [database]}}\n"
         "    ready: {exec: [pg_isready]}\n"
         "    stub: {image: local/db-stub, ready: {exec: [true]}}\n"
         "  api:\n"
@@ -251,6 +252,9 @@ TEST(swap_orders_the_name)
 	       create, start, detach, attach, rm, recheck);
 	ASSERT(create > stage && start > create && detach > start &&
 	       attach > detach && rm > attach && recheck > attach);
+	/* under its network alias too, as the stub answered */
+	ASSERT_EQ_INT(find(log, detach, "POST", "/connect", "\"database\""),
+	              attach);
 	ASSERT_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(log, "conflicts")),
 	              0);
 	cJSON_Delete(log);
