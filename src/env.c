@@ -379,7 +379,6 @@ static void recheck_callers(struct env *env, struct svc *s)
 static void swap_step(struct env *env, struct svc *s)
 {
 	struct ctr *old = s->cur, *nw = s->next;
-	char *aliases[] = { (char *)s->ms->name, NULL };
 	int rc;
 
 	if (!nw || env->failed)
@@ -418,10 +417,14 @@ static void swap_step(struct env *env, struct svc *s)
 		s->detach = NULL;
 		s->ndetach = 0;
 		/* a job that completed answers nothing: no name to give */
-		if (nw->state == ENV_READY)
+		if (nw->state == ENV_READY) {
+			char **aliases = ctr_aliases(nw);
+
 			s->attach = engine_network_connect_start(
 			        env->e, env_net_ref(env, 0), nw->id, aliases,
 			        env_wake_done, env);
+			free(aliases);
+		}
 		s->swapping = 2;
 	}
 	if (s->attach) {
@@ -526,12 +529,15 @@ static int by_priority(const void *a, const void *b)
 }
 
 /*
- * Start what may start, the longest remaining path first, keeping at
- * most start_limit starts in flight: the engine does much of a start's
- * work one at a time, so more at once only delays each, those on the
- * critical path included. A gated service counts as startable from its
- * creation (its process waits for the release): it competes by its
- * priority like the others.
+ * Start what may start, the longest remaining path first. The candidates
+ * with the longest path all start at once: the engine serves starts sent
+ * together in less time than one after another (two in 0.85 s where one
+ * takes 0.52 s), and a level of equals -- a wide environment -- finishes
+ * soonest all together. The others, off the critical path, start only
+ * while fewer than start_limit starts are in flight, so that they do not
+ * slow down the starts everything waits for. A gated service counts as
+ * startable from its creation (its process waits for the release): it
+ * competes by its priority like the others.
  */
 static void schedule_starts(struct env *env)
 {
@@ -554,8 +560,14 @@ static void schedule_starts(struct env *env)
 		}
 	}
 	qsort(cand, n, sizeof(*cand), by_priority);
-	for (size_t i = 0; i < n && inflight < limit; i++, inflight++)
+	for (size_t i = 0; i < n; i++) {
+		int p = env->prio[cand[i]->svc->index];
+
+		if (p != env->prio[cand[0]->svc->index] && inflight >= limit)
+			break;
 		ctr_submit_start(env, cand[i]);
+		inflight++;
+	}
 	free(cand);
 }
 
