@@ -159,6 +159,8 @@ struct engine_object {
 	} labels;
 	/* containers only */
 	char *state; /* "running", "exited", "created", ... */
+	/* images only: every repo:tag (name is the first, "" if none) */
+	struct strvec tags;
 };
 struct engine_object_list {
 	struct engine_object *items;
@@ -237,6 +239,9 @@ struct engine_call *engine_volume_remove_start(struct engine *e,
 int engine_volume_remove_result(const struct engine_call *c);
 int engine_volume_list(struct engine *e, const struct engine_label *filter,
                        size_t nfilter, struct engine_object_list *out);
+/* Images whose labels match filter (engine_object.tags: their names). */
+int engine_image_list(struct engine *e, const struct engine_label *filter,
+                      size_t nfilter, struct engine_object_list *out);
 
 /* ---- containers ------------------------------------------------------- */
 

@@ -22,7 +22,9 @@ struct teardown_stats {
 	size_t containers;
 	size_t networks;
 	size_t volumes;
-	size_t failed; /* objects that could not be removed */
+	size_t images;      /* teardown_images() */
+	size_t images_kept; /* ... in use by another project's container */
+	size_t failed;      /* objects that could not be removed */
 };
 
 struct teardown_opts {
@@ -53,6 +55,15 @@ int teardown_run(struct engine *e, const struct teardown_opts *o,
  */
 int teardown_stale(struct engine *e, const char *project, size_t *runs,
                    struct teardown_stats *stats);
+
+/*
+ * Remove the images the project built (labelled with it: its services',
+ * stubs' and suites' builds), each of their tags; an image another
+ * project's container still uses stays (images_kept). Adds to stats.
+ * Built images are the build cache: only `down --rmi` asks for this.
+ */
+int teardown_images(struct engine *e, const char *project,
+                    struct teardown_stats *stats);
 
 /* "5 containers, 1 network, 1 volume": the kinds that occur; "" if none. */
 void teardown_stats_format(struct buf *out, const struct teardown_stats *st);

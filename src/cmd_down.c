@@ -3,6 +3,10 @@
  * project -- every run, kept or not -- from labels alone. The manifest is
  * only a way to name the project; without one, -p or --project does.
  *
+ * --rmi also removes the images the project built (teardown_images()):
+ * built images are otherwise kept as the build cache, as Compose keeps
+ * them unless `down --rmi local`.
+ *
  * It prints one summary line, is idempotent ("nothing to remove", exit
  * 0), exits 4 naming what it could not remove and 3 when the engine does
  * not answer, since then nothing about the cleanup is known.
@@ -18,7 +22,7 @@
 #include "teardown.h"
 #include "util.h"
 
-static const char down_usage[] = "usage: orchestrate down [--project P]\n";
+static const char down_usage[] = "usage: orchestrate down [--project P] [--rmi]\n";
 
 /*
  * The engine, connected here when main.c did not: an unreachable engine
@@ -40,13 +44,14 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "project", required_argument, NULL, 'p' },
+		{ "rmi", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct teardown_opts o = { 0 };
 	struct teardown_stats st = { 0 };
 	struct buf summary = BUF_INIT;
 	const char *project = ctx->project, *from = NULL;
-	int c, rc, code = ORCH_EXIT_OK;
+	int c, rc, rmi = 0, code = ORCH_EXIT_OK;
 
 	while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
 		switch (c) {
@@ -56,6 +61,9 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'p':
 			project = optarg;
 			from = "--project";
+			break;
+		case 'r':
+			rmi = 1;
 			break;
 		default:
 			fputs(down_usage, stderr);
@@ -79,6 +87,9 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 
 	o.project = project;
 	rc = teardown_run(ctx->engine, &o, &st);
+	/* the images once their containers are gone */
+	if (rc == 0 && rmi)
+		rc = teardown_images(ctx->engine, project, &st);
 	teardown_stats_format(&summary, &st);
 	if (rc == 0) {
 		if (summary.len)
@@ -99,6 +110,9 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 		        st.failed ? "" : "project '", st.failed ? "" : project,
 		        st.failed ? "" : "': ", orch_error_last());
 	}
+	if (st.images_kept)
+		printf("kept %zu image%s another project's containers use\n",
+		       st.images_kept, st.images_kept == 1 ? "" : "s");
 	buf_release(&summary);
 	return code;
 }

@@ -197,6 +197,7 @@ void engine_object_release(struct engine_object *o)
 	free(o->id);
 	free(o->name);
 	free(o->state);
+	strvec_clear(&o->tags);
 	ej_label_set_release(&o->labels);
 	memset(o, 0, sizeof(*o));
 }
@@ -220,7 +221,7 @@ const char *engine_object_label(const struct engine_object *o, const char *key)
 	return NULL;
 }
 
-enum list_kind { LIST_NETWORKS, LIST_VOLUMES, LIST_CONTAINERS };
+enum list_kind { LIST_NETWORKS, LIST_VOLUMES, LIST_CONTAINERS, LIST_IMAGES };
 
 static int list(struct engine *e, enum list_kind kind,
                 const struct engine_label *filter, size_t nfilter,
@@ -228,7 +229,7 @@ static int list(struct engine *e, enum list_kind kind,
 {
 	static const char *const paths[] = {
 		"/networks?filters=", "/volumes?filters=",
-		"/containers/json?all=1&filters="
+		"/containers/json?all=1&filters=", "/images/json?filters="
 	};
 	struct buf p = BUF_INIT;
 	struct engine_call *c;
@@ -273,6 +274,22 @@ static int list(struct engine *e, enum list_kind kind,
 			o->state = ej_dup(it, "State");
 			break;
 		}
+		case LIST_IMAGES: {
+			cJSON *tags = ej_obj(it, "RepoTags"), *t;
+
+			o->id = ej_dup(it, "Id");
+			cJSON_ArrayForEach(t, tags)
+			{
+				/* untagged: "<none>:<none>" (or no RepoTags) */
+				if (!cJSON_IsString(t) ||
+				    !strcmp(t->valuestring, "<none>:<none>"))
+					continue;
+				if (!o->name)
+					o->name = xstrdup(t->valuestring);
+				strvec_push(&o->tags, t->valuestring);
+			}
+			break;
+		}
 		}
 		if (!o->id)
 			o->id = xstrdup("");
@@ -303,6 +320,12 @@ int engine_volume_list(struct engine *e, const struct engine_label *filter,
                        size_t nfilter, struct engine_object_list *out)
 {
 	return list(e, LIST_VOLUMES, filter, nfilter, out);
+}
+
+int engine_image_list(struct engine *e, const struct engine_label *filter,
+                      size_t nfilter, struct engine_object_list *out)
+{
+	return list(e, LIST_IMAGES, filter, nfilter, out);
 }
 
 /* ---- volumes --------------------------------------------------------------- */

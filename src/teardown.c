@@ -513,16 +513,65 @@ void teardown_stats_format(struct buf *out, const struct teardown_stats *st)
 		{ st->containers, "container", "containers" },
 		{ st->networks, "network", "networks" },
 		{ st->volumes, "volume", "volumes" },
+		{ st->images, "image", "images" },
 	};
 	const char *sep = "";
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
 		if (!kinds[i].n)
 			continue;
 		buf_addf(out, "%s%zu %s", sep, kinds[i].n,
 		         kinds[i].n == 1 ? kinds[i].one : kinds[i].many);
 		sep = ", ";
 	}
+}
+
+int teardown_images(struct engine *e, const char *project,
+                    struct teardown_stats *stats)
+{
+	struct engine_label filter = { LABEL_PROJECT, project };
+	struct engine_object_list l = { 0 };
+	struct buf failures = BUF_INIT;
+	size_t failed = 0;
+	int rc;
+
+	rc = engine_image_list(e, &filter, 1, &l);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct engine_object *o = &l.items[i];
+		int one = 0;
+
+		/* by name: removing the last name removes the image */
+		for (size_t t = 0; t < o->tags.n && !one; t++) {
+			one = engine_image_remove(e, o->tags.v[t], 0);
+			if (one == ORCH_ENOTFOUND)
+				one = 0;
+		}
+		if (!o->tags.n)
+			one = engine_image_remove(e, o->id, 0);
+		if (one == 0 || one == ORCH_ENOTFOUND) {
+			stats->images++;
+		} else if (one == ORCH_ECONFLICT) {
+			stats->images_kept++;
+		} else {
+			buf_addf(&failures, "%simage %s: %s",
+			         failed ? "; " : "", *o->name ? o->name : o->id,
+			         orch_error_last());
+			failed++;
+			if (one == ORCH_EUNREACHABLE)
+				break;
+		}
+	}
+	engine_object_list_release(&l);
+	stats->failed += failed;
+	if (failed)
+		rc = orch_error_code(ORCH_ERROR,
+		                     "%zu image%s of project '%s' not removed: %s",
+		                     failed, failed == 1 ? "" : "s", project,
+		                     buf_cstr(&failures));
+	buf_release(&failures);
+	return rc;
 }
 
 /* ---- stale runs --------------------------------------------------------- */

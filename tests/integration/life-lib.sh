@@ -67,13 +67,16 @@ down_and_check() {
 }
 
 safety_net() {
-	local c n v
+	local c n v i
 	c=$(docker ps -aq --filter "$LABEL")
 	[ -z "$c" ] || docker rm -f $c >/dev/null 2>&1
 	n=$(docker network ls -q --filter "$LABEL")
 	[ -z "$n" ] || docker network rm $n >/dev/null 2>&1
 	v=$(docker volume ls -q --filter "$LABEL")
 	[ -z "$v" ] || docker volume rm -f $v >/dev/null 2>&1
+	# the images its builds made (the build cache: down keeps them)
+	i=$(docker image ls -q --filter "$LABEL" | sort -u)
+	[ -z "$i" ] || docker image rm -f $i >/dev/null 2>&1
 	rm -rf "$WORK"
 }
 

@@ -58,11 +58,23 @@ def leftovers(project):
     return out
 
 
+def images(project):
+    r = subprocess.run(["docker", "image", "ls", "-q", "--filter",
+                        "label=io.orchestrate.project=" + project],
+                       capture_output=True, text=True)
+    return r.stdout.split()
+
+
 def clean(project):
-    subprocess.run([ORCH, "-p", project, "down"], capture_output=True)
+    subprocess.run([ORCH, "-p", project, "down", "--rmi"],
+                   capture_output=True)
+
+
+PROJECTS = set()
 
 
 def orch(args, cwd, project, env=None, timeout=240):
+    PROJECTS.add(project)
     e = dict(os.environ)
     e.pop("ORCHESTRATE_PROJECT", None)
     e.pop("DB_SCHEMA", None)
@@ -306,9 +318,13 @@ def keep(tmp):
     st = orch(["status"], wd, project)
     ok(st.returncode == 0 and "api" in st.stdout,
        "--keep-on-failure: status shows it")
-    d = orch(["down"], wd, project)
-    ok(d.returncode == 0 and not leftovers(project),
-       "--keep-on-failure, then down: nothing left")
+    built = images(project)
+    d = orch(["down", "--rmi"], wd, project)
+    ok(d.returncode == 0 and not leftovers(project) and built and
+       not images(project) and
+       "%d images" % len(built) in d.stdout,
+       "--keep-on-failure, then down --rmi: nothing left, the %d images "
+       "it built removed too" % len(built)) or note(d.stdout + d.stderr)
 
 
 def selection(tmp):
@@ -357,6 +373,13 @@ def main():
             sub = os.path.join(tmp, f.__name__)
             os.mkdir(sub)
             f(sub)
+    # built images are the build cache: the runs keep them, and
+    # down --rmi takes them (every test leaves the engine as it found it)
+    for project in sorted(PROJECTS):
+        clean(project)
+    left = [p for p in sorted(PROJECTS) if images(p)]
+    ok(not left, "down --rmi: no image built by the %d projects is left%s"
+       % (len(PROJECTS), (": " + ", ".join(left)) if left else ""))
     print("1..%d" % len(results))
     return 0 if all(results) else 1
 

@@ -118,7 +118,9 @@ def leftovers(project):
 
 
 def clean(project):
-    subprocess.run([ORCH, "-p", project, "down"], capture_output=True)
+    # --rmi: the images the run built go too
+    subprocess.run([ORCH, "-p", project, "down", "--rmi"],
+                   capture_output=True)
 
 
 def run_env(extra=None):
