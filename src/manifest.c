@@ -769,10 +769,13 @@ static int discover_files(const char *const *explicit_paths, size_t n,
 			continue;
 		strvec_push(files, names[i]);
 		add_override(names[i], files);
-		/* Compose: several candidates is a warning, not an error */
+		/* Compose: several candidates is a warning, not an error.
+		   orchestrate.yaml beside a Compose file is not: the
+		   project keeps its Compose file for other uses, and
+		   orchestrate's own name is the deliberate choice. */
 		for (size_t j = i + 1;
 		     notes && j < sizeof(names) / sizeof(*names); j++)
-			if (exists(names[j]))
+			if ((i >= 2 || j < 2) && exists(names[j]))
 				strvec_pushf(notes,
 				             "found several manifests: using "
 				             "'%s', not '%s'",

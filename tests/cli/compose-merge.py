@@ -216,5 +216,32 @@ case("COMPOSE_PROFILES", {
     depends_on: [api]
 """, [], env={"COMPOSE_PROFILES": "debug,unused"})
 
+
+def discovery(files, used, warns):
+    """Which file is read without -f, and whether two names warn."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in files:
+            with open(os.path.join(tmp, path), "w") as f:
+                f.write("name: n-%s\nservices:\n  %s: {image: "
+                        "local/busybox}\n" % (
+                            path.replace(".", "-"),
+                            path.split(".")[0].replace("-", "")))
+        rc, o, e = run(["plan", "--json"], tmp)
+        svc = used.split(".")[0].replace("-", "")
+        warned = "found several manifests" in e
+        ok(rc == 0 and '"%s"' % svc in o and warned == warns and
+           (not warns or "using '%s'" % used in e),
+           "%s: %s is read, %s" % (" and ".join(files), used,
+                                  "with a warning" if warns else
+                                  "no warning"), e)
+
+
+# orchestrate.yaml is the deliberate choice; two Compose names warn
+discovery(["orchestrate.yaml", "docker-compose.yml"], "orchestrate.yaml",
+          False)
+discovery(["orchestrate.yml", "compose.yaml"], "orchestrate.yml", False)
+discovery(["orchestrate.yaml", "orchestrate.yml"], "orchestrate.yaml", True)
+discovery(["compose.yaml", "docker-compose.yml"], "compose.yaml", True)
+
 print("1..%d" % len(results))
 sys.exit(0 if all(results) else 1)
