@@ -22,7 +22,8 @@
 #include "teardown.h"
 #include "util.h"
 
-static const char down_usage[] = "usage: orchestrate down [--project P] [--rmi]\n";
+static const char down_usage[] =
+        "usage: orchestrate down [--project P] [--rmi]\n";
 
 /*
  * The engine, connected here when main.c did not: an unreachable engine

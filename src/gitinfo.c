@@ -20,33 +20,33 @@
 
 #include "error.h"
 
-#define LIBGIT2_FUNCS(X)                                                     \
-	X(git_branch_upstream_remote)                                        \
-	X(git_buf_dispose)                                                   \
-	X(git_config_free)                                                   \
-	X(git_config_get_string_buf)                                         \
-	X(git_config_iterator_free)                                          \
-	X(git_config_iterator_new)                                           \
-	X(git_config_next)                                                   \
-	X(git_error_last)                                                    \
-	X(git_libgit2_init)                                                  \
-	X(git_libgit2_shutdown)                                              \
-	X(git_oid_tostr)                                                     \
-	X(git_reference_free)                                                \
-	X(git_reference_is_branch)                                           \
-	X(git_reference_lookup)                                              \
-	X(git_reference_shorthand)                                           \
-	X(git_reference_symbolic_target)                                     \
-	X(git_reference_target)                                              \
-	X(git_repository_config_snapshot)                                    \
-	X(git_repository_free)                                               \
-	X(git_repository_head)                                               \
-	X(git_repository_is_bare)                                            \
-	X(git_repository_open_ext)                                           \
-	X(git_repository_workdir)                                            \
-	X(git_status_byindex)                                                \
-	X(git_status_list_entrycount)                                        \
-	X(git_status_list_free)                                              \
+#define LIBGIT2_FUNCS(X)                                                       \
+	X(git_branch_upstream_remote)                                          \
+	X(git_buf_dispose)                                                     \
+	X(git_config_free)                                                     \
+	X(git_config_get_string_buf)                                           \
+	X(git_config_iterator_free)                                            \
+	X(git_config_iterator_new)                                             \
+	X(git_config_next)                                                     \
+	X(git_error_last)                                                      \
+	X(git_libgit2_init)                                                    \
+	X(git_libgit2_shutdown)                                                \
+	X(git_oid_tostr)                                                       \
+	X(git_reference_free)                                                  \
+	X(git_reference_is_branch)                                             \
+	X(git_reference_lookup)                                                \
+	X(git_reference_shorthand)                                             \
+	X(git_reference_symbolic_target)                                       \
+	X(git_reference_target)                                                \
+	X(git_repository_config_snapshot)                                      \
+	X(git_repository_free)                                                 \
+	X(git_repository_head)                                                 \
+	X(git_repository_is_bare)                                              \
+	X(git_repository_open_ext)                                             \
+	X(git_repository_workdir)                                              \
+	X(git_status_byindex)                                                  \
+	X(git_status_list_entrycount)                                          \
+	X(git_status_list_free)                                                \
 	X(git_status_list_new)
 
 static struct {
@@ -67,10 +67,10 @@ static int libgit2_load(void)
 	h = dlopen(so, RTLD_NOW | RTLD_LOCAL);
 	if (!h)
 		return orch_error_set("git: cannot load %s: %s", so, dlerror());
-#define X(f)                                                                 \
-	if (!(*(void **)&lg.f = dlsym(h, #f))) {                             \
-		dlclose(h);                                                  \
-		return orch_error_set("git: %s has no %s", so, #f);          \
+#define X(f)                                                                   \
+	if (!(*(void **)&lg.f = dlsym(h, #f))) {                               \
+		dlclose(h);                                                    \
+		return orch_error_set("git: %s has no %s", so, #f);            \
 	}
 	LIBGIT2_FUNCS(X)
 #undef X
@@ -79,33 +79,33 @@ static int libgit2_load(void)
 }
 
 /* From here on every git_*() call goes through lg. */
-#define git_branch_upstream_remote lg.git_branch_upstream_remote
-#define git_buf_dispose lg.git_buf_dispose
-#define git_config_free lg.git_config_free
-#define git_config_get_string_buf lg.git_config_get_string_buf
-#define git_config_iterator_free lg.git_config_iterator_free
-#define git_config_iterator_new lg.git_config_iterator_new
-#define git_config_next lg.git_config_next
-#define git_error_last lg.git_error_last
-#define git_libgit2_init lg.git_libgit2_init
-#define git_libgit2_shutdown lg.git_libgit2_shutdown
-#define git_oid_tostr lg.git_oid_tostr
-#define git_reference_free lg.git_reference_free
-#define git_reference_is_branch lg.git_reference_is_branch
-#define git_reference_lookup lg.git_reference_lookup
-#define git_reference_shorthand lg.git_reference_shorthand
-#define git_reference_symbolic_target lg.git_reference_symbolic_target
-#define git_reference_target lg.git_reference_target
+#define git_branch_upstream_remote     lg.git_branch_upstream_remote
+#define git_buf_dispose                lg.git_buf_dispose
+#define git_config_free                lg.git_config_free
+#define git_config_get_string_buf      lg.git_config_get_string_buf
+#define git_config_iterator_free       lg.git_config_iterator_free
+#define git_config_iterator_new        lg.git_config_iterator_new
+#define git_config_next                lg.git_config_next
+#define git_error_last                 lg.git_error_last
+#define git_libgit2_init               lg.git_libgit2_init
+#define git_libgit2_shutdown           lg.git_libgit2_shutdown
+#define git_oid_tostr                  lg.git_oid_tostr
+#define git_reference_free             lg.git_reference_free
+#define git_reference_is_branch        lg.git_reference_is_branch
+#define git_reference_lookup           lg.git_reference_lookup
+#define git_reference_shorthand        lg.git_reference_shorthand
+#define git_reference_symbolic_target  lg.git_reference_symbolic_target
+#define git_reference_target           lg.git_reference_target
 #define git_repository_config_snapshot lg.git_repository_config_snapshot
-#define git_repository_free lg.git_repository_free
-#define git_repository_head lg.git_repository_head
-#define git_repository_is_bare lg.git_repository_is_bare
-#define git_repository_open_ext lg.git_repository_open_ext
-#define git_repository_workdir lg.git_repository_workdir
-#define git_status_byindex lg.git_status_byindex
-#define git_status_list_entrycount lg.git_status_list_entrycount
-#define git_status_list_free lg.git_status_list_free
-#define git_status_list_new lg.git_status_list_new
+#define git_repository_free            lg.git_repository_free
+#define git_repository_head            lg.git_repository_head
+#define git_repository_is_bare         lg.git_repository_is_bare
+#define git_repository_open_ext        lg.git_repository_open_ext
+#define git_repository_workdir         lg.git_repository_workdir
+#define git_status_byindex             lg.git_status_byindex
+#define git_status_list_entrycount     lg.git_status_list_entrycount
+#define git_status_list_free           lg.git_status_list_free
+#define git_status_list_new            lg.git_status_list_new
 
 char *git_url_without_credentials(const char *url)
 {

@@ -566,10 +566,10 @@ int teardown_images(struct engine *e, const char *project,
 	engine_object_list_release(&l);
 	stats->failed += failed;
 	if (failed)
-		rc = orch_error_code(ORCH_ERROR,
-		                     "%zu image%s of project '%s' not removed: %s",
-		                     failed, failed == 1 ? "" : "s", project,
-		                     buf_cstr(&failures));
+		rc = orch_error_code(
+		        ORCH_ERROR,
+		        "%zu image%s of project '%s' not removed: %s", failed,
+		        failed == 1 ? "" : "s", project, buf_cstr(&failures));
 	buf_release(&failures);
 	return rc;
 }
