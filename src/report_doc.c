@@ -178,6 +178,42 @@ int rd_count(const cJSON *a)
 	return cJSON_IsArray(a) ? cJSON_GetArraySize(a) : 0;
 }
 
+void rd_names(struct buf *out, const cJSON *a, const struct rd_list *f)
+{
+	const cJSON *e, *arr = cJSON_IsArray(a) ? a : NULL;
+	int i = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		if (!cJSON_IsString(e))
+			continue;
+		buf_addstr(out, i++ ? f->sep : f->first);
+		f->text(out, e->valuestring);
+	}
+	if (!i && f->empty)
+		buf_addstr(out, f->empty);
+}
+
+void rd_edges(struct buf *out, const cJSON *a, const struct rd_list *f)
+{
+	const cJSON *e, *arr = cJSON_IsArray(a) ? a : NULL;
+	int i = 0;
+
+	cJSON_ArrayForEach(e, arr)
+	{
+		const char *c, *d;
+
+		if (!rd_edge(e, &c, &d))
+			continue;
+		buf_addstr(out, i++ ? f->sep : f->first);
+		f->text(out, c);
+		buf_addstr(out, f->arrow);
+		f->text(out, d);
+	}
+	if (!i && f->empty)
+		buf_addstr(out, f->empty);
+}
+
 int rd_status_ok(const char *status)
 {
 	return status &&

@@ -53,41 +53,7 @@ static void badge(struct buf *out, const char *status)
 	buf_addstr(out, "</span>");
 }
 
-static void names_html(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		if (!cJSON_IsString(e))
-			continue;
-		buf_addstr(out, i++ ? ", " : "");
-		h(out, e->valuestring);
-	}
-	if (!i)
-		buf_addstr(out, "&#8212;");
-}
-
-static void edges_html(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		const char *c, *d;
-
-		if (!rd_edge(e, &c, &d))
-			continue;
-		buf_addstr(out, i++ ? ", " : "");
-		h(out, c);
-		buf_addstr(out, " &#8594; ");
-		h(out, d);
-	}
-	if (!i)
-		buf_addstr(out, "&#8212;");
-}
+static const struct rd_list list_html = { h, "", ", ", " &#8594; ", "&#8212;" };
 
 static void secs(struct buf *out, double ms)
 {
@@ -790,7 +756,7 @@ static void diagnosis_section(struct buf *out, const cJSON *root)
 	if (rd_count(rd_arr(d, "suspects"))) {
 		buf_addf(out, "<p class=\"suspects\">suspect edge%s: <b>",
 		         rd_count(rd_arr(d, "suspects")) == 1 ? "" : "s");
-		edges_html(out, rd_arr(d, "suspects"));
+		rd_edges(out, rd_arr(d, "suspects"), &list_html);
 		buf_addstr(out, "</b></p>");
 	}
 	if (rd_count(rd_arr(d, "failures"))) {
@@ -805,11 +771,11 @@ static void diagnosis_section(struct buf *out, const cJSON *root)
 			         "</b> first failed in stage %.0f "
 			         "(real now: ",
 			         rd_numd(f, "stage", 0) + 1);
-			names_html(out, rd_arr(f, "new_real"));
+			rd_names(out, rd_arr(f, "new_real"), &list_html);
 			buf_addstr(out, "); candidates: ");
-			edges_html(out, rd_arr(f, "candidates"));
+			rd_edges(out, rd_arr(f, "candidates"), &list_html);
 			buf_addstr(out, "; suspects: ");
-			edges_html(out, rd_arr(f, "suspects"));
+			rd_edges(out, rd_arr(f, "suspects"), &list_html);
 			if (mm) {
 				buf_addstr(out, "; it passed against the stub "
 				                "of <b>");
@@ -899,11 +865,11 @@ static void stages_section(struct buf *out, const cJSON *root)
 		buf_addstr(out, " ");
 		badge(out, rd_str(st, "status"));
 		buf_addstr(out, "</h3><p class=\"meta\">real: ");
-		names_html(out, rd_arr(st, "real"));
+		rd_names(out, rd_arr(st, "real"), &list_html);
 		buf_addstr(out, " &#183; stubs: ");
-		names_html(out, rd_arr(st, "stubs"));
+		rd_names(out, rd_arr(st, "stubs"), &list_html);
 		buf_addstr(out, " &#183; new edges: ");
-		edges_html(out, rd_arr(st, "new_edges"));
+		rd_edges(out, rd_arr(st, "new_edges"), &list_html);
 		if (rd_num(st, "started_ms", &from) &&
 		    rd_num(st, "ready_ms", &ready)) {
 			buf_addstr(out, " &#183; brought up in ");
@@ -947,9 +913,9 @@ static void stages_section(struct buf *out, const cJSON *root)
 			if (rd_num(su, "duration_ms", &ms))
 				secs(out, ms);
 			buf_addstr(out, "</td><td>");
-			names_html(out, rd_arr(su, "stubs"));
+			rd_names(out, rd_arr(su, "stubs"), &list_html);
 			buf_addstr(out, "</td><td>");
-			edges_html(out, rd_arr(su, "new_edges"));
+			rd_edges(out, rd_arr(su, "new_edges"), &list_html);
 			buf_addstr(out, "</td><td>");
 			h(out, rd_str(su, "summary"));
 			buf_addstr(out, "</td></tr>\n");

@@ -38,6 +38,19 @@ int rd_has_name(const cJSON *names, const char *name);
 /* array size, 0 for what is not an array */
 int rd_count(const cJSON *a);
 
+/* How rd_names() and rd_edges() write a list in a report's format. */
+struct rd_list {
+	void (*text)(struct buf *out, const char *s); /* a name, escaped */
+	const char *first; /* before the first item */
+	const char *sep;   /* between two items */
+	const char *arrow; /* between an edge's caller and its dependency */
+	const char *empty; /* for a list without an item; NULL: nothing */
+};
+/* the strings of array a */
+void rd_names(struct buf *out, const cJSON *a, const struct rd_list *f);
+/* the edges of array a, "caller ARROW dependency" */
+void rd_edges(struct buf *out, const cJSON *a, const struct rd_list *f);
+
 /* a suite status that is a pass ("passed", "flaky") */
 int rd_status_ok(const char *status);
 /* "1.23s" from milliseconds */

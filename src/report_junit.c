@@ -50,33 +50,14 @@ static void property(struct buf *out, const char *name, const char *value)
 	buf_addstr(out, "/>\n");
 }
 
-static void join_names(struct buf *out, const cJSON *a)
+/* plain text: property() escapes the value */
+static void plain(struct buf *out, const char *s)
 {
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		if (cJSON_IsString(e)) {
-			buf_addstr(out, i++ ? " " : "");
-			buf_addstr(out, e->valuestring);
-		}
-	}
+	buf_addstr(out, s);
 }
 
-static void join_edges(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		const char *c, *d;
-
-		if (rd_edge(e, &c, &d))
-			buf_addf(out, "%s%s -> %s", i++ ? ", " : "", c, d);
-	}
-}
+static const struct rd_list names_prop = { plain, "", " ", NULL, NULL };
+static const struct rd_list edges_prop = { plain, "", ", ", " -> ", NULL };
 
 static void properties(struct buf *out, const cJSON *root, const cJSON *st)
 {
@@ -97,13 +78,13 @@ static void properties(struct buf *out, const cJSON *root, const cJSON *st)
 		property(out, "git.dirty",
 		         rd_true(g, "dirty") ? "true" : "false");
 	property(out, "status", rd_str(st, "status"));
-	join_names(&b, rd_arr(st, "real"));
+	rd_names(&b, rd_arr(st, "real"), &names_prop);
 	property(out, "real", buf_cstr(&b));
 	buf_reset(&b);
-	join_names(&b, rd_arr(st, "stubs"));
+	rd_names(&b, rd_arr(st, "stubs"), &names_prop);
 	property(out, "stubs", buf_cstr(&b));
 	buf_reset(&b);
-	join_edges(&b, rd_arr(st, "new_edges"));
+	rd_edges(&b, rd_arr(st, "new_edges"), &edges_prop);
 	property(out, "new_edges", buf_cstr(&b));
 	buf_release(&b);
 	buf_addstr(out, "    </properties>\n");

@@ -49,23 +49,7 @@ static void md(struct buf *out, const char *s)
 	buf_release(&clean);
 }
 
-static void md_edges(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		const char *c, *d;
-
-		if (!rd_edge(e, &c, &d))
-			continue;
-		buf_addstr(out, i++ ? ", " : "");
-		md(out, c);
-		buf_addstr(out, " \xe2\x86\x92 ");
-		md(out, d);
-	}
-}
+static const struct rd_list list_md = { md, "", ", ", " \xe2\x86\x92 ", NULL };
 
 void report_render_markdown(const struct report_doc *d, struct buf *out)
 {
@@ -149,7 +133,7 @@ void report_render_markdown(const struct report_doc *d, struct buf *out)
 		md(out, rd_str(diag, "summary"));
 		if (rd_count(rd_arr(diag, "suspects"))) {
 			buf_addstr(out, "\n\n**Suspect:** ");
-			md_edges(out, rd_arr(diag, "suspects"));
+			rd_edges(out, rd_arr(diag, "suspects"), &list_md);
 		}
 		buf_addch(out, '\n');
 	}

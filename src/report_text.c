@@ -28,37 +28,7 @@ static void esc_pad(struct buf *out, const char *s, int width)
 		buf_addch(out, ' ');
 }
 
-static void names(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		if (!cJSON_IsString(e))
-			continue;
-		buf_addstr(out, i++ ? ", " : " ");
-		esc(out, e->valuestring);
-	}
-}
-
-static void edges(struct buf *out, const cJSON *a)
-{
-	const cJSON *e;
-	int i = 0;
-
-	cJSON_ArrayForEach(e, a)
-	{
-		const char *c, *d;
-
-		if (!rd_edge(e, &c, &d))
-			continue;
-		buf_addstr(out, i++ ? ", " : " ");
-		esc(out, c);
-		buf_addstr(out, " -> ");
-		esc(out, d);
-	}
-}
+static const struct rd_list list_text = { esc, " ", ", ", " -> ", NULL };
 
 /* The last lines of text, each as "    | line". */
 static void tail(struct buf *out, const char *text, int lines)
@@ -128,17 +98,17 @@ static void stage_text(struct buf *out, const cJSON *st, int i, int nstages,
 	buf_addch(out, ':');
 	if (rd_count(rd_arr(st, "new_real"))) {
 		buf_addstr(out, " real now");
-		names(out, rd_arr(st, "new_real"));
+		rd_names(out, rd_arr(st, "new_real"), &list_text);
 		buf_addch(out, ';');
 	}
 	if (rd_count(rd_arr(st, "stubs"))) {
 		buf_addstr(out, " stubs");
-		names(out, rd_arr(st, "stubs"));
+		rd_names(out, rd_arr(st, "stubs"), &list_text);
 		buf_addch(out, ';');
 	}
 	if (rd_count(rd_arr(st, "new_edges"))) {
 		buf_addstr(out, " new edges");
-		edges(out, rd_arr(st, "new_edges"));
+		rd_edges(out, rd_arr(st, "new_edges"), &list_text);
 	}
 	while (out->len && (out->data[out->len - 1] == ';' ||
 	                    out->data[out->len - 1] == ':'))
