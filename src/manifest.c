@@ -764,30 +764,59 @@ static int discover_files(const char *const *explicit_paths, size_t n,
 		if (files->n)
 			return 0;
 	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-		if (!exists(names[i]))
-			continue;
-		strvec_push(files, names[i]);
-		add_override(names[i], files);
-		/* Compose: several candidates is a warning, not an error.
-		   orchestrate.yaml beside a Compose file is not: the
-		   project keeps its Compose file for other uses, and
-		   orchestrate's own name is the deliberate choice. */
-		for (size_t j = i + 1;
-		     notes && j < sizeof(names) / sizeof(*names); j++)
-			if ((i >= 2 || j < 2) && exists(names[j]))
-				strvec_pushf(notes,
-				             "found several manifests: using "
-				             "'%s', not '%s'",
-				             names[i], names[j]);
-		return 0;
+	/* the current directory, then its parents up to the root, as
+	   Compose searches: a command run in a subdirectory of the project
+	   finds its manifest */
+	for (int up = 0; up < 64; up++) {
+		struct buf dir = BUF_INIT;
+		char *real;
+		int top;
+
+		for (int k = 0; k < up; k++)
+			buf_addstr(&dir, "../");
+		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+			char *f = xasprintf("%s%s", buf_cstr(&dir), names[i]);
+
+			if (!exists(f)) {
+				free(f);
+				continue;
+			}
+			strvec_push_nodup(files, f);
+			add_override(f, files);
+			/* Compose: several candidates is a warning, not an
+			   error. orchestrate.yaml beside a Compose file is
+			   not: the project keeps its Compose file for other
+			   uses, and orchestrate's own name is the
+			   deliberate choice. */
+			for (size_t j = i + 1;
+			     notes && j < sizeof(names) / sizeof(*names); j++) {
+				char *g = xasprintf("%s%s", buf_cstr(&dir),
+				                    names[j]);
+
+				if ((i >= 2 || j < 2) && exists(g))
+					strvec_pushf(notes,
+					             "found several manifests: "
+					             "using '%s', not '%s'",
+					             f, g);
+				free(g);
+			}
+			buf_release(&dir);
+			return 0;
+		}
+		buf_addstr(&dir, ".");
+		real = realpath(buf_cstr(&dir), NULL);
+		top = !real || !strcmp(real, "/");
+		free(real);
+		buf_release(&dir);
+		if (top)
+			break;
 	}
 	return orch_error_code(ORCH_ENOTFOUND,
 	                       "no manifest found: tried -f, ORCHESTRATE_FILE, "
 	                       "COMPOSE_FILE, orchestrate.yaml, "
 	                       "orchestrate.yml, compose.yaml, compose.yml, "
 	                       "docker-compose.yaml and docker-compose.yml in "
-	                       "the current directory");
+	                       "the current directory and its parents");
 }
 
 /* Compose's rule for a name taken from a directory: lower it, drop the rest. */

@@ -243,5 +243,35 @@ discovery(["orchestrate.yml", "compose.yaml"], "orchestrate.yml", False)
 discovery(["orchestrate.yaml", "orchestrate.yml"], "orchestrate.yaml", True)
 discovery(["compose.yaml", "docker-compose.yml"], "compose.yaml", True)
 
+
+# a subdirectory finds the nearest parent's manifest, as Compose does;
+# the project is named after that directory, and its paths are relative
+# to it
+with tempfile.TemporaryDirectory() as tmp:
+    top = os.path.join(tmp, "Shop-Top")
+    sub = os.path.join(top, "a", "b")
+    os.makedirs(sub)
+    with open(os.path.join(top, "compose.yaml"), "w") as f:
+        f.write("services:\n  web: {build: ctx}\n")
+    with open(os.path.join(top, "compose.override.yaml"), "w") as f:
+        f.write("services:\n  extra: {image: local/busybox}\n")
+    os.makedirs(os.path.join(top, "ctx"))
+    rc, o, e = run(["plan", "--json"], sub)
+    # status names the project (it needs an engine: without one, exit 3)
+    rc2, o2, e2 = run(["status"], sub)
+    o += o2 + e2
+    ok(rc == 0 and '"extra"' in o and
+       (rc2 == 3 or "project 'shop-top'" in o),
+       "a subdirectory two levels down finds the parent's compose.yaml "
+       "and its override; the project is named after that directory", o + e)
+    rc, o, e = run(["validate"], sub)
+    ok(rc == 0, "validate there: the build context is the parent's ctx/",
+       e)
+    empty = os.path.join(tmp, "empty")
+    os.makedirs(empty)
+    rc, o, e = run(["validate"], empty)
+    ok(rc == 2 and "its parents" in e,
+       "no manifest up to the root: exit 2, saying where it looked", e)
+
 print("1..%d" % len(results))
 sys.exit(0 if all(results) else 1)
