@@ -6,8 +6,11 @@
  * as the run did. Needs no manifest and no engine.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "error.h"
@@ -20,6 +23,39 @@ static const char usage[] =
 
 /* what `test` links beside its default report directories */
 #define LATEST ".orchestrate/runs/latest"
+
+/*
+ * LATEST in the current directory or the nearest parent that has it:
+ * `test` writes beside the manifest, which it finds in the same places.
+ * NULL: none up to the root.
+ */
+static char *find_latest(void)
+{
+	struct buf up = BUF_INIT; /* "", "../", "../../", ... */
+
+	for (int i = 0; i < 64; i++) {
+		char *f = xasprintf("%s%s", buf_cstr(&up), LATEST);
+		char *dir = xasprintf("%s.", buf_cstr(&up));
+		char *real;
+		int top;
+
+		if (!access(f, F_OK)) {
+			free(dir);
+			buf_release(&up);
+			return f;
+		}
+		free(f);
+		real = realpath(dir, NULL);
+		top = !real || !strcmp(real, "/");
+		free(real);
+		free(dir);
+		if (top)
+			break;
+		buf_addstr(&up, "../");
+	}
+	buf_release(&up);
+	return NULL;
+}
 
 int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -38,7 +74,8 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct report_doc *doc = NULL;
 	struct buf out = BUF_INIT;
-	const char *path = LATEST;
+	const char *path;
+	char *found = NULL;
 	int c, f = 0, rc = 0;
 
 	(void)ctx;
@@ -64,6 +101,10 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		path = argv[optind++];
+	else
+		path = found = find_latest();
+	if (!path)
+		path = LATEST; /* the error names what was looked for */
 	if (optind < argc)
 		return cmd_usage_error(usage, "unexpected argument '%s'",
 		                       argv[optind]);
@@ -76,5 +117,6 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 out:
 	report_doc_free(doc);
 	buf_release(&out);
+	free(found);
 	return rc;
 }

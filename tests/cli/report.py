@@ -412,8 +412,31 @@ def main():
         check_markdown(d)
         check_broken(tmp)
         check_not_reports(tmp)
+        check_latest(tmp)
     print("1..%d" % len(results))
     return 0 if all(results) else 1
+
+
+def check_latest(tmp):
+    """No DIR: .orchestrate/runs/latest here or in the nearest parent,
+    where `test` writes it beside a manifest found up there."""
+    proj = os.path.join(tmp, "deep-project")
+    sub = os.path.join(proj, "a", "b")
+    os.makedirs(sub)
+    write_doc(os.path.join(proj, ".orchestrate", "runs", "r1"), canned())
+    os.symlink("r1", os.path.join(proj, ".orchestrate", "runs", "latest"))
+    p = subprocess.run([ORCH, "report"], cwd=sub, capture_output=True,
+                       text=True, errors="replace")
+    ok(p.returncode == 0 and "stage" in p.stdout,
+       "report without DIR, two directories below the project: the "
+       "project's latest run") or note(p.stderr)
+    empty = os.path.join(tmp, "no-runs-here")
+    os.makedirs(empty)
+    p = subprocess.run([ORCH, "report"], cwd=empty, capture_output=True,
+                       text=True, errors="replace")
+    ok(p.returncode == 2 and ".orchestrate/runs/latest" in p.stderr,
+       "report without DIR and no run up to the root: exit 2, naming "
+       "what it looked for") or note(p.stderr)
 
 
 if __name__ == "__main__":
