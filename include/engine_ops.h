@@ -158,7 +158,8 @@ struct engine_object {
 		size_t n;
 	} labels;
 	/* containers only */
-	char *state; /* "running", "exited", "created", ... */
+	char *state;    /* "running", "exited", "created", ... */
+	char *image_id; /* "sha256:...", the image it was created from */
 	/* images only: every repo:tag (name is the first, "" if none) */
 	struct strvec tags;
 };

@@ -32,6 +32,13 @@
 #define LABEL_OWNER_PIDNS LABEL_PREFIX "owner.pidns" /* decimal inode */
 #define LABEL_OWNER_BOOT  LABEL_PREFIX "owner.boot"  /* boot id */
 #define LABEL_VERSION     LABEL_PREFIX "version"
+/*
+ * On the images a project builds (the value: the project), for `down
+ * --rmi`. Not LABEL_PROJECT: a container inherits its image's labels, and
+ * one started by hand from a built image must not look like the
+ * project's to `down` and `gc`.
+ */
+#define LABEL_BUILT_BY LABEL_PREFIX "built-by"
 /* on the keep marker: when `up` found every service ready (RFC 3339) */
 #define LABEL_READY_AT LABEL_PREFIX "ready-at"
 /* seconds; set only when the manifest gives a stop_grace_period */

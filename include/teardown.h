@@ -23,7 +23,7 @@ struct teardown_stats {
 	size_t networks;
 	size_t volumes;
 	size_t images;      /* teardown_images() */
-	size_t images_kept; /* ... in use by another project's container */
+	size_t images_kept; /* ... in use by a container, kept with its tags */
 	size_t failed;      /* objects that could not be removed */
 };
 

@@ -112,8 +112,8 @@ int cmd_down(struct cmd_ctx *ctx, int argc, char **argv)
 		        st.failed ? "" : "': ", orch_error_last());
 	}
 	if (st.images_kept)
-		printf("kept %zu image%s another project's containers use\n",
-		       st.images_kept, st.images_kept == 1 ? "" : "s");
+		printf("kept %zu image%s a container uses\n", st.images_kept,
+		       st.images_kept == 1 ? "" : "s");
 	buf_release(&summary);
 	return code;
 }

@@ -197,6 +197,7 @@ void engine_object_release(struct engine_object *o)
 	free(o->id);
 	free(o->name);
 	free(o->state);
+	free(o->image_id);
 	strvec_clear(&o->tags);
 	ej_label_set_release(&o->labels);
 	memset(o, 0, sizeof(*o));
@@ -272,6 +273,7 @@ static int list(struct engine *e, enum list_kind kind,
 				        xstrdup(first->valuestring +
 				                (first->valuestring[0] == '/'));
 			o->state = ej_dup(it, "State");
+			o->image_id = ej_dup(it, "ImageID");
 			break;
 		}
 		case LIST_IMAGES: {

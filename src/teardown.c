@@ -529,19 +529,33 @@ void teardown_stats_format(struct buf *out, const struct teardown_stats *st)
 int teardown_images(struct engine *e, const char *project,
                     struct teardown_stats *stats)
 {
-	struct engine_label filter = { LABEL_PROJECT, project };
-	struct engine_object_list l = { 0 };
+	struct engine_label filter = { LABEL_BUILT_BY, project };
+	struct engine_object_list l = { 0 }, ctrs = { 0 };
 	struct buf failures = BUF_INIT;
-	size_t failed = 0;
+	size_t failed = 0, unreachable = 0;
 	int rc;
 
 	rc = engine_image_list(e, &filter, 1, &l);
-	if (rc)
+	if (!rc)
+		rc = engine_container_list(e, NULL, 0, &ctrs);
+	if (rc) {
+		rc = orch_error_prefix(rc, "listing images");
+		engine_object_list_release(&l);
 		return rc;
+	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct engine_object *o = &l.items[i];
-		int one = 0;
+		int one = 0, used = 0;
 
+		/* one a container uses stays, with every name it has: the
+		   engine would untag it name by name up to the last */
+		for (size_t c = 0; c < ctrs.n && !used; c++)
+			used = ctrs.items[c].image_id &&
+			       !strcmp(ctrs.items[c].image_id, o->id);
+		if (used) {
+			stats->images_kept++;
+			continue;
+		}
 		/* by name: removing the last name removes the image */
 		for (size_t t = 0; t < o->tags.n && !one; t++) {
 			one = engine_image_remove(e, o->tags.v[t], 0);
@@ -559,15 +573,18 @@ int teardown_images(struct engine *e, const char *project,
 			         failed ? "; " : "", *o->name ? o->name : o->id,
 			         orch_error_last());
 			failed++;
-			if (one == ORCH_EUNREACHABLE)
+			if (one == ORCH_EUNREACHABLE) {
+				unreachable++;
 				break;
+			}
 		}
 	}
 	engine_object_list_release(&l);
+	engine_object_list_release(&ctrs);
 	stats->failed += failed;
 	if (failed)
 		rc = orch_error_code(
-		        ORCH_ERROR,
+		        unreachable ? ORCH_EUNREACHABLE : ORCH_ERROR,
 		        "%zu image%s of project '%s' not removed: %s", failed,
 		        failed == 1 ? "" : "s", project, buf_cstr(&failures));
 	buf_release(&failures);

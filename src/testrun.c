@@ -189,7 +189,7 @@ int test_execute(struct test_run *tr, const struct test_opts *o)
 
 	tr->wall_start_ms = wall_ms();
 	tr->images = images_new(
-	        o->e, (struct engine_label[]){ { LABEL_PROJECT, o->project } },
+	        o->e, (struct engine_label[]){ { LABEL_BUILT_BY, o->project } },
 	        1);
 	for (size_t s = 0; s < m->nsuites; s++)
 		if (tr->selected[s])

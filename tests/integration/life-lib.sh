@@ -75,7 +75,7 @@ safety_net() {
 	v=$(docker volume ls -q --filter "$LABEL")
 	[ -z "$v" ] || docker volume rm -f $v >/dev/null 2>&1
 	# the images its builds made (the build cache: down keeps them)
-	i=$(docker image ls -q --filter "$LABEL" | sort -u)
+	i=$(docker image ls -q --filter "label=io.orchestrate.built-by=$PROJECT" | sort -u)
 	[ -z "$i" ] || docker image rm -f $i >/dev/null 2>&1
 	rm -rf "$WORK"
 }

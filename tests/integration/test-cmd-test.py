@@ -60,7 +60,7 @@ def leftovers(project):
 
 def images(project):
     r = subprocess.run(["docker", "image", "ls", "-q", "--filter",
-                        "label=io.orchestrate.project=" + project],
+                        "label=io.orchestrate.built-by=" + project],
                        capture_output=True, text=True)
     return r.stdout.split()
 
