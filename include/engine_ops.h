@@ -71,6 +71,16 @@ struct engine_call *engine_info_start(struct engine *e, engine_done_fn done,
 int engine_info_result(const struct engine_call *c, struct engine_info *info);
 void engine_info_release(struct engine_info *info);
 
+/* An object's labels, as the engine gave them. */
+struct engine_label_set {
+	char **keys;
+	char **values;
+	size_t n;
+};
+/* The value of label key, or NULL. */
+const char *engine_label_get(const struct engine_label_set *ls,
+                             const char *key);
+
 /* ---- images ------------------------------------------------------------ */
 
 /* What orchestrate needs from an image inspect. */
@@ -84,6 +94,7 @@ struct engine_image {
 	struct strvec hc_test;
 	int64_t hc_interval_ns, hc_timeout_ns, hc_start_period_ns;
 	int hc_retries;
+	struct engine_label_set labels; /* Config.Labels */
 };
 void engine_image_release(struct engine_image *img);
 
@@ -146,17 +157,16 @@ const struct buf *engine_image_build_output(const struct engine_call *c);
 int engine_image_import(struct engine *e, const char *tar_path,
                         const char *ref);
 int engine_image_remove(struct engine *e, const char *ref, int force);
+/* DELETE /images/REF without force; engine_call_rc() is the result. */
+struct engine_call *engine_image_remove_start(struct engine *e, const char *ref,
+                                              engine_done_fn done, void *ud);
 
 /* ---- networks and volumes --------------------------------------------- */
 
 struct engine_object {
 	char *id;
 	char *name;
-	struct engine_label_set {
-		char **keys;
-		char **values;
-		size_t n;
-	} labels;
+	struct engine_label_set labels;
 	/* containers only */
 	char *state;    /* "running", "exited", "created", ... */
 	char *image_id; /* "sha256:...", the image it was created from */

@@ -88,6 +88,7 @@ int engine_image_inspect_result(const struct engine_call *c,
 	img->hc_timeout_ns = ns_of(hc, "Timeout");
 	img->hc_start_period_ns = ns_of(hc, "StartPeriod");
 	img->hc_retries = (int)ej_num(hc, "Retries", 0, 1e6, 0);
+	ej_label_set(&img->labels, ej_obj(cfg, "Labels"));
 	cJSON_Delete(j);
 	return 0;
 }
@@ -119,6 +120,7 @@ void engine_image_release(struct engine_image *img)
 	strvec_clear(&img->entrypoint);
 	strvec_clear(&img->cmd);
 	strvec_clear(&img->hc_test);
+	ej_label_set_release(&img->labels);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -367,6 +369,18 @@ out:
 	buf_release(&tar);
 	buf_release(&p);
 	return rc;
+}
+
+struct engine_call *engine_image_remove_start(struct engine *e, const char *ref,
+                                              engine_done_fn done, void *ud)
+{
+	struct buf p = BUF_INIT;
+	struct engine_call *c;
+
+	image_path(&p, ref, "");
+	c = engine_call_simple(e, "DELETE", p.data, NULL, 0, 0, done, ud);
+	buf_release(&p);
+	return c;
 }
 
 int engine_image_remove(struct engine *e, const char *ref, int force)

@@ -214,12 +214,17 @@ void engine_object_list_release(struct engine_object_list *l)
 	l->n = 0;
 }
 
+const char *engine_label_get(const struct engine_label_set *ls, const char *key)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		if (!strcmp(ls->keys[i], key))
+			return ls->values[i];
+	return NULL;
+}
+
 const char *engine_object_label(const struct engine_object *o, const char *key)
 {
-	for (size_t i = 0; i < o->labels.n; i++)
-		if (!strcmp(o->labels.keys[i], key))
-			return o->labels.values[i];
-	return NULL;
+	return engine_label_get(&o->labels, key);
 }
 
 enum list_kind { LIST_NETWORKS, LIST_VOLUMES, LIST_CONTAINERS, LIST_IMAGES };

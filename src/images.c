@@ -16,10 +16,24 @@
 #include <strings.h>
 
 #include "error.h"
+#include "labels.h"
 #include "manifest.h"
 #include "tar.h"
 
-enum step { S_CONTEXT, S_BUILD, S_INSPECT, S_PULL, S_DONE };
+/*
+ * A build: S_OLD (what the tag names now), then S_CONTEXT, S_BUILD,
+ * S_INSPECT, then S_SUPERSEDED when the build moved the tag off an image
+ * an earlier run built. Otherwise S_INSPECT, and S_PULL when missing.
+ */
+enum step {
+	S_OLD,
+	S_CONTEXT,
+	S_BUILD,
+	S_INSPECT,
+	S_SUPERSEDED,
+	S_PULL,
+	S_DONE
+};
 
 struct image_req {
 	struct images *im;
@@ -34,6 +48,7 @@ struct image_req {
 	size_t ctx_i;           /* additional contexts built so far */
 	struct strvec ctx_refs; /* the image of each */
 	char *dockerfile;       /* rewritten for them; NULL: as given */
+	char *old_id; /* the image the tag named before, built by orchestrate */
 	struct image_req *next;
 };
 
@@ -70,6 +85,7 @@ void images_free(struct images *im)
 		free(r->msg);
 		strvec_clear(&r->ctx_refs);
 		free(r->dockerfile);
+		free(r->old_id);
 		free(r);
 	}
 	free(im->labels);
@@ -310,6 +326,9 @@ static void submit(struct image_req *r)
 	struct engine *e = r->im->e;
 
 	switch (r->step) {
+	case S_OLD:
+		r->call = engine_image_inspect_start(e, r->tag, on_done, r);
+		break;
 	case S_CONTEXT:
 		submit_context(r);
 		if (r->step != S_BUILD)
@@ -361,6 +380,9 @@ static void submit(struct image_req *r)
 	case S_INSPECT:
 		r->call = engine_image_inspect_start(e, r->tag, on_done, r);
 		break;
+	case S_SUPERSEDED:
+		r->call = engine_image_remove_start(e, r->old_id, on_done, r);
+		break;
 	case S_PULL:
 		r->call = engine_image_pull_start(e, r->tag, on_done, r);
 		break;
@@ -397,6 +419,19 @@ static void on_done(struct engine_call *c, void *ud)
 
 	r->call = NULL;
 	switch (r->step) {
+	case S_OLD: {
+		struct engine_image old;
+
+		/* absent, or not one of ours: nothing to tidy afterwards */
+		if (!engine_image_inspect_result(c, &old) &&
+		    engine_label_get(&old.labels, LABEL_BUILT_BY) && old.id) {
+			r->old_id = old.id;
+			old.id = NULL;
+		}
+		engine_image_release(&old);
+		r->step = r->build->ncontexts ? S_CONTEXT : S_BUILD;
+		break;
+	}
 	case S_CONTEXT:
 		rc = engine_image_build_result(c, NULL);
 		if (rc) {
@@ -438,6 +473,21 @@ static void on_done(struct engine_call *c, void *ud)
 			     orch_error_last());
 			break;
 		}
+		/*
+		 * The build moved the tag off an image an earlier run built
+		 * (another project's, say): left untagged, it would pile up
+		 * run after run. Removed without force, so one a container
+		 * uses, or that has another tag, stays (409, ignored).
+		 */
+		if (r->old_id && r->img.id && strcmp(r->old_id, r->img.id)) {
+			r->step = S_SUPERSEDED;
+			break;
+		}
+		r->state = IMAGE_READY;
+		r->step = S_DONE;
+		break;
+	case S_SUPERSEDED:
+		/* whatever the answer: the new image is there */
 		r->state = IMAGE_READY;
 		r->step = S_DONE;
 		break;
@@ -478,7 +528,7 @@ struct image_req *images_want(struct images *im, const char *tag,
 	r->im = im;
 	r->tag = xstrdup(tag);
 	r->build = b;
-	r->step = !b ? S_INSPECT : b->ncontexts ? S_CONTEXT : S_BUILD;
+	r->step = b ? S_OLD : S_INSPECT;
 	r->next = im->reqs;
 	im->reqs = r;
 	submit(r);
