@@ -198,5 +198,11 @@ int env_keep(struct env *env);
  * runner's SIGTERM, 7.5 s after its SIGINT.
  */
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st);
+/*
+ * What env_teardown() saw go wrong without failing it: a pre_stop hook
+ * that failed ("service 'db': pre_stop hook 'sh' exited 3: last line"),
+ * for the caller to show as warnings. Valid while env lives.
+ */
+const struct strvec *env_teardown_warnings(const struct env *env);
 
 #endif

@@ -261,6 +261,7 @@ void env_free(struct env *env)
 	}
 	strvec_clear(&env->old_log_names);
 	strvec_clear(&env->old_logs);
+	strvec_clear(&env->teardown_warnings);
 	images_free(env->images);
 	free(env->prio);
 	engine_call_drop(&env->info_call);

@@ -140,6 +140,7 @@ struct env {
 	struct engine_call *info_call; /* the engine's CPUs, once */
 	struct ctr *retired;           /* swapped-out stubs being removed */
 	struct strvec old_log_names, old_logs; /* theirs, for the report */
+	struct strvec teardown_warnings;       /* env_teardown_warnings() */
 
 	struct engine_call *events;
 	int events_broken;

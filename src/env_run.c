@@ -510,7 +510,7 @@ static const struct engine_call *creates_in_flight(const struct env *env)
 /*
  * Compose's pre_stop hooks, in each running container, before the
  * teardown stops it. A failing one does not keep the container: the
- * environment goes either way.
+ * environment goes either way; it is said as a warning.
  */
 static void run_pre_stop(struct env *env)
 {
@@ -523,8 +523,12 @@ static void run_pre_stop(struct env *env)
 			if (!c || !c->id || !c->spec->npre_stop || c->died ||
 			    (c->state != ENV_STARTED && c->state != ENV_READY))
 				continue;
-			hooks_run(env->e, c->id, "pre_stop", c->spec->pre_stop,
-			          c->spec->npre_stop, 0);
+			if (hooks_run(env->e, c->id, "pre_stop",
+			              c->spec->pre_stop, c->spec->npre_stop, 0))
+				strvec_pushf(&env->teardown_warnings,
+				             "service '%s': %s",
+				             c->svc->ms->name,
+				             orch_error_last());
 		}
 	}
 }
@@ -637,6 +641,11 @@ static int teardown_pass(struct env *env, struct teardown_opts *o, int64_t end,
 	rc = teardown_run(env->e, o, &pass);
 	stats_add(total, &pass);
 	return rc;
+}
+
+const struct strvec *env_teardown_warnings(const struct env *env)
+{
+	return &env->teardown_warnings;
 }
 
 int env_teardown(struct env *env, int force_kill, struct teardown_stats *st)
