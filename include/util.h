@@ -171,4 +171,11 @@ int buf_add_escaped(struct buf *out, const char *s, size_t len, unsigned flags);
 /* s (a C string, newlines escaped too) escaped into a new string. */
 char *xescape(const char *s);
 
+/*
+ * visit(up, ud) with up = "", "../", "../../", ...: the current directory,
+ * then each parent up to the root, as Compose looks for its file. Stops
+ * at the first non-zero return, which it returns; 0 when none.
+ */
+int walk_up(int (*visit)(const char *up, void *ud), void *ud);
+
 #endif

@@ -6,7 +6,6 @@
  * as the run did. Needs no manifest and no engine.
  */
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,37 +23,17 @@ static const char usage[] =
 /* what `test` links beside its default report directories */
 #define LATEST ".orchestrate/runs/latest"
 
-/*
- * LATEST in the current directory or the nearest parent that has it:
- * `test` writes beside the manifest, which it finds in the same places.
- * NULL: none up to the root.
- */
-static char *find_latest(void)
+/* walk_up(): LATEST in directory up, into *ud */
+static int find_latest(const char *up, void *ud)
 {
-	struct buf up = BUF_INIT; /* "", "../", "../../", ... */
+	char *f = xasprintf("%s%s", up, LATEST);
 
-	for (int i = 0; i < 64; i++) {
-		char *f = xasprintf("%s%s", buf_cstr(&up), LATEST);
-		char *dir = xasprintf("%s.", buf_cstr(&up));
-		char *real;
-		int top;
-
-		if (!access(f, F_OK)) {
-			free(dir);
-			buf_release(&up);
-			return f;
-		}
+	if (access(f, F_OK)) {
 		free(f);
-		real = realpath(dir, NULL);
-		top = !real || !strcmp(real, "/");
-		free(real);
-		free(dir);
-		if (top)
-			break;
-		buf_addstr(&up, "../");
+		return 0;
 	}
-	buf_release(&up);
-	return NULL;
+	*(char **)ud = f;
+	return 1;
 }
 
 int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
@@ -74,7 +53,7 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct report_doc *doc = NULL;
 	struct buf out = BUF_INIT;
-	const char *path;
+	const char *path = NULL;
 	char *found = NULL;
 	int c, f = 0, rc = 0;
 
@@ -101,8 +80,8 @@ int cmd_report(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (optind < argc)
 		path = argv[optind++];
-	else
-		path = found = find_latest();
+	else if (walk_up(find_latest, &found))
+		path = found; /* test writes it beside a manifest found up */
 	if (!path)
 		path = LATEST; /* the error names what was looked for */
 	if (optind < argc)

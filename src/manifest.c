@@ -703,15 +703,55 @@ int manifest_discover_files(const char *const *explicit_paths, size_t n,
 	return rc;
 }
 
+static const char *const manifest_names[] = {
+	"orchestrate.yaml", "orchestrate.yml",     "compose.yaml",
+	"compose.yml",      "docker-compose.yaml", "docker-compose.yml",
+};
+#define NMANIFEST_NAMES (sizeof(manifest_names) / sizeof(*manifest_names))
+
+struct find_ctx {
+	struct strvec *files, *notes;
+};
+
+/* walk_up(): the first manifest name in directory up, and its override */
+static int find_in(const char *up, void *ud)
+{
+	struct find_ctx *fc = ud;
+
+	for (size_t i = 0; i < NMANIFEST_NAMES; i++) {
+		char *f = xasprintf("%s%s", up, manifest_names[i]);
+
+		if (!exists(f)) {
+			free(f);
+			continue;
+		}
+		strvec_push_nodup(fc->files, f);
+		add_override(f, fc->files);
+		/* Compose: several candidates is a warning, not an error.
+		   orchestrate.yaml beside a Compose file is not: the project
+		   keeps its Compose file for other uses, and orchestrate's
+		   own name is the deliberate choice. */
+		for (size_t j = i + 1; fc->notes && j < NMANIFEST_NAMES; j++) {
+			char *g = xasprintf("%s%s", up, manifest_names[j]);
+
+			if ((i >= 2 || j < 2) && exists(g))
+				strvec_pushf(fc->notes,
+				             "found several manifests: using "
+				             "'%s', not '%s'",
+				             f, g);
+			free(g);
+		}
+		return 1;
+	}
+	return 0;
+}
+
 static int discover_files(const char *const *explicit_paths, size_t n,
                           const char *env, const char *cf, const char *sep,
                           const char *from, struct strvec *files,
                           struct strvec *notes)
 {
-	static const char *const names[] = {
-		"orchestrate.yaml", "orchestrate.yml",     "compose.yaml",
-		"compose.yml",      "docker-compose.yaml", "docker-compose.yml",
-	};
+	struct find_ctx fc = { files, notes };
 
 	strvec_clear(files);
 	if (n) {
@@ -764,53 +804,10 @@ static int discover_files(const char *const *explicit_paths, size_t n,
 		if (files->n)
 			return 0;
 	}
-	/* the current directory, then its parents up to the root, as
-	   Compose searches: a command run in a subdirectory of the project
-	   finds its manifest */
-	for (int up = 0; up < 64; up++) {
-		struct buf dir = BUF_INIT;
-		char *real;
-		int top;
-
-		for (int k = 0; k < up; k++)
-			buf_addstr(&dir, "../");
-		for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-			char *f = xasprintf("%s%s", buf_cstr(&dir), names[i]);
-
-			if (!exists(f)) {
-				free(f);
-				continue;
-			}
-			strvec_push_nodup(files, f);
-			add_override(f, files);
-			/* Compose: several candidates is a warning, not an
-			   error. orchestrate.yaml beside a Compose file is
-			   not: the project keeps its Compose file for other
-			   uses, and orchestrate's own name is the
-			   deliberate choice. */
-			for (size_t j = i + 1;
-			     notes && j < sizeof(names) / sizeof(*names); j++) {
-				char *g = xasprintf("%s%s", buf_cstr(&dir),
-				                    names[j]);
-
-				if ((i >= 2 || j < 2) && exists(g))
-					strvec_pushf(notes,
-					             "found several manifests: "
-					             "using '%s', not '%s'",
-					             f, g);
-				free(g);
-			}
-			buf_release(&dir);
-			return 0;
-		}
-		buf_addstr(&dir, ".");
-		real = realpath(buf_cstr(&dir), NULL);
-		top = !real || !strcmp(real, "/");
-		free(real);
-		buf_release(&dir);
-		if (top)
-			break;
-	}
+	/* a command run in a subdirectory of the project finds its
+	   manifest, as with Compose */
+	if (walk_up(find_in, &fc))
+		return 0;
 	return orch_error_code(ORCH_ENOTFOUND,
 	                       "no manifest found: tried -f, ORCHESTRATE_FILE, "
 	                       "COMPOSE_FILE, orchestrate.yaml, "

@@ -736,3 +736,28 @@ char *xescape(const char *s)
 	buf_add_escaped(&b, s ? s : "", s ? strlen(s) : 0, 0);
 	return buf_detach(&b, NULL);
 }
+
+int walk_up(int (*visit)(const char *up, void *ud), void *ud)
+{
+	struct buf up = BUF_INIT;
+	int rc = 0;
+
+	for (int i = 0; i < 64 && !rc; i++) {
+		char *dir, *real;
+
+		rc = visit(buf_cstr(&up), ud);
+		if (rc)
+			break;
+		dir = xasprintf("%s.", buf_cstr(&up));
+		real = realpath(dir, NULL);
+		free(dir);
+		if (!real || !strcmp(real, "/")) {
+			free(real);
+			break;
+		}
+		free(real);
+		buf_addstr(&up, "../");
+	}
+	buf_release(&up);
+	return rc;
+}
