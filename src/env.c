@@ -76,6 +76,9 @@ void svc_publish(struct svc *s)
 	s->pub.image = c->img ? image_tag(c->img) : NULL;
 	s->pub.image_id =
 	        c->img && image_info(c->img) ? image_info(c->img)->id : NULL;
+	s->pub.image_digest = c->img && image_info(c->img)
+	                              ? image_info(c->img)->repo_digests[0]
+	                              : NULL;
 	s->pub.endpoints = c->eps;
 	s->pub.nendpoints = c->neps;
 	s->pub.started_ms = c->started_ms;

@@ -174,8 +174,12 @@ def route(method, path, body):
         return 204, None
     S["log"].append({"method": method, "path": p, "body": body})
     if method == "GET" and parts[0] == "images":
+        # local/db as if pulled (a registry digest); the rest built
+        pulled = p == "/images/local%2Fdb/json"
         return 200, {"Id": "sha256:" + "ab" * 32, "Os": "linux",
-                     "Architecture": "amd64", "RepoDigests": [],
+                     "Architecture": "amd64",
+                     "RepoDigests": ["local/db@sha256:" + "cd" * 32]
+                     if pulled else [],
                      "Config": {"Entrypoint": None, "Cmd": ["sh"],
                                 "Healthcheck": None}}
     if method == "POST" and p == "/networks/create":

@@ -193,6 +193,10 @@ TEST(stage_adds_a_service)
 	ASSERT_EQ_INT(run_open(&r, two, "fk-add"), 0);
 	ASSERT_EQ_INT(reach(&r, one), 0);
 	ASSERT_EQ_INT(env_service(r.env, svc(&r, "db"))->state, ENV_READY);
+	/* the registry digest of a pulled image, for the report */
+	ASSERT_EQ_STR(env_service(r.env, svc(&r, "db"))->image_digest,
+	              "local/db@sha256:cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd"
+	              "cdcdcdcdcdcdcdcdcdcdcdcd");
 	ASSERT(env_service(r.env, svc(&r, "api"))->container_id == NULL);
 	db_id = xstrdup(env_service(r.env, svc(&r, "db"))->container_id);
 	ASSERT_EQ_INT(reach(&r, both), 0);
