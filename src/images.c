@@ -22,8 +22,9 @@
 
 /*
  * A build: S_OLD (what the tag names now), then S_CONTEXT, S_BUILD,
- * S_INSPECT, then S_SUPERSEDED when the build moved the tag off an image
- * an earlier run built. Otherwise S_INSPECT, and S_PULL when missing.
+ * S_INSPECT (ready), then S_SUPERSEDED, once ready, when the build moved
+ * the tag off an image an earlier run built. Otherwise S_INSPECT, and
+ * S_PULL when missing.
  */
 enum step {
 	S_OLD,
@@ -380,12 +381,10 @@ static void submit(struct image_req *r)
 	case S_INSPECT:
 		r->call = engine_image_inspect_start(e, r->tag, on_done, r);
 		break;
-	case S_SUPERSEDED:
-		r->call = engine_image_remove_start(e, r->old_id, on_done, r);
-		break;
 	case S_PULL:
 		r->call = engine_image_pull_start(e, r->tag, on_done, r);
 		break;
+	case S_SUPERSEDED: /* started by on_done, the image ready */
 	case S_DONE:
 		break;
 	}
@@ -479,16 +478,16 @@ static void on_done(struct engine_call *c, void *ud)
 		 * run after run. Removed without force, so one a container
 		 * uses, or that has another tag, stays (409, ignored).
 		 */
-		if (r->old_id && r->img.id && strcmp(r->old_id, r->img.id)) {
-			r->step = S_SUPERSEDED;
-			break;
-		}
 		r->state = IMAGE_READY;
 		r->step = S_DONE;
+		/* after ready: nothing waits for it, whatever it answers */
+		if (r->old_id && r->img.id && strcmp(r->old_id, r->img.id)) {
+			r->step = S_SUPERSEDED;
+			r->call = engine_image_remove_start(r->im->e, r->old_id,
+			                                    on_done, r);
+		}
 		break;
 	case S_SUPERSEDED:
-		/* whatever the answer: the new image is there */
-		r->state = IMAGE_READY;
 		r->step = S_DONE;
 		break;
 	case S_PULL:
@@ -570,6 +569,12 @@ void images_cancel(struct images *im)
 	for (struct image_req *r = im->reqs; r; r = r->next) {
 		struct engine_call *c = r->call;
 
+		/* a superseded image's removal: left, as when it fails */
+		if (r->step == S_SUPERSEDED && c) {
+			r->step = S_DONE;
+			engine_call_cancel(c);
+			continue;
+		}
 		if (r->state != IMAGE_PENDING)
 			continue;
 		fail(r, ORCH_EINTR, "image '%s': interrupted", r->tag);
