@@ -61,12 +61,6 @@ static int get_str(struct mf_conv *c, const struct ynode *v, const char *what,
 	return rc;
 }
 
-static int get_bool_into(struct mf_conv *c, const struct ynode *v,
-                         const char *what, int *out)
-{
-	return mf_get_bool(c, v, what, out);
-}
-
 static int get_i64(struct mf_conv *c, const struct ynode *v, const char *what,
                    long min, long max, int64_t *out)
 {
@@ -79,12 +73,6 @@ static int get_i64(struct mf_conv *c, const struct ynode *v, const char *what,
 }
 
 /* A string, or a sequence of strings and numbers. */
-static int get_list(struct mf_conv *c, const struct ynode *v, const char *what,
-                    struct strvec *out)
-{
-	return mf_get_strings(c, v, what, out);
-}
-
 /* "service:NAME": NAME (malloc'd), else NULL */
 static char *service_ref(const char *s)
 {
@@ -169,19 +157,19 @@ int conv_container_extra_hosts(struct mf_conv *c, void *obj,
 int conv_container_dns(struct mf_conv *c, void *obj, const struct ynode *k,
                        const struct ynode *v)
 {
-	return get_list(c, v, "dns", &CT(obj)->dns);
+	return mf_get_strings(c, v, "dns", &CT(obj)->dns);
 }
 
 int conv_container_dns_search(struct mf_conv *c, void *obj,
                               const struct ynode *k, const struct ynode *v)
 {
-	return get_list(c, v, "dns_search", &CT(obj)->dns_search);
+	return mf_get_strings(c, v, "dns_search", &CT(obj)->dns_search);
 }
 
 int conv_container_dns_opt(struct mf_conv *c, void *obj, const struct ynode *k,
                            const struct ynode *v)
 {
-	return get_list(c, v, "dns_opt", &CT(obj)->dns_opt);
+	return mf_get_strings(c, v, "dns_opt", &CT(obj)->dns_opt);
 }
 
 /* "80", 80, "80/udp", "8000-8002": one PORT/PROTO each. */
@@ -385,19 +373,19 @@ int conv_container_stop_signal(struct mf_conv *c, void *obj,
 int conv_container_read_only(struct mf_conv *c, void *obj,
                              const struct ynode *k, const struct ynode *v)
 {
-	return get_bool_into(c, v, "read_only", &CT(obj)->read_only);
+	return mf_get_bool(c, v, "read_only", &CT(obj)->read_only);
 }
 
 int conv_container_tty(struct mf_conv *c, void *obj, const struct ynode *k,
                        const struct ynode *v)
 {
-	return get_bool_into(c, v, "tty", &CT(obj)->tty);
+	return mf_get_bool(c, v, "tty", &CT(obj)->tty);
 }
 
 int conv_container_stdin_open(struct mf_conv *c, void *obj,
                               const struct ynode *k, const struct ynode *v)
 {
-	return get_bool_into(c, v, "stdin_open", &CT(obj)->stdin_open);
+	return mf_get_bool(c, v, "stdin_open", &CT(obj)->stdin_open);
 }
 
 /* no, always, on-failure[:N], unless-stopped */
@@ -449,19 +437,19 @@ int conv_container_runtime(struct mf_conv *c, void *obj, const struct ynode *k,
 int conv_container_cap_drop(struct mf_conv *c, void *obj, const struct ynode *k,
                             const struct ynode *v)
 {
-	return get_list(c, v, "cap_drop", &CT(obj)->cap_drop);
+	return mf_get_strings(c, v, "cap_drop", &CT(obj)->cap_drop);
 }
 
 int conv_container_cap_add(struct mf_conv *c, void *obj, const struct ynode *k,
                            const struct ynode *v)
 {
-	return get_list(c, v, "cap_add", &CT(obj)->cap_add);
+	return mf_get_strings(c, v, "cap_add", &CT(obj)->cap_add);
 }
 
 int conv_container_group_add(struct mf_conv *c, void *obj,
                              const struct ynode *k, const struct ynode *v)
 {
-	return get_list(c, v, "group_add", &CT(obj)->group_add);
+	return mf_get_strings(c, v, "group_add", &CT(obj)->group_add);
 }
 
 int conv_container_devices(struct mf_conv *c, void *obj, const struct ynode *k,
@@ -505,14 +493,14 @@ int conv_container_device_cgroup_rules(struct mf_conv *c, void *obj,
                                        const struct ynode *k,
                                        const struct ynode *v)
 {
-	return get_list(c, v, "device_cgroup_rules",
-	                &CT(obj)->device_cgroup_rules);
+	return mf_get_strings(c, v, "device_cgroup_rules",
+	                      &CT(obj)->device_cgroup_rules);
 }
 
 int conv_container_privileged(struct mf_conv *c, void *obj,
                               const struct ynode *k, const struct ynode *v)
 {
-	return get_bool_into(c, v, "privileged", &CT(obj)->privileged);
+	return mf_get_bool(c, v, "privileged", &CT(obj)->privileged);
 }
 
 /*
@@ -887,8 +875,8 @@ int conv_container_oom_kill_disable(struct mf_conv *c, void *obj,
                                     const struct ynode *k,
                                     const struct ynode *v)
 {
-	return get_bool_into(c, v, "oom_kill_disable",
-	                     &RES(obj)->oom_kill_disable);
+	return mf_get_bool(c, v, "oom_kill_disable",
+	                   &RES(obj)->oom_kill_disable);
 }
 
 int conv_container_cgroup_parent(struct mf_conv *c, void *obj,
@@ -1324,8 +1312,8 @@ int conv_hook_environment(struct mf_conv *c, void *obj, const struct ynode *k,
 int conv_hook_privileged(struct mf_conv *c, void *obj, const struct ynode *k,
                          const struct ynode *v)
 {
-	return get_bool_into(c, v, "privileged",
-	                     &((struct mf_hook *)obj)->privileged);
+	return mf_get_bool(c, v, "privileged",
+	                   &((struct mf_hook *)obj)->privileged);
 }
 
 /* ---- build: the keys beyond context, dockerfile, args, target ------------ */
