@@ -46,6 +46,8 @@ struct mf_vars {
 	const char *(*getenv_fn)(const char *name);
 	const struct dotenv *dotenv; /* NULL: none */
 };
+/* name's value: the process (or the test's table) first, then .env */
+const char *mf_var_get(const struct mf_vars *v, const char *name);
 
 /*
  * A file of the load: the -f files, the included ones, those extends:

@@ -1491,9 +1491,7 @@ int conv_secret_environment(struct mf_conv *c, void *obj, const struct ynode *k,
 
 	if (rc)
 		return rc;
-	val = vars->getenv_fn(s->env);
-	if (!val && vars->dotenv)
-		val = dotenv_get(vars->dotenv, s->env, NULL);
+	val = mf_var_get(vars, s->env);
 	if (!val)
 		mf_warn(c, v, "variable '%s' is not set: the value is empty",
 		        s->env);

@@ -128,14 +128,18 @@ void mf_flush_warnings(struct mf_conv *c)
 	c->nwl = c->awl = 0;
 }
 
-static const char *vars_lookup(void *ctx, const char *name)
+const char *mf_var_get(const struct mf_vars *v, const char *name)
 {
-	struct mf_vars *v = ctx;
 	const char *val = v->getenv_fn(name);
 
 	if (!val && v->dotenv)
 		val = dotenv_get(v->dotenv, name, NULL);
 	return val;
+}
+
+static const char *vars_lookup(void *ctx, const char *name)
+{
+	return mf_var_get(ctx, name);
 }
 
 /* The interpolated text of a scalar value (owned by the caller). */
