@@ -170,17 +170,7 @@ static int norm_name(const char *name, struct buf *out)
 int tar_add_file(struct buf *out, const char *name, mode_t mode, int64_t mtime,
                  const void *data, size_t len)
 {
-	struct buf n = BUF_INIT;
-	int rc = norm_name(name, &n);
-
-	if (rc == 0)
-		rc = header(out, n.data, '0', mode, mtime, len, NULL);
-	if (rc == 0 && buf_add(out, data, len))
-		rc = too_big(out);
-	if (rc == 0)
-		rc = pad(out, len);
-	buf_release(&n);
-	return rc;
+	return tar_add_file_owned(out, name, mode, 0, 0, mtime, data, len);
 }
 
 int tar_add_file_owned(struct buf *out, const char *name, mode_t mode,
