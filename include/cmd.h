@@ -72,6 +72,13 @@ void cmd_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* MSG masked and escaped as cmd_line() prints it, appended to out */
 void cmd_vformat(struct buf *out, const char *fmt, va_list ap)
         __attribute__((format(printf, 2, 0)));
+struct env;
+/*
+ * env_teardown(), its warnings (a failing pre_stop hook) printed, and on
+ * failure "removing run R: ... (the watchdog or 'orchestrate gc' will
+ * finish)" with code. Returns env_teardown()'s result.
+ */
+int cmd_env_teardown(struct env *env, int force_kill, int code);
 /* Map a library error code to an exit status (manifest: 2, engine: 3). */
 int cmd_exit_for(int rc);
 /*

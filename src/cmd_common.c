@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "engine_ops.h"
+#include "env.h"
 #include "error.h"
 #include "manifest.h"
 #include "mask.h"
@@ -194,4 +195,20 @@ int cmd_make_plan(struct cmd_ctx *ctx, const char *strategy, int middle,
 	    plan_build(ctx->manifest, s, middle, out))
 		return cmd_error(ORCH_EXIT_USAGE, "%s", orch_error_last());
 	return 0;
+}
+
+int cmd_env_teardown(struct env *env, int force_kill, int code)
+{
+	int rc = env_teardown(env, force_kill, NULL);
+	const struct strvec *w = env_teardown_warnings(env);
+
+	for (size_t i = 0; i < w->n; i++)
+		cmd_warning("%s", w->v[i]);
+	if (rc)
+		cmd_error(
+		        code,
+		        "removing run %s: %s (the watchdog or 'orchestrate gc' "
+		        "will finish)",
+		        env_run_id(env), orch_error_last());
+	return rc;
 }

@@ -520,19 +520,8 @@ int cmd_test(struct cmd_ctx *ctx, int argc, char **argv)
 			         "exit at once)",
 			         signals_name(tr.interrupted),
 			         env_run_id(tr.env));
-		int trc = env_teardown(tr.env, tr.interrupted != 0, NULL);
-		const struct strvec *w = env_teardown_warnings(tr.env);
-
-		for (size_t i = 0; i < w->n; i++)
-			cmd_warning("%s", w->v[i]);
-		if (trc) {
-			cmd_error(ret,
-			          "removing run %s: %s (the watchdog or "
-			          "'orchestrate gc' will finish)",
-			          env_run_id(tr.env), orch_error_last());
-			if (!ret)
-				ret = ORCH_EXIT_TEARDOWN;
-		}
+		if (cmd_env_teardown(tr.env, tr.interrupted != 0, ret) && !ret)
+			ret = ORCH_EXIT_TEARDOWN;
 	}
 	if (write_report(ctx, &tr, dir, dir_ok, kept, engine,
 	                 in_git ? &git : NULL) == 0) {

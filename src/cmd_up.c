@@ -259,14 +259,7 @@ int cmd_up(struct cmd_ctx *ctx, int argc, char **argv)
 			print_logs(ctx->mask, env_failed_service(env),
 			           env_failure_logs(env));
 	}
-	rc = env_teardown(env, rc == ORCH_EINTR, NULL);
-	for (size_t i = 0; i < env_teardown_warnings(env)->n; i++)
-		cmd_warning("%s", env_teardown_warnings(env)->v[i]);
-	if (rc)
-		cmd_error(ret,
-		          "removing run %s: %s (the watchdog or "
-		          "'orchestrate gc' will finish)",
-		          env_run_id(env), orch_error_last());
+	cmd_env_teardown(env, rc == ORCH_EINTR, ret);
 out:
 	env_free(env);
 	evloop_free(loop);
