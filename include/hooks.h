@@ -41,7 +41,9 @@ struct mf_hook;
 /* The longest a hook may run before it counts as failed. */
 #define HOOKS_TIMEOUT_MS (5L * 60 * 1000)
 
-int hooks_inject(struct engine *e, const char *id, const char *service,
+/* names: NULL-terminated, what the container answers to on the external
+   networks (the service's name, then its aliases) */
+int hooks_inject(struct engine *e, const char *id, char *const *names,
                  const struct mf_container *c);
 /* when: "post_start" or "pre_stop", for messages. */
 int hooks_run(struct engine *e, const char *id, const char *when,

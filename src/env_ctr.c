@@ -219,6 +219,7 @@ static void pending_step(struct env *env, struct ctr *c)
 {
 	struct engine_call *call = c->create_call;
 	const char *msg;
+	char **names;
 	int rc;
 
 	if (!call) {
@@ -264,7 +265,10 @@ static void pending_step(struct env *env, struct ctr *c)
 	}
 	/* secrets and configs with a value, external networks: before the
 	   start (hooks.h) */
-	if (hooks_inject(env->e, c->id, c->svc->ms->name, c->spec)) {
+	names = ctr_aliases(c);
+	rc = hooks_inject(env->e, c->id, names, c->spec);
+	free(names);
+	if (rc) {
 		ctr_fail(c, "%s", orch_error_last());
 		return;
 	}

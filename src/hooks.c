@@ -15,24 +15,18 @@
 #include "util.h"
 
 /* The external networks: joined under the service's names. */
-static int join_external(struct engine *e, const char *id, const char *service,
+static int join_external(struct engine *e, const char *id, char *const *names,
                          const struct mf_container *c)
 {
-	struct strvec names = STRVEC_INIT;
 	int rc = 0;
 
-	if (!c->ext_networks.n)
-		return 0;
-	strvec_push(&names, service);
-	for (size_t i = 0; i < c->aliases.n; i++)
-		strvec_push(&names, c->aliases.v[i]);
 	for (size_t i = 0; i < c->ext_networks.n && !rc; i++) {
 		/* a created container is attached to any name: the
 		   engine looks for the network at the start */
 		rc = engine_network_exists(e, c->ext_networks.v[i]);
 		if (!rc)
 			rc = engine_network_connect(e, c->ext_networks.v[i], id,
-			                            names.v);
+			                            names);
 		if (rc == ORCH_ENOTFOUND)
 			rc = orch_error_code(
 			        rc,
@@ -47,11 +41,10 @@ static int join_external(struct engine *e, const char *id, const char *service,
 			        "%s",
 			        c->ext_networks.v[i], orch_error_last());
 	}
-	strvec_clear(&names);
 	return rc;
 }
 
-int hooks_inject(struct engine *e, const char *id, const char *service,
+int hooks_inject(struct engine *e, const char *id, char *const *names,
                  const struct mf_container *c)
 {
 	struct buf tar = BUF_INIT;
@@ -85,7 +78,7 @@ int hooks_inject(struct engine *e, const char *id, const char *service,
 	}
 	buf_release(&tar);
 	if (!rc)
-		rc = join_external(e, id, service, c);
+		rc = join_external(e, id, names, c);
 	return rc;
 }
 
