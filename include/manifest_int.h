@@ -46,6 +46,12 @@ struct mf_vars {
 	const char *(*getenv_fn)(const char *name);
 	const struct dotenv *dotenv; /* NULL: none */
 };
+/*
+ * A short port "[ip:][host[-end]:]container[-end][/proto]" split in place
+ * (s is written to); ip ("[::1]" without its brackets), host and proto
+ * NULL when absent. -1 when a bracketed address is malformed.
+ */
+int mf_port_split(char *s, char **ip, char **host, char **target, char **proto);
 /* name's value: the process (or the test's table) first, then .env */
 const char *mf_var_get(const struct mf_vars *v, const char *name);
 

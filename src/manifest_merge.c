@@ -355,7 +355,7 @@ static const char *field(const struct ynode *m, const char *key)
 /* ports: {ip, target, published, protocol} */
 static char *port_key(const struct ynode *e)
 {
-	char *s, *proto, *last, *rest, *pub = "", *ip = "", *key;
+	char *s, *ip, *host, *target, *proto, *key;
 
 	if (e->kind == Y_MAP)
 		return xasprintf("%s|%s|%s|%s", field(e, "host_ip"),
@@ -365,24 +365,11 @@ static char *port_key(const struct ynode *e)
 	if (e->kind != Y_SCALAR)
 		return NULL;
 	s = xstrdup(e->str);
-	proto = strrchr(s, '/');
-	if (proto)
-		*proto++ = '\0';
-	last = strrchr(s, ':');
-	if (last) {
-		*last++ = '\0';
-		rest = strrchr(s, ':');
-		if (rest && s[0] != '[') {
-			*rest++ = '\0';
-			pub = rest;
-			ip = s;
-		} else {
-			pub = s;
-		}
-	} else {
-		last = s;
-	}
-	key = xasprintf("%s|%s|%s|%s", ip, pub, last, proto ? proto : "tcp");
+	/* malformed: its own key; the walk says what is wrong with it */
+	key = mf_port_split(s, &ip, &host, &target, &proto)
+	              ? xasprintf("%s", e->str)
+	              : xasprintf("%s|%s|%s|%s", ip ? ip : "", host ? host : "",
+	                          target, proto ? proto : "tcp");
 	free(s);
 	return key;
 }

@@ -639,45 +639,55 @@ static int add_ports(struct mf_conv *c, const struct ynode *v, const char *spec,
 	return 0;
 }
 
+int mf_port_split(char *s, char **ip, char **host, char **target, char **proto)
+{
+	char *last;
+
+	*ip = *host = NULL;
+	*proto = strrchr(s, '/');
+	if (*proto)
+		*(*proto)++ = '\0';
+	last = strrchr(s, ':');
+	if (!last) {
+		*target = s;
+		return 0;
+	}
+	*last++ = '\0';
+	*target = last;
+	*host = strrchr(s, ':');
+	if (*host && s[0] != '[') {
+		*(*host)++ = '\0';
+		*ip = s;
+	} else if (s[0] == '[') {
+		/* [::1]:8080:80 */
+		char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -1;
+		*close = '\0';
+		*ip = s + 1;
+		*host = close[1] ? close + 2 : close + 1;
+	} else {
+		*host = s;
+	}
+	return 0;
+}
+
 /* "[ip:][host[-end]:]container[-end][/proto]" */
 static int parse_port_short(struct mf_conv *c, const struct ynode *v,
                             const char *spec, struct port_opt *o)
 {
-	char *s = xstrdup(spec), *proto, *last, *ip = NULL, *host = NULL;
+	char *s = xstrdup(spec), *ip, *host, *target, *proto;
 	int rc = 0;
 
-	proto = strrchr(s, '/');
-	if (proto)
-		*proto++ = '\0';
-	last = strrchr(s, ':');
-	if (last) {
-		*last++ = '\0';
-		host = strrchr(s, ':');
-		if (host && s[0] != '[') {
-			*host++ = '\0';
-			ip = s;
-		} else if (s[0] == '[') {
-			/* [::1]:8080:80 */
-			char *close = strchr(s, ']');
-
-			if (!close || (close[1] && close[1] != ':')) {
-				rc = mf_err(c, v, "invalid port '%s'", spec);
-				goto out;
-			}
-			*close = '\0';
-			ip = s + 1;
-			host = close[1] ? close + 2 : close + 1;
-		} else {
-			host = s;
-		}
+	if (mf_port_split(s, &ip, &host, &target, &proto)) {
+		rc = mf_err(c, v, "invalid port '%s'", spec);
 	} else {
-		last = s;
+		o->target = xstrdup(target);
+		o->host = host ? xstrdup(host) : NULL;
+		o->ip = ip ? xstrdup(ip) : NULL;
+		o->protocol = proto ? xstrdup(proto) : NULL;
 	}
-	o->target = xstrdup(last);
-	o->host = host ? xstrdup(host) : NULL;
-	o->ip = ip ? xstrdup(ip) : NULL;
-	o->protocol = proto ? xstrdup(proto) : NULL;
-out:
 	free(s);
 	return rc;
 }

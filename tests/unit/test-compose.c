@@ -453,6 +453,20 @@ TEST(merge_files)
 	ASSERT_EQ_INT(api->dns.n, 0);
 	manifest_free(m);
 
+	/* a bracketed address is the same port in the short and long forms */
+	write_in_tmp("m/v6a.yaml",
+	             "services:\n"
+	             "  api: {image: x, ports: ['[::1]:8081:81']}\n");
+	write_in_tmp("m/v6b.yaml", "services:\n"
+	                           "  api:\n"
+	                           "    ports: [{host_ip: '::1', published: "
+	                           "'8081', target: 81}]\n");
+	m = load_files((const char *[]){ "m/v6a.yaml", "m/v6b.yaml" }, 2, NULL,
+	               0, NULL);
+	ASSERT(m);
+	ASSERT_EQ_INT(svc(m, "api")->real.nports, 1);
+	manifest_free(m);
+
 	/* an error points at the file where the value was written */
 	write_in_tmp("m/bad.yaml", "services:\n  api:\n    ports: ['0:80']\n");
 	m = load_files((const char *[]){ "m/base.yaml", "m/bad.yaml" }, 2, NULL,
