@@ -1736,14 +1736,7 @@ int mf_resolve_refs(struct mf_conv *c)
 		}
 	}
 	strindex_release(&ix);
-	for (size_t i = 0; i < c->nrefs; i++) {
-		free(c->refs[i].target);
-		free(c->refs[i].alias);
-	}
-	free(c->refs);
-	c->refs = NULL;
-	c->nrefs = c->arefs = 0;
-	return rc;
+	return rc; /* the refs go with the rest in mf_conv_release() */
 }
 
 /* ---- build contexts naming services --------------------------------------- */
