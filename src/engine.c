@@ -149,27 +149,77 @@ int _gnutls_global_init_skip(void)
  * A unix socket never carries TLS, so none of it is ever read. OpenSSL
  * runs each of those steps once per process, and a step declined first
  * counts as done, so declining them before curl_global_init() makes
- * curl's own initialisation skip them. OPENSSL_init_ssl() is looked up
- * among the libraries already loaded (curl's): no OpenSSL, nothing to do.
- * The first engine of a process decides (engine.h); a tcp:// engine
- * leaves OpenSSL exactly as curl sets it up, the user's configuration
- * included. Without the digest names TLS cannot even load a client
- * certificate, so a TLS engine after a declined initialisation is
- * refused in engine_new().
+ * curl's own initialisation skip them. No OpenSSL among the libraries
+ * loaded (curl's), nothing to do. The first engine of a process decides
+ * (engine.h); a tcp:// engine leaves OpenSSL exactly as curl sets it up,
+ * the user's configuration included. Without the digest names TLS
+ * cannot even load a client certificate, so a TLS engine after a
+ * declined initialisation is refused in engine_new().
+ *
+ * One step cannot be declined: OpenSSL's built-in engines (rdrand,
+ * dynamic, padlock), which curl asks OPENSSL_init_ssl() for and libssh2's
+ * initialisation loads again with ENGINE_load_builtin_engines() and
+ * ENGINE_register_all_complete(), all inside curl_global_init(). Loading
+ * them reads another 0.4 MB of libcrypto, and OpenSSL has no flag that
+ * says no. So the executable defines those three functions; meson.build
+ * exports them, and the dynamic linker binds curl's and libssh2's calls
+ * here before OpenSSL's own. Each goes on to OpenSSL's function (the
+ * next definition, RTLD_NEXT) unchanged unless OpenSSL was declined, and
+ * then leaves the engines out. OpenSSL 3 marks engines deprecated; TLS
+ * does not need them.
  */
+
+/* OPENSSL_INIT_* of openssl/crypto.h and openssl/ssl.h, the same values
+   since OpenSSL 1.1.0 */
+#define OSSL_NO_CRYPTO_STRINGS 0x1ULL
+#define OSSL_NO_CIPHERS        0x10ULL
+#define OSSL_NO_DIGESTS        0x20ULL
+#define OSSL_NO_CONFIG         0x80ULL
+#define OSSL_ENGINES           0xfe00ULL /* OPENSSL_INIT_ENGINE_* */
+#define OSSL_NO_SSL_STRINGS    0x100000ULL
+
+static void *openssl_next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+int OPENSSL_init_ssl(uint64_t opts, const void *settings);
+int OPENSSL_init_ssl(uint64_t opts, const void *settings)
+{
+	int (*next)(uint64_t opts, const void *settings);
+
+	*(void **)&next = openssl_next("OPENSSL_init_ssl");
+	if (!next)
+		return 0;
+	return next(tls_declined ? opts & ~OSSL_ENGINES : opts, settings);
+}
+
+void ENGINE_load_builtin_engines(void);
+void ENGINE_load_builtin_engines(void)
+{
+	void (*next)(void);
+
+	*(void **)&next = openssl_next("ENGINE_load_builtin_engines");
+	if (next && !tls_declined)
+		next();
+}
+
+int ENGINE_register_all_complete(void);
+int ENGINE_register_all_complete(void)
+{
+	int (*next)(void);
+
+	*(void **)&next = openssl_next("ENGINE_register_all_complete");
+	return next && !tls_declined ? next() : 1;
+}
+
 static void decline_tls_init(void)
 {
-	/* OPENSSL_INIT_NO_* of openssl/crypto.h and openssl/ssl.h, the same
-	   values since OpenSSL 1.1.0 */
-	const uint64_t no_crypto_strings = 0x1, no_ciphers = 0x10,
-	               no_digests = 0x20, no_config = 0x80,
-	               no_ssl_strings = 0x100000;
-	int (*init_ssl)(uint64_t opts, const void *settings);
-
-	*(void **)&init_ssl = dlsym(RTLD_DEFAULT, "OPENSSL_init_ssl");
-	if (init_ssl && init_ssl(no_crypto_strings | no_ciphers | no_digests |
-	                                 no_config | no_ssl_strings,
-	                         NULL))
+	/* 0 when no OpenSSL is loaded */
+	if (OPENSSL_init_ssl(OSSL_NO_CRYPTO_STRINGS | OSSL_NO_CIPHERS |
+	                             OSSL_NO_DIGESTS | OSSL_NO_CONFIG |
+	                             OSSL_NO_SSL_STRINGS,
+	                     NULL))
 		tls_declined = 1;
 }
 
