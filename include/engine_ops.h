@@ -555,7 +555,8 @@ int engine_exec_opts(struct engine *e, const char *id, char *const *argv,
                      int *exit_code, struct buf *output);
 
 /*
- * Asynchronous exec for probes: create+start, then inspect when done.
+ * Asynchronous exec, for probes and hooks: create+start, then inspect
+ * when done; o may be NULL (the container's user, directory, variables).
  * done runs exactly once (success, failure, timeout, or ORCH_EINTR after
  * engine_exec_cancel()); the exec is freed when done returns, so the
  * handle and engine_exec_output() are valid until then and not after.
@@ -565,7 +566,9 @@ struct engine_exec;
 typedef void (*engine_exec_done_fn)(struct engine_exec *x, int rc,
                                     int exit_code, void *ud);
 struct engine_exec *engine_exec_start(struct engine *e, const char *id,
-                                      char *const *argv, long timeout_ms,
+                                      char *const *argv,
+                                      const struct engine_exec_opts *o,
+                                      long timeout_ms,
                                       engine_exec_done_fn done, void *ud);
 void engine_exec_cancel(struct engine_exec *x);
 /* Output collected so far (capped at 64 KiB). */

@@ -10,19 +10,21 @@
  *                   attached to the external networks it names, under
  *                   the service's name and aliases (the run's own
  *                   network is in the create);
- *   hooks_run()     post_start and pre_stop hooks: each command run in
- *                   the running container through exec, in order, with
+ *   hooks_start()   post_start and pre_stop hooks: each command run in
+ *   hooks_run()     the running container through exec, in order, with
  *                   its user, working_dir and environment; the first that
- *                   fails stops the list.
+ *                   fails stops the list. hooks_start() runs them as the
+ *                   engine loop turns, hooks_run() before it returns.
  *
  * Where env calls them: hooks_inject() once a create has returned the
  * container's id and before its start is sent; hooks_run() with the
  * post_start list once the container runs (its start returned, or its
  * gate released), before its readiness is looked for -- a failure fails
- * the service --; and with the pre_stop list before teardown stops and
- * removes a running container -- a failure does not keep the container
- * (env ignores it). Synchronous: they run the engine loop until done,
- * like every synchronous engine call.
+ * the service; the other services go on meanwhile (hooks_start()) --;
+ * and with the pre_stop list before teardown stops and removes a running
+ * container -- a failure does not keep the container (env says it as a
+ * warning). hooks_inject() and hooks_run() are synchronous: they run the
+ * engine loop until done, like every synchronous engine call.
  *
  * Returns 0, or the engine's code with the reason recorded, without the
  * service's name (the caller's message has it); a hook that exits
@@ -45,8 +47,25 @@ struct mf_hook;
    networks (the service's name, then its aliases) */
 int hooks_inject(struct engine *e, const char *id, char *const *names,
                  const struct mf_container *c);
-/* when: "post_start" or "pre_stop", for messages. */
+/* when: "post_start" or "pre_stop", for messages; timeout_ms <= 0:
+   HOOKS_TIMEOUT_MS for each hook. */
 int hooks_run(struct engine *e, const char *id, const char *when,
               const struct mf_hook *hooks, size_t n, long timeout_ms);
+
+/*
+ * The same, asynchronously: the hooks run one after the other as
+ * engine_wait() turns, and wake(ud) is called (from inside it) once they
+ * are finished. hooks must outlive the run. hooks_result() is then 0 or
+ * the first failure's code, recorded again as the last error.
+ * hooks_free() stops a run that has not finished (the hook's process
+ * keeps running in the container, as after a timeout).
+ */
+struct hooks;
+struct hooks *hooks_start(struct engine *e, const char *id, const char *when,
+                          const struct mf_hook *hooks, size_t n,
+                          long timeout_ms, void (*wake)(void *ud), void *ud);
+int hooks_finished(const struct hooks *h);
+int hooks_result(const struct hooks *h);
+void hooks_free(struct hooks *h);
 
 #endif

@@ -39,6 +39,8 @@ void ctr_quiesce(struct ctr *c)
 	engine_call_drop(&c->death_call);
 	engine_call_drop(&c->stage_call);
 	engine_call_drop(&c->poll_call);
+	hooks_free(c->post_start);
+	c->post_start = NULL;
 	ready_stop(&c->ready);
 }
 
@@ -282,14 +284,26 @@ void ctr_submit_start(struct env *env, struct ctr *c)
 	c->state = ENV_STARTING;
 }
 
-/* The real process runs: readiness is looked for from now on. */
+static void wake_env(void *ud)
+{
+	struct env *env = ud;
+
+	evloop_wake(env->loop);
+}
+
+/*
+ * The real process runs: readiness is looked for from now on. Compose's
+ * post_start hooks first: the service is started once they all passed;
+ * they run while the loop turns (the other services go on), the
+ * container STARTING meanwhile, and post_start_step() comes back here.
+ */
 void ctr_mark_started(struct env *env, struct ctr *c)
 {
-	/* Compose's post_start hooks: the service is started once they ran */
-	if (c->spec->npost_start &&
-	    hooks_run(env->e, c->id, "post_start", c->spec->post_start,
-	              c->spec->npost_start, 0)) {
-		ctr_fail(c, "%s", orch_error_last());
+	if (c->spec->npost_start && !c->hooks_ran) {
+		c->post_start = hooks_start(env->e, c->id, "post_start",
+		                            c->spec->post_start,
+		                            c->spec->npost_start, 0, wake_env,
+		                            env);
 		return;
 	}
 	c->state = ENV_STARTED;
@@ -347,10 +361,30 @@ static void fail_start(struct ctr *c, int rc)
 	buf_release(&ports);
 }
 
+static void post_start_step(struct env *env, struct ctr *c)
+{
+	int rc;
+
+	if (!hooks_finished(c->post_start))
+		return;
+	rc = hooks_result(c->post_start);
+	hooks_free(c->post_start);
+	c->post_start = NULL;
+	c->hooks_ran = 1;
+	if (rc)
+		ctr_fail(c, "%s", orch_error_last());
+	else
+		ctr_mark_started(env, c);
+}
+
 static void starting_step(struct env *env, struct ctr *c)
 {
 	int rc;
 
+	if (c->post_start) {
+		post_start_step(env, c);
+		return;
+	}
 	if (!c->start_call) {
 		gate_held_step(env, c);
 		return;
@@ -376,7 +410,7 @@ static void starting_step(struct env *env, struct ctr *c)
 /* Behind the gate and started, its real process not yet released. */
 int ctr_held(const struct ctr *c)
 {
-	return c->gated && c->state == ENV_STARTING;
+	return c->gated && c->state == ENV_STARTING && !c->post_start;
 }
 
 void ctr_health_seen(struct ctr *c, int healthy)

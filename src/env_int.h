@@ -44,6 +44,8 @@
 
 struct svc;
 
+struct hooks;
+
 struct ctr {
 	struct env *env;
 	struct svc *svc;
@@ -57,6 +59,9 @@ struct ctr {
 	struct engine_call *create_call, *start_call, *inspect_call;
 	struct engine_call *death_call, *stage_call, *remove_call;
 	struct engine_call *poll_call;
+	/* its post_start hooks while they run (STARTING); then hooks_ran */
+	struct hooks *post_start;
+	int hooks_ran;
 	/* a dependency of a staged service: attached to the stage network */
 	int stage_want, stage_ok;
 	struct strvec nets; /* the networks it is attached to */

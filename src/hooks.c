@@ -111,41 +111,151 @@ static void hook_env(const struct mf_hook *h, struct strvec *env)
 	}
 }
 
-int hooks_run(struct engine *e, const char *id, const char *when,
-              const struct mf_hook *hooks, size_t n, long timeout_ms)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct mf_hook *h = &hooks[i];
-		struct strvec env = STRVEC_INIT;
-		struct engine_exec_opts o = { h->user, h->working_dir, NULL,
-			                      h->privileged };
-		struct buf out = BUF_INIT;
-		int code = 0, rc;
+struct hooks {
+	struct engine *e;
+	char *id;
+	const char *when;
+	const struct mf_hook *list;
+	size_t n, i; /* i: the one running */
+	long timeout_ms;
+	struct engine_exec *x;
+	void (*wake)(void *ud);
+	void *ud;
+	int finished, rc;
+	char *msg;
+};
 
-		hook_env(h, &env);
-		o.env = env.n ? env.v : NULL;
+static void hook_done(struct engine_exec *x, int rc, int code, void *ud);
+
+/* The exec's options for hook k; env holds its variables. */
+static struct engine_exec_opts hook_opts(const struct mf_hook *k,
+                                         struct strvec *env)
+{
+	struct engine_exec_opts o = { k->user, k->working_dir, NULL,
+		                      k->privileged };
+
+	hook_env(k, env);
+	o.env = env->n ? env->v : NULL;
+	return o;
+}
+
+static void hook_next(struct hooks *h)
+{
+	const struct mf_hook *k = &h->list[h->i];
+	struct strvec env = STRVEC_INIT;
+	struct engine_exec_opts o = hook_opts(k, &env);
+
+	h->x = engine_exec_start(h->e, h->id, k->command.v, &o, h->timeout_ms,
+	                         hook_done, h);
+	strvec_clear(&env);
+}
+
+/* Hook i's exit: 0, or the error recorded. */
+static int hook_verdict(const struct hooks *h, int rc, int code,
+                        const struct buf *out)
+{
+	const char *name = h->list[h->i].command.v[0];
+	char *last;
+
+	if (rc)
+		return orch_error_code(rc, "%s hook '%s': %s", h->when, name,
+		                       orch_error_last());
+	if (!code)
+		return 0;
+	last = last_line(out);
+	rc = orch_error_code(ORCH_EENGINE, "%s hook '%s' exited %d%s%s",
+	                     h->when, name, code, *last ? ": " : "", last);
+	free(last);
+	return rc;
+}
+
+static void hook_done(struct engine_exec *x, int rc, int code, void *ud)
+{
+	struct hooks *h = ud;
+
+	if (h->x != x)
+		return; /* hooks_free() cancelled it */
+	h->x = NULL;
+	rc = hook_verdict(h, rc, code, engine_exec_output(x));
+	if (!rc && ++h->i < h->n) {
+		hook_next(h);
+		return;
+	}
+	h->finished = 1;
+	h->rc = rc;
+	if (rc)
+		h->msg = xstrdup(orch_error_last());
+	if (h->wake)
+		h->wake(h->ud);
+}
+
+struct hooks *hooks_start(struct engine *e, const char *id, const char *when,
+                          const struct mf_hook *list, size_t n,
+                          long timeout_ms, void (*wake)(void *ud), void *ud)
+{
+	struct hooks *h = xcalloc(1, sizeof(*h));
+
+	h->e = e;
+	h->id = xstrdup(id);
+	h->when = when;
+	h->list = list;
+	h->n = n;
+	h->timeout_ms = timeout_ms > 0 ? timeout_ms : HOOKS_TIMEOUT_MS;
+	h->wake = wake;
+	h->ud = ud;
+	if (n)
+		hook_next(h);
+	else
+		h->finished = 1;
+	return h;
+}
+
+int hooks_finished(const struct hooks *h)
+{
+	return h->finished;
+}
+
+int hooks_result(const struct hooks *h)
+{
+	return h->rc ? orch_error_code(h->rc, "%s", h->msg) : 0;
+}
+
+void hooks_free(struct hooks *h)
+{
+	struct engine_exec *x;
+
+	if (!h)
+		return;
+	if ((x = h->x)) {
+		/* its done runs now, and sees it is no longer ours */
+		h->x = NULL;
+		engine_exec_cancel(x);
+	}
+	free(h->id);
+	free(h->msg);
+	free(h);
+}
+
+int hooks_run(struct engine *e, const char *id, const char *when,
+              const struct mf_hook *list, size_t n, long timeout_ms)
+{
+	struct hooks h = { .e = e, .when = when, .list = list, .n = n };
+	int rc = 0;
+
+	for (h.i = 0; h.i < n && !rc; h.i++) {
+		struct strvec env = STRVEC_INIT;
+		struct engine_exec_opts o = hook_opts(&list[h.i], &env);
+		struct buf out = BUF_INIT;
+		int code = 0;
+
 		buf_init(&out, 64 * 1024);
-		rc = engine_exec_opts(e, id, h->command.v, &o,
+		rc = engine_exec_opts(e, id, list[h.i].command.v, &o,
 		                      timeout_ms > 0 ? timeout_ms
 		                                     : HOOKS_TIMEOUT_MS,
 		                      &code, &out);
-		if (rc) {
-			rc = orch_error_code(rc, "%s hook '%s': %s", when,
-			                     h->command.v[0],
-			                     orch_error_last());
-		} else if (code) {
-			char *last = last_line(&out);
-
-			rc = orch_error_code(ORCH_EENGINE,
-			                     "%s hook '%s' exited %d%s%s", when,
-			                     h->command.v[0], code,
-			                     *last ? ": " : "", last);
-			free(last);
-		}
+		rc = hook_verdict(&h, rc, code, &out);
 		strvec_clear(&env);
 		buf_release(&out);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	return rc;
 }

@@ -937,13 +937,13 @@ TEST(async_exec)
 	struct engine_exec *x;
 
 	ASSERT(e);
-	engine_exec_start(e, "c1", argv, 2000, exec_done, &r);
+	engine_exec_start(e, "c1", argv, NULL, 2000, exec_done, &r);
 	while (!r.called)
 		engine_wait(e, NULL, 0, -1);
 	ASSERT_EQ_INT(r.rc, 0);
 	ASSERT_EQ_INT(r.code, 3);
 	ASSERT_CONTAINS(r.out, "partial output");
-	x = engine_exec_start(e, "c1", argv, 2000, exec_done, &r2);
+	x = engine_exec_start(e, "c1", argv, NULL, 2000, exec_done, &r2);
 	engine_exec_cancel(x);
 	ASSERT_EQ_INT(r2.called, 1);
 	ASSERT_EQ_INT(r2.rc, ORCH_EINTR);
@@ -962,7 +962,7 @@ TEST(free_engine_with_exec_running)
 	int64_t t0 = now_ms();
 
 	ASSERT(e);
-	engine_exec_start(e, "slow", argv, 0, exec_done, &r);
+	engine_exec_start(e, "slow", argv, NULL, 0, exec_done, &r);
 	/* until the start stream is open and blocked */
 	while (now_ms() - t0 < 300)
 		engine_wait(e, NULL, 0, 50);
