@@ -568,8 +568,8 @@ typedef void (*engine_exec_done_fn)(struct engine_exec *x, int rc,
 struct engine_exec *engine_exec_start(struct engine *e, const char *id,
                                       char *const *argv,
                                       const struct engine_exec_opts *o,
-                                      long timeout_ms,
-                                      engine_exec_done_fn done, void *ud);
+                                      long timeout_ms, engine_exec_done_fn done,
+                                      void *ud);
 void engine_exec_cancel(struct engine_exec *x);
 /* Output collected so far (capped at 64 KiB). */
 const struct buf *engine_exec_output(const struct engine_exec *x);

@@ -61,7 +61,8 @@ struct teardown_stats;
 enum env_state {
 	ENV_PENDING,   /* waiting for its image or its create */
 	ENV_CREATED,   /* created, waiting for its dependencies */
-	ENV_STARTING,  /* start requested, or held behind the gate */
+	ENV_STARTING,  /* start requested, held behind the gate, or running
+	                  its post_start hooks */
 	ENV_STARTED,   /* running; readiness not (yet, or again) established */
 	ENV_READY,     /* healthcheck and ready: probes passed */
 	ENV_COMPLETED, /* a job that exited 0 */

@@ -53,18 +53,20 @@ int hooks_run(struct engine *e, const char *id, const char *when,
               const struct mf_hook *hooks, size_t n, long timeout_ms);
 
 /*
- * The same, asynchronously: the hooks run one after the other as
- * engine_wait() turns, and wake(ud) is called (from inside it) once they
- * are finished. hooks must outlive the run. hooks_result() is then 0 or
- * the first failure's code, recorded again as the last error.
- * hooks_free() stops a run that has not finished (the hook's process
- * keeps running in the container, as after a timeout).
+ * The same, asynchronously: hooks_start() starts the first hook, and
+ * wake(ud) is called (from inside engine_wait()) whenever one has ended;
+ * the caller's step then calls hooks_step(), which starts the next one
+ * (never from an engine callback) and returns 1 once they are finished.
+ * hooks must outlive the run. hooks_result() is then 0 or the first
+ * failure's code, recorded again as the last error. hooks_free() stops a
+ * run that has not finished (the hook's process keeps running in the
+ * container, as after a timeout).
  */
 struct hooks;
 struct hooks *hooks_start(struct engine *e, const char *id, const char *when,
                           const struct mf_hook *hooks, size_t n,
                           long timeout_ms, void (*wake)(void *ud), void *ud);
-int hooks_finished(const struct hooks *h);
+int hooks_step(struct hooks *h);
 int hooks_result(const struct hooks *h);
 void hooks_free(struct hooks *h);
 

@@ -178,17 +178,41 @@ int _gnutls_global_init_skip(void)
 #define OSSL_ENGINES           0xfe00ULL /* OPENSSL_INIT_ENGINE_* */
 #define OSSL_NO_SSL_STRINGS    0x100000ULL
 
-static void *openssl_next(const char *name)
+/*
+ * OpenSSL's own definition of name: the next after the executable's, or,
+ * when that library was opened later and privately (a libgit2 built
+ * against OpenSSL beside a curl that is not, say), from the loaded lib
+ * ("ssl" or "crypto"). Cached once found.
+ */
+static void *openssl_next(void **cache, const char *name, const char *lib)
 {
-	return dlsym(RTLD_NEXT, name);
+	static const char *const sonames[] = { "3", "1.1" };
+
+	if (*cache)
+		return *cache;
+	*cache = dlsym(RTLD_NEXT, name);
+	for (size_t i = 0; !*cache && i < sizeof(sonames) / sizeof(*sonames);
+	     i++) {
+		char so[32];
+		void *h;
+
+		snprintf(so, sizeof(so), "lib%s.so.%s", lib, sonames[i]);
+		h = dlopen(so, RTLD_LAZY | RTLD_NOLOAD);
+		if (h) {
+			*cache = dlsym(h, name);
+			dlclose(h);
+		}
+	}
+	return *cache;
 }
 
 int OPENSSL_init_ssl(uint64_t opts, const void *settings);
 int OPENSSL_init_ssl(uint64_t opts, const void *settings)
 {
+	static void *cache;
 	int (*next)(uint64_t opts, const void *settings);
 
-	*(void **)&next = openssl_next("OPENSSL_init_ssl");
+	*(void **)&next = openssl_next(&cache, "OPENSSL_init_ssl", "ssl");
 	if (!next)
 		return 0;
 	return next(tls_declined ? opts & ~OSSL_ENGINES : opts, settings);
@@ -197,9 +221,11 @@ int OPENSSL_init_ssl(uint64_t opts, const void *settings)
 void ENGINE_load_builtin_engines(void);
 void ENGINE_load_builtin_engines(void)
 {
+	static void *cache;
 	void (*next)(void);
 
-	*(void **)&next = openssl_next("ENGINE_load_builtin_engines");
+	*(void **)&next =
+	        openssl_next(&cache, "ENGINE_load_builtin_engines", "crypto");
 	if (next && !tls_declined)
 		next();
 }
@@ -207,9 +233,11 @@ void ENGINE_load_builtin_engines(void)
 int ENGINE_register_all_complete(void);
 int ENGINE_register_all_complete(void)
 {
+	static void *cache;
 	int (*next)(void);
 
-	*(void **)&next = openssl_next("ENGINE_register_all_complete");
+	*(void **)&next =
+	        openssl_next(&cache, "ENGINE_register_all_complete", "crypto");
 	return next && !tls_declined ? next() : 1;
 }
 

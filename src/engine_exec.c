@@ -274,8 +274,8 @@ static struct engine_exec *exec_new(struct engine *e, const char *id,
 struct engine_exec *engine_exec_start(struct engine *e, const char *id,
                                       char *const *argv,
                                       const struct engine_exec_opts *o,
-                                      long timeout_ms,
-                                      engine_exec_done_fn done, void *ud)
+                                      long timeout_ms, engine_exec_done_fn done,
+                                      void *ud)
 {
 	return exec_new(e, id, argv, o, timeout_ms, EXEC_OUTPUT_CAP, done, ud);
 }

@@ -299,11 +299,11 @@ static void wake_env(void *ud)
  */
 void ctr_mark_started(struct env *env, struct ctr *c)
 {
+	c->released = 1;
 	if (c->spec->npost_start && !c->hooks_ran) {
-		c->post_start = hooks_start(env->e, c->id, "post_start",
-		                            c->spec->post_start,
-		                            c->spec->npost_start, 0, wake_env,
-		                            env);
+		c->post_start = hooks_start(
+		        env->e, c->id, "post_start", c->spec->post_start,
+		        c->spec->npost_start, 0, wake_env, env);
 		return;
 	}
 	c->state = ENV_STARTED;
@@ -361,20 +361,51 @@ static void fail_start(struct ctr *c, int rc)
 	buf_release(&ports);
 }
 
+static int died_step(struct env *env, struct ctr *c);
+
+/*
+ * A hook that failed may have lost its container: the container's own
+ * exit kills the hook's process (137) before the engine has the
+ * container's state, and then the exit is the verdict, not the hook. So
+ * a failed hook waits up to HOOK_DIE_GRACE_MS for the die event. 1
+ * while it waits.
+ */
+#define HOOK_DIE_GRACE_MS 1000
+
+static int hook_lost_container(struct env *env, struct ctr *c)
+{
+	int64_t t = now_ms();
+
+	if (c->died)
+		return 0;
+	if (!c->hook_failed_ms)
+		c->hook_failed_ms = t;
+	if (t - c->hook_failed_ms >= HOOK_DIE_GRACE_MS)
+		return 0;
+	evloop_wake_at(env->loop, c->hook_failed_ms + HOOK_DIE_GRACE_MS);
+	return 1;
+}
+
 static void post_start_step(struct env *env, struct ctr *c)
 {
 	int rc;
 
-	if (!hooks_finished(c->post_start))
+	if (!hooks_step(c->post_start))
+		return;
+	if (hooks_result(c->post_start) && hook_lost_container(env, c))
 		return;
 	rc = hooks_result(c->post_start);
 	hooks_free(c->post_start);
 	c->post_start = NULL;
 	c->hooks_ran = 1;
-	if (rc)
+	if (rc && c->died) {
+		c->state = ENV_STARTED;
+		died_step(env, c);
+	} else if (rc) {
 		ctr_fail(c, "%s", orch_error_last());
-	else
+	} else {
 		ctr_mark_started(env, c);
+	}
 }
 
 static void starting_step(struct env *env, struct ctr *c)

@@ -62,6 +62,8 @@ struct ctr {
 	/* its post_start hooks while they run (STARTING); then hooks_ran */
 	struct hooks *post_start;
 	int hooks_ran;
+	int released; /* its own process runs (started, and past any gate) */
+	int64_t hook_failed_ms; /* when a post_start hook failed */
 	/* a dependency of a staged service: attached to the stage network */
 	int stage_want, stage_ok;
 	struct strvec nets; /* the networks it is attached to */

@@ -520,8 +520,11 @@ static void run_pre_stop(struct env *env)
 		for (size_t k = 0; k < 2; k++) {
 			struct ctr *c = cs[k];
 
+			/* STARTING and released: its post_start hooks were
+			   cut short by the teardown */
 			if (!c || !c->id || !c->spec->npre_stop || c->died ||
-			    (c->state != ENV_STARTED && c->state != ENV_READY))
+			    (c->state != ENV_STARTED && c->state != ENV_READY &&
+			     !(c->state == ENV_STARTING && c->released)))
 				continue;
 			if (hooks_run(env->e, c->id, "pre_stop",
 			              c->spec->pre_stop, c->spec->npre_stop, 0))

@@ -121,6 +121,7 @@ struct hooks {
 	struct engine_exec *x;
 	void (*wake)(void *ud);
 	void *ud;
+	int next_due; /* hook i passed: hooks_step() starts i + 1 */
 	int finished, rc;
 	char *msg;
 };
@@ -169,6 +170,7 @@ static int hook_verdict(const struct hooks *h, int rc, int code,
 	return rc;
 }
 
+/* An engine callback: it records, and hooks_step() acts. */
 static void hook_done(struct engine_exec *x, int rc, int code, void *ud)
 {
 	struct hooks *h = ud;
@@ -177,21 +179,21 @@ static void hook_done(struct engine_exec *x, int rc, int code, void *ud)
 		return; /* hooks_free() cancelled it */
 	h->x = NULL;
 	rc = hook_verdict(h, rc, code, engine_exec_output(x));
-	if (!rc && ++h->i < h->n) {
-		hook_next(h);
-		return;
+	if (!rc && h->i + 1 < h->n) {
+		h->next_due = 1;
+	} else {
+		h->finished = 1;
+		h->rc = rc;
+		if (rc)
+			h->msg = xstrdup(orch_error_last());
 	}
-	h->finished = 1;
-	h->rc = rc;
-	if (rc)
-		h->msg = xstrdup(orch_error_last());
 	if (h->wake)
 		h->wake(h->ud);
 }
 
 struct hooks *hooks_start(struct engine *e, const char *id, const char *when,
-                          const struct mf_hook *list, size_t n,
-                          long timeout_ms, void (*wake)(void *ud), void *ud)
+                          const struct mf_hook *list, size_t n, long timeout_ms,
+                          void (*wake)(void *ud), void *ud)
 {
 	struct hooks *h = xcalloc(1, sizeof(*h));
 
@@ -210,8 +212,13 @@ struct hooks *hooks_start(struct engine *e, const char *id, const char *when,
 	return h;
 }
 
-int hooks_finished(const struct hooks *h)
+int hooks_step(struct hooks *h)
 {
+	if (h->next_due) {
+		h->next_due = 0;
+		h->i++;
+		hook_next(h);
+	}
 	return h->finished;
 }
 

@@ -258,9 +258,9 @@ static void run_execs(struct ready *r, int64_t t)
 
 			if (to > r->deadline - t)
 				to = (long)(r->deadline - t);
-			r->hc_exec =
-			        engine_exec_start(r->e, r->id, r->hc_argv.v, NULL,
-			                          to > 0 ? to : 1, hc_done, r);
+			r->hc_exec = engine_exec_start(
+			        r->e, r->id, r->hc_argv.v, NULL,
+			        to > 0 ? to : 1, hc_done, r);
 		} else {
 			evloop_wake_at(r->loop, r->hc_next);
 		}

@@ -4,7 +4,10 @@
 # whose readiness needs several steps meanwhile (a dependency's health
 # check, then its own start); its dependents wait for the hook. A failing
 # hook fails `up` naming the service, the hook, its status and its last
-# line. SIGINT during a hook ends `up` at once. Nothing is left behind.
+# line; a container that exits while its hook runs fails with its exit
+# code, and the teardown still runs the pre_stop hooks of a container
+# whose post_start hooks it cut short. SIGINT during a hook ends `up` at
+# once. Nothing is left behind.
 . "$(dirname "$0")/life-lib.sh"
 cd "$WORK" || exit 1
 
@@ -75,6 +78,41 @@ grep -q "bad.*post_start hook 'sh' exited 4: cannot seed the cache" up.out up.er
 	ok "the failure names the service, the hook, its status and last line" ||
 	{ fail "no message for the failing hook"; show up.out; show up.err; }
 assert_nothing_left "after the failing hook"
+
+# a service that fails while another's hook runs: the teardown runs the
+# pre_stop hooks of that one too (its container runs); a container that
+# exits while its own hook runs fails with its exit code
+cat >orchestrate.yaml <<'YAML'
+services:
+  hooked:
+    image: local/busybox
+    command: [sleep, "300"]
+    post_start:
+      - command: [sleep, "60"]
+    pre_stop:
+      - command: [sh, -c, 'echo flushing; exit 3']
+  short:
+    image: local/busybox
+    command: [sh, -c, 'sleep 2; exit 5']
+    post_start:
+      - command: [sleep, "30"]
+YAML
+t0=$(now)
+"$ORCH" -p "$PROJECT" up >up.out 2>up.err
+rc=$?
+t1=$(now)
+[ $rc != 0 ] && ok "a service exiting during its hook: up exits $rc" ||
+	fail "a service exiting during its hook: up exits 0"
+grep -q "short.*exited with code 5 during start-up" up.out up.err &&
+	ok "its failure is its exit code, not its hook's" ||
+	fail "no 'exited with code 5' for short"
+check "$t1 - $t0 < 25" && ok "up ended $(calc "$t1 - $t0")s after it began" ||
+	fail "up took $(calc "$t1 - $t0")s: it waited for the hook"
+grep -q "warning: service 'hooked': pre_stop hook 'sh' exited 3: flushing" up.err &&
+	ok "pre_stop ran in the container whose post_start was cut short" ||
+	fail "no pre_stop warning for hooked"
+[ "$FAILED" = 0 ] || { show up.out; show up.err; }
+assert_nothing_left "after the failure during a hook"
 
 # SIGINT while a hook runs
 cat >orchestrate.yaml <<'YAML'

@@ -35,6 +35,9 @@ static int engines_after_first(const struct engine_opts *o)
 		struct engine *e;
 		void *eng;
 
+		/* the tcp:// case is plain TCP, whatever the CI's own
+		   Docker set-up says */
+		unsetenv("DOCKER_TLS_VERIFY");
 		*(void **)&first = dlsym(RTLD_DEFAULT, "ENGINE_get_first");
 		*(void **)&release = dlsym(RTLD_DEFAULT, "ENGINE_free");
 		if (!first || !release || engine_new(&e, o))
