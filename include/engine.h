@@ -237,6 +237,9 @@ void engine_interrupt(struct engine *e);
 /* Accept the interruption: synchronous operations work again. 1 when one
    was pending. */
 int engine_interrupt_clear(struct engine *e);
+/* An interruption is pending (engine_interrupt() not yet cleared): for a
+   caller's own loop around engine_wait(). */
+int engine_interrupted(const struct engine *e);
 /*
  * Drive the creates that interrupted operations left running until the
  * engine has answered them all, for at most timeout_ms; cancel those

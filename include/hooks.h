@@ -14,7 +14,8 @@
  *   hooks_run()     the running container through exec, in order, with
  *                   its user, working_dir and environment; the first that
  *                   fails stops the list. hooks_start() runs them as the
- *                   engine loop turns, hooks_run() before it returns.
+ *                   engine loop turns; hooks_run() is the same, run
+ *                   until done (or interrupted) before it returns.
  *
  * Where env calls them: hooks_inject() once a create has returned the
  * container's id and before its start is sent; hooks_run() with the

@@ -96,8 +96,6 @@ void engine_call_fail(struct engine_call *c, int code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* From on_data: stop the call, which then fails with code and msg. */
 void engine_call_stop(struct engine_call *c, int code, const char *msg);
-/* An interruption is pending (engine_interrupt() not yet cleared). */
-int engine_interrupted(const struct engine *e);
 long engine_request_timeout(const struct engine *e);
 
 /* ---- JSON (engine_json.c) --------------------------------------------- */

@@ -291,21 +291,9 @@ static void wake_env(void *ud)
 	evloop_wake(env->loop);
 }
 
-/*
- * The real process runs: readiness is looked for from now on. Compose's
- * post_start hooks first: the service is started once they all passed;
- * they run while the loop turns (the other services go on), the
- * container STARTING meanwhile, and post_start_step() comes back here.
- */
-void ctr_mark_started(struct env *env, struct ctr *c)
+/* Started, its hooks passed: readiness is looked for from now on. */
+static void now_started(struct env *env, struct ctr *c)
 {
-	c->released = 1;
-	if (c->spec->npost_start && !c->hooks_ran) {
-		c->post_start = hooks_start(
-		        env->e, c->id, "post_start", c->spec->post_start,
-		        c->spec->npost_start, 0, wake_env, env);
-		return;
-	}
 	c->state = ENV_STARTED;
 	c->started_ms = env_clock(env);
 	svc_publish(c->svc);
@@ -325,6 +313,23 @@ void ctr_mark_started(struct env *env, struct ctr *c)
 	    ready_http_port(&c->ready))
 		c->inspect_call = engine_container_inspect_start(
 		        env->e, c->id, env_wake_done, env);
+}
+
+/*
+ * The real process runs. Compose's post_start hooks first: the service
+ * is started once they all passed; they run while the loop turns (the
+ * other services go on), the container STARTING meanwhile, and
+ * post_start_step() goes on from there.
+ */
+void ctr_mark_started(struct env *env, struct ctr *c)
+{
+	c->released = 1;
+	if (c->spec->npost_start)
+		c->post_start = hooks_start(
+		        env->e, c->id, "post_start", c->spec->post_start,
+		        c->spec->npost_start, 0, wake_env, env);
+	else
+		now_started(env, c);
 }
 
 /* CREATED: the scheduler (env.c) starts it; a dependency may doom it. */
@@ -392,19 +397,18 @@ static void post_start_step(struct env *env, struct ctr *c)
 
 	if (!hooks_step(c->post_start))
 		return;
-	if (hooks_result(c->post_start) && hook_lost_container(env, c))
-		return;
 	rc = hooks_result(c->post_start);
+	if (rc && hook_lost_container(env, c))
+		return;
 	hooks_free(c->post_start);
 	c->post_start = NULL;
-	c->hooks_ran = 1;
 	if (rc && c->died) {
 		c->state = ENV_STARTED;
 		died_step(env, c);
 	} else if (rc) {
 		ctr_fail(c, "%s", orch_error_last());
 	} else {
-		ctr_mark_started(env, c);
+		now_started(env, c);
 	}
 }
 

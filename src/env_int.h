@@ -59,9 +59,7 @@ struct ctr {
 	struct engine_call *create_call, *start_call, *inspect_call;
 	struct engine_call *death_call, *stage_call, *remove_call;
 	struct engine_call *poll_call;
-	/* its post_start hooks while they run (STARTING); then hooks_ran */
-	struct hooks *post_start;
-	int hooks_ran;
+	struct hooks *post_start; /* its post_start hooks, while they run */
 	int released; /* its own process runs (started, and past any gate) */
 	int64_t hook_failed_ms; /* when a post_start hook failed */
 	/* a dependency of a staged service: attached to the stage network */

@@ -327,7 +327,13 @@ int git_state_read(const char *dir, const char *const *exclude,
 	rc = libgit2_load();
 	if (rc)
 		return rc;
-	git_libgit2_init();
+	if (git_libgit2_init() < 0) {
+		const git_error *err = git_error_last();
+
+		return orch_error_set("git: cannot initialise libgit2: %s",
+		                      err && err->message ? err->message
+		                                          : "unknown error");
+	}
 	/* the search stops where git's would */
 	rc = git_repository_open_ext(&repo, dir, 0,
 	                             getenv("GIT_CEILING_DIRECTORIES"));

@@ -128,23 +128,15 @@ struct hooks {
 
 static void hook_done(struct engine_exec *x, int rc, int code, void *ud);
 
-/* The exec's options for hook k; env holds its variables. */
-static struct engine_exec_opts hook_opts(const struct mf_hook *k,
-                                         struct strvec *env)
-{
-	struct engine_exec_opts o = { k->user, k->working_dir, NULL,
-		                      k->privileged };
-
-	hook_env(k, env);
-	o.env = env->n ? env->v : NULL;
-	return o;
-}
-
 static void hook_next(struct hooks *h)
 {
 	const struct mf_hook *k = &h->list[h->i];
 	struct strvec env = STRVEC_INIT;
-	struct engine_exec_opts o = hook_opts(k, &env);
+	struct engine_exec_opts o = { k->user, k->working_dir, NULL,
+		                      k->privileged };
+
+	hook_env(k, &env);
+	o.env = env.n ? env.v : NULL;
 
 	h->x = engine_exec_start(h->e, h->id, k->command.v, &o, h->timeout_ms,
 	                         hook_done, h);
@@ -246,23 +238,22 @@ void hooks_free(struct hooks *h)
 int hooks_run(struct engine *e, const char *id, const char *when,
               const struct mf_hook *list, size_t n, long timeout_ms)
 {
-	struct hooks h = { .e = e, .when = when, .list = list, .n = n };
+	struct hooks *h =
+	        hooks_start(e, id, when, list, n, timeout_ms, NULL, NULL);
 	int rc = 0;
 
-	for (h.i = 0; h.i < n && !rc; h.i++) {
-		struct strvec env = STRVEC_INIT;
-		struct engine_exec_opts o = hook_opts(&list[h.i], &env);
-		struct buf out = BUF_INIT;
-		int code = 0;
-
-		buf_init(&out, 64 * 1024);
-		rc = engine_exec_opts(e, id, list[h.i].command.v, &o,
-		                      timeout_ms > 0 ? timeout_ms
-		                                     : HOOKS_TIMEOUT_MS,
-		                      &code, &out);
-		rc = hook_verdict(&h, rc, code, &out);
-		strvec_clear(&env);
-		buf_release(&out);
+	while (!rc && !hooks_step(h)) {
+		if (engine_interrupted(e))
+			rc = orch_error_code(ORCH_EINTR,
+			                     "%s hook '%s': interrupted", when,
+			                     list[h->i].command.v[0]);
+		else if (engine_wait(e, NULL, 0, -1) < 0)
+			rc = orch_error_code(ORCH_EENGINE, "%s hook '%s': %s",
+			                     when, list[h->i].command.v[0],
+			                     orch_error_last());
 	}
+	if (!rc)
+		rc = hooks_result(h);
+	hooks_free(h);
 	return rc;
 }

@@ -72,7 +72,6 @@ static int get_i64(struct mf_conv *c, const struct ynode *v, const char *what,
 	return rc;
 }
 
-/* A string, or a sequence of strings and numbers. */
 /* "service:NAME": NAME (malloc'd), else NULL */
 static char *service_ref(const char *s)
 {

@@ -541,6 +541,7 @@ int teardown_images(struct engine *e, const char *project,
 	if (rc) {
 		rc = orch_error_prefix(rc, "listing images");
 		engine_object_list_release(&l);
+		engine_object_list_release(&ctrs);
 		return rc;
 	}
 	for (size_t i = 0; i < l.n; i++) {
@@ -570,7 +571,7 @@ int teardown_images(struct engine *e, const char *project,
 			stats->images_kept++;
 		} else {
 			buf_addf(&failures, "%simage %s: %s",
-			         failed ? "; " : "", *o->name ? o->name : o->id,
+			         failed ? "; " : "", o->name ? o->name : o->id,
 			         orch_error_last());
 			failed++;
 			if (one == ORCH_EUNREACHABLE) {
